@@ -1,0 +1,265 @@
+"""Administration (roles, districts, census, settings, audit log) and the
+mediators' counter (in-person verification)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import Optional
+
+from civic.accounts import forms, services
+from civic.accounts.models import District, Role, User, UserRole
+from civic.accounts.permissions import require_role
+from civic.core import settings as settings_mod
+from civic.core.errors import NotFound, ValidationError
+from civic.core.models import AuditEntry
+from civic.extensions import db
+
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+mediation_bp = Blueprint("mediation", __name__, url_prefix="/counter")
+
+PAGE_SIZE = 50
+
+
+@admin_bp.before_request
+@login_required
+def _admins_only():
+    require_role(current_user, Role.ADMIN)
+
+
+@admin_bp.get("/")
+def index():
+    counts = {
+        "users": db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.deleted_at.is_(None))),
+        "districts": db.session.scalar(sa.select(sa.func.count()).select_from(District)),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+@admin_bp.get("/users")
+def users():
+    q = (request.args.get("q") or "").strip().lower()
+    page = max(1, request.args.get("page", 1, type=int))
+    stmt = sa.select(User).where(User.deleted_at.is_(None))
+    if q:
+        stmt = stmt.where(sa.or_(User.email.contains(q), sa.func.lower(User.display_name).contains(q)))
+    rows = db.session.scalars(stmt.order_by(User.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return render_template("admin/users.html", users=rows[:PAGE_SIZE], q=q, page=page, has_next=len(rows) > PAGE_SIZE)
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_detail(user_id):
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    form = forms.GrantRoleForm()
+    status = 200
+    if request.method == "POST":
+        if request.form.get("action") == "revoke":
+            try:
+                services.revoke_role(current_user, int(request.form.get("grant_id", 0)), request.form.get("reason", ""))
+                db.session.commit()
+                flash(_("Role revoked."), "success")
+            except ValidationError as err:
+                db.session.rollback()
+                flash(err.message, "error")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+        if form.validate_on_submit():
+            try:
+                services.grant_role(current_user, user, form.role.data, form.district_id.data, form.reason.data)
+                db.session.commit()
+                flash(_("Role granted."), "success")
+                return redirect(url_for("admin.user_detail", user_id=user.id))
+            except ValidationError as err:
+                db.session.rollback()
+                forms.apply_errors(form, err)
+        status = 422
+    history = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.kind == "user", AuditEntry.object_id == user.id).order_by(AuditEntry.id.desc()).limit(50)).all()
+    return render_template("admin/user.html", user=user, form=form, history=history), status
+
+
+@admin_bp.get("/districts")
+def districts():
+    return render_template("admin/districts.html", districts=services.all_districts())
+
+
+@admin_bp.route("/districts/new", methods=["GET", "POST"], defaults={"district_id": None})
+@admin_bp.route("/districts/<int:district_id>", methods=["GET", "POST"])
+def district_edit(district_id):
+    district = db.session.get(District, district_id) if district_id else None
+    if district_id and district is None:
+        raise NotFound()
+    form = forms.DistrictForm(obj=district)
+    if request.method == "GET" and district:
+        form.postcodes.data = ", ".join(district.postcode_list)
+    if form.validate_on_submit():
+        try:
+            services.save_district(current_user, district, form.name.data, form.code.data, form.postcodes.data)
+            db.session.commit()
+            flash(_("District saved."), "success")
+            return redirect(url_for("admin.districts"))
+        except ValidationError as err:
+            db.session.rollback()
+            forms.apply_errors(form, err)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/district_form.html", form=form, district=district), status
+
+
+@admin_bp.route("/census", methods=["GET", "POST"])
+def census():
+    from civic.accounts.models import CensusBatch
+
+    form = forms.CensusUploadForm()
+    if form.validate_on_submit():
+        f = form.file.data
+        try:
+            batch = services.upload_census(current_user, f.read(), f.filename or "census.csv")
+            db.session.commit()
+            flash(_("%(n)d residents imported. Only salted fingerprints were kept.", n=batch.record_count), "success")
+            return redirect(url_for("admin.census"))
+        except ValidationError as err:
+            db.session.rollback()
+            forms.apply_errors(form, err)
+    batches = db.session.scalars(sa.select(CensusBatch).order_by(CensusBatch.id.desc())).all()
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("admin/census.html", form=form, batches=batches, columns=services.CENSUS_COLUMNS), status
+
+
+def _settings_form(specs):
+    class F(forms.SettingsForm):
+        pass
+
+    for spec in specs:
+        field_cls = BooleanField if spec.type is bool else IntegerField if spec.type is int else StringField
+        setattr(F, spec.key.replace(".", "__"), field_cls(spec.label(), validators=[Optional()],
+                                                          description=spec.help() if spec.help else ""))
+    return F
+
+
+@admin_bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    specs = settings_mod.specs()
+    form = _settings_form(specs)()
+    if request.method == "GET":
+        for spec in specs:
+            getattr(form, spec.key.replace(".", "__")).data = settings_mod.get_setting(spec.key)
+    elif form.validate_on_submit():
+        changed = {}
+        for spec in specs:
+            field = getattr(form, spec.key.replace(".", "__"))
+            raw = "1" if field.data is True else "0" if field.data is False else "" if field.data is None else str(field.data)
+            if raw == "" and spec.type is not str:
+                field.errors = [_("Enter a value.")]
+                continue
+            try:
+                value = settings_mod.parse_setting(spec.key, raw)
+            except ValueError as exc:
+                field.errors = [_("Enter a whole number within the allowed range (%(limit)s).", limit=exc.args[0] if exc.args else "")]
+                continue
+            if value != settings_mod.get_setting(spec.key):
+                settings_mod.store_setting(spec.key, value)
+                changed[spec.key] = value
+        if not any(getattr(form, s.key.replace(".", "__")).errors for s in specs):
+            if changed:
+                from civic.core import audit
+
+                audit.record(current_user, "settings.changed", reason=None, **{k: str(v) for k, v in changed.items()})
+            db.session.commit()
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("admin.settings"))
+        db.session.rollback()
+    status = 422 if form.errors else 200
+    fields = [(spec, getattr(form, spec.key.replace(".", "__"))) for spec in specs]
+    return render_template("admin/settings.html", form=form, fields=fields), status
+
+
+@admin_bp.get("/audit")
+def audit_log():
+    args = request.args
+    page = max(1, args.get("page", 1, type=int))
+    stmt = sa.select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
+    if args.get("action"):
+        stmt = stmt.where(AuditEntry.action.startswith(args["action"]))
+    if args.get("kind"):
+        stmt = stmt.where(AuditEntry.kind == args["kind"])
+    if args.get("object_id", type=int):
+        stmt = stmt.where(AuditEntry.object_id == args.get("object_id", type=int))
+    if args.get("actor", type=int):
+        stmt = stmt.where(AuditEntry.actor_id == args.get("actor", type=int))
+    for name, op in (("since", "ge"), ("until", "lt")):
+        if args.get(name):
+            try:
+                day = datetime.strptime(args[name], "%Y-%m-%d")
+            except ValueError:
+                abort(400)
+            if op == "ge":
+                stmt = stmt.where(AuditEntry.created_at >= day)
+            else:
+                stmt = stmt.where(AuditEntry.created_at < day + timedelta(days=1))
+    rows = db.session.execute(stmt.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    actions = db.session.scalars(sa.select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    return render_template("admin/audit.html", rows=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+                           actions=actions, args=args)
+
+
+# --- mediators' counter -------------------------------------------------------
+
+@mediation_bp.before_request
+@login_required
+def _mediators_only():
+    if not current_user.has_any_role(Role.MEDIATOR):
+        from civic.core.errors import PermissionDenied
+
+        raise PermissionDenied()
+
+
+@mediation_bp.route("/", methods=["GET", "POST"])
+def counter():
+    form = forms.FindPersonForm()
+    person = None
+    if form.validate_on_submit():
+        person = services.find_user_by_email(form.email.data)
+        if person is None:
+            form.email.errors = [_("No account uses this address. The person can create one at the counter with you.")]
+        else:
+            return redirect(url_for("mediation.person", user_id=person.id))
+    return render_template("accounts/counter.html", form=form), 422 if form.errors else 200
+
+
+@mediation_bp.route("/person/<int:user_id>", methods=["GET", "POST"])
+def person(user_id):
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    form = forms.InPersonVerifyForm(prefix="verify")
+    revoke = forms.RevokeForm(prefix="revoke")
+    status = 200
+    if request.method == "POST":
+        if request.form.get("action") == "revoke":
+            if revoke.validate_on_submit():
+                try:
+                    services.revoke_verification(current_user, user, revoke.reason.data)
+                    db.session.commit()
+                    flash(_("The verification has been revoked."), "success")
+                    return redirect(url_for("mediation.person", user_id=user.id))
+                except ValidationError as err:
+                    db.session.rollback()
+                    forms.apply_errors(revoke, err)
+        elif form.validate_on_submit():
+            try:
+                services.verify_in_person(current_user, user, form.district_id.data, form.note.data)
+                db.session.commit()
+                flash(_("%(name)s is now a verified resident.", name=user.display_name), "success")
+                return redirect(url_for("mediation.person", user_id=user.id))
+            except ValidationError as err:
+                db.session.rollback()
+                forms.apply_errors(form, err)
+        status = 422
+    return render_template("accounts/person.html", person=user, form=form, revoke=revoke,
+                           verification=user.active_verification, roles=UserRole), status

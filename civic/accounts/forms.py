@@ -1,0 +1,132 @@
+"""Account forms. Validation that needs the database lives in the services;
+these check shape and presence, with messages next to the fields."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+def _district_choices(empty_label):
+    from civic.accounts.services import all_districts
+
+    return [("", empty_label)] + [(str(d.id), d.name) for d in all_districts()]
+
+
+def coerce_optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(_l("Name shown to others"), validators=[DataRequired(_l("Enter the name other people will see.")), Length(max=80)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")), Email(_l("Enter an email address like name@example.org."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), Length(min=10, message=_l("Use at least 10 characters."))])
+    district_id = SelectField(_l("Your district"), coerce=coerce_optional_int, validators=[Optional()], validate_choice=False)
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.district_id.choices = _district_choices(_l("I prefer not to say"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    remember = BooleanField(_l("Keep me logged in on this device for 30 days"))
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")), Email(_l("Enter an email address like name@example.org."))])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(min=10, message=_l("Use at least 10 characters."))])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Name shown to others"), validators=[DataRequired(_l("Enter the name other people will see.")), Length(max=80)])
+    locale = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    district_id = SelectField(_l("Your district"), coerce=coerce_optional_int, validators=[Optional()], validate_choice=False)
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.district_id.choices = _district_choices(_l("I prefer not to say"))
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(_l("New email address"), validators=[DataRequired(_l("Enter your email address.")), Email(_l("Enter an email address like name@example.org."))])
+    password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password."))])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password.")), Length(min=10, message=_l("Use at least 10 characters."))])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password."))])
+    confirm = BooleanField(_l("I understand that my account and personal data will be erased"), validators=[DataRequired(_l("Tick the box to confirm."))])
+
+
+class CensusVerifyForm(FlaskForm):
+    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter your last name."))])
+    first_name = StringField(_l("First name(s)"), validators=[DataRequired(_l("Enter your first name."))])
+    birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("Enter your date of birth as YYYY-MM-DD."))])
+    postcode = StringField(_l("Postcode"), validators=[DataRequired(_l("Enter your postcode."))])
+
+
+class FindPersonForm(FlaskForm):
+    email = EmailField(_l("Email address of the person"), validators=[DataRequired(_l("Enter your email address."))])
+
+
+class InPersonVerifyForm(FlaskForm):
+    district_id = SelectField(_l("District of residence"), coerce=coerce_optional_int, validate_choice=False,
+                              validators=[DataRequired(_l("Choose a district from the list."))])
+    papers_seen = BooleanField(_l("I have seen an identity document and a proof of address"),
+                               validators=[DataRequired(_l("Tick the box to confirm you saw the papers."))])
+    note = StringField(_l("Note for the audit log"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.district_id.choices = _district_choices(_l("Choose…"))
+
+
+class RevokeForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(_l("Say why the verification is revoked.")), Length(max=300)])
+
+
+class DistrictForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the district's name.")), Length(max=120)])
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Use 1 to 20 letters, digits or dashes.")), Length(max=20)])
+    postcodes = TextAreaField(_l("Postcodes"), validators=[Optional()])
+
+
+class GrantRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[("mediator", _l("Mediator")), ("official", _l("Official")),
+                                            ("moderator", _l("Moderator")), ("admin", _l("Administrator"))])
+    district_id = SelectField(_l("Limited to district"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
+    reason = StringField(_l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.district_id.choices = _district_choices(_l("All districts"))
+
+
+class CensusUploadForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[DataRequired(_l("Choose a CSV file."))])
+
+
+class SettingsForm(FlaskForm):
+    """Fields are added per registered setting by the view."""
+
+
+def apply_errors(form, err) -> None:
+    """Put a service's ValidationError next to the form's fields."""
+    placed = False
+    for name, message in (err.fields or {}).items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+            placed = True
+    if not placed:
+        form.form_errors.append(err.message)

@@ -1,0 +1,215 @@
+"""Users, roles, districts and resident verification."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from civic.core.time import utcnow
+from civic.extensions import db
+
+
+class Role(enum.StrEnum):
+    """Granted roles. "Resident" is everyone; "verified resident" is an active
+    :class:`Verification`, not a grant, because it comes from a verifier."""
+
+    MEDIATOR = "mediator"
+    OFFICIAL = "official"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+# Roles that may be limited to districts (admins are never limited).
+SCOPED_ROLES = {Role.OFFICIAL, Role.MODERATOR, Role.MEDIATOR}
+
+
+class District(db.Model):
+    __tablename__ = "district"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    postcodes: Mapped[list[DistrictPostcode]] = relationship(
+        back_populates="district", cascade="all, delete-orphan", order_by="DistrictPostcode.postcode")
+
+    @property
+    def postcode_list(self) -> list[str]:
+        return [p.postcode for p in self.postcodes]
+
+
+class DistrictPostcode(db.Model):
+    """A postcode belongs to at most one district (used to place signers)."""
+
+    __tablename__ = "district_postcode"
+    postcode: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"), index=True)
+    district: Mapped[District] = relationship(back_populates="postcodes")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased; NULL once the account is deleted.
+    email: Mapped[str | None] = mapped_column(sa.String(320), unique=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    locale: Mapped[str] = mapped_column(sa.String(8), default="en")
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Rotated when the password changes or the account is deleted: it is part of
+    # the login id, so every other session and remember-me cookie stops working.
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
+    # Set by moderation: a blocked person can read and appeal, not contribute.
+    blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    district: Mapped[District | None] = relationship()
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id", lazy="selectin")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_until is not None and self.blocked_until > utcnow()
+
+    def has_role(self, role: Role | str, district_id: int | None = None) -> bool:
+        """True if the person holds ``role`` (for ``district_id`` when given).
+
+        Administrators hold every role. A grant without district covers all
+        districts; a grant limited to a district covers only that one, and
+        city-wide items (``district_id`` None) need an unlimited grant.
+        """
+        role = Role(role)
+        for grant in self.roles:
+            if grant.role == Role.ADMIN:
+                return True
+            if grant.role == role and (grant.district_id is None or grant.district_id == district_id):
+                return True
+        return False
+
+    def has_any_role(self, role: Role | str) -> bool:
+        role = Role(role)
+        return any(g.role in (role, Role.ADMIN) for g in self.roles)
+
+    def role_districts(self, role: Role | str) -> set[int] | None:
+        """Districts where the person holds ``role``; None means everywhere."""
+        role = Role(role)
+        ids: set[int] = set()
+        for grant in self.roles:
+            if grant.role == Role.ADMIN or (grant.role == role and grant.district_id is None):
+                return None
+            if grant.role == role:
+                ids.add(grant.district_id)
+        return ids
+
+    @property
+    def is_admin(self) -> bool:
+        return any(g.role == Role.ADMIN for g in self.roles)
+
+    @property
+    def active_verification(self) -> Verification | None:
+        return db.session.scalar(
+            sa.select(Verification).where(Verification.user_id == self.id, Verification.revoked_at.is_(None)))
+
+    def verified_district_id(self) -> int | None:
+        v = self.active_verification
+        return v.district_id if v else None
+
+    def is_verified_for(self, district_id: int | None) -> bool:
+        """Verified resident of ``district_id`` (any district when None)."""
+        v = self.active_verification
+        return v is not None and (district_id is None or v.district_id == district_id)
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+    district: Mapped[District | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "role", "district_id"),
+        # NULL district means all districts; NULLs are distinct in unique
+        # constraints, so the city-wide grant is unique through this index.
+        sa.Index("uq_user_role_citywide", "user_id", "role", unique=True,
+                 sqlite_where=sa.text("district_id IS NULL"), postgresql_where=sa.text("district_id IS NULL")),
+    )
+
+
+class CensusBatch(db.Model):
+    """One uploaded census list. Only salted hashes of its rows are kept."""
+
+    __tablename__ = "census_batch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    salt: Mapped[str] = mapped_column(sa.String(64))
+    record_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+
+
+class CensusRecord(db.Model):
+    __tablename__ = "census_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("census_batch.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    used_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.UniqueConstraint("batch_id", "fingerprint"),)
+
+
+class VerificationMethod(enum.StrEnum):
+    CENSUS = "census"
+    IN_PERSON = "in_person"
+
+
+class Verification(db.Model):
+    """A person verified as resident of a district, by one of the verifiers."""
+
+    __tablename__ = "verification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
+    method: Mapped[VerificationMethod] = mapped_column(
+        sa.Enum(VerificationMethod, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    census_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("census_record.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    district: Mapped[District] = relationship()
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    __table_args__ = (
+        # At most one active verification per person.
+        sa.Index("uq_verification_active", "user_id", unique=True,
+                 sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL")),
+    )

@@ -1,0 +1,599 @@
+"""Account services: registration, login, roles, districts, verification, my data.
+
+Every function takes the actor as an argument, checks permission first,
+writes audit entries and outbox rows, and flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import re
+import secrets
+import unicodedata
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from civic.accounts import privacy
+from civic.accounts.models import (
+    SCOPED_ROLES,
+    CensusBatch,
+    CensusRecord,
+    District,
+    DistrictPostcode,
+    Role,
+    User,
+    UserRole,
+    Verification,
+    VerificationMethod,
+)
+from civic.accounts.permissions import require_login, require_role
+from civic.core import audit, security
+from civic.core.emails import is_valid_email, normalise_email
+from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
+from civic.core.outbox import queue_mail
+from civic.core.sanitize import clean_text
+from civic.core.time import utcnow
+from civic.core.urls import absolute_url
+from civic.extensions import db
+
+MIN_PASSWORD = 10
+LOGIN_FAILURES = 5          # per account and window
+LOGIN_WINDOW = 15 * 60
+LOGIN_IP_FAILURES = 30      # per IP and window (many accounts from one place)
+CONFIRM_MAX_AGE = 7 * 86400
+RESET_MAX_AGE = 2 * 3600
+
+
+# --- tokens ------------------------------------------------------------------
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"civic-{purpose}")
+
+
+def make_token(purpose: str, data) -> str:
+    return _serializer(purpose).dumps(data)
+
+
+def read_token(purpose: str, token: str, max_age: int):
+    try:
+        return _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationError(_("This link has expired. Ask for a new one.")) from None
+    except BadSignature:
+        raise ValidationError(_("This link is not valid. Check that you copied all of it.")) from None
+
+
+def _check_password_strength(password: str, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(fields={field: _("Use at least %(n)d characters.", n=MIN_PASSWORD)})
+
+
+# --- registration and confirmation --------------------------------------------
+
+def register_user(email: str, password: str, display_name: str, locale: str = "en",
+                  district_id: int | None = None) -> User | None:
+    """Create an account and mail a confirmation link.
+
+    If the address already has an account, nothing is created and the owner
+    is mailed instead: the page says the same thing either way, so the form
+    cannot be used to find out who has an account.
+    """
+    email = normalise_email(email)
+    errors = {}
+    if not is_valid_email(email):
+        errors["email"] = _("Enter an email address like name@example.org.")
+    name = clean_text(display_name)
+    if not name:
+        errors["display_name"] = _("Enter the name other people will see.")
+    elif len(name) > 80:
+        errors["display_name"] = _("Use at most %(n)d characters.", n=80)
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
+    if district_id is not None and db.session.get(District, district_id) is None:
+        errors["district_id"] = _("Choose a district from the list.")
+    if errors:
+        raise ValidationError(fields=errors)
+    existing = db.session.scalar(sa.select(User).where(User.email == email))
+    if existing is not None:
+        queue_mail(email, lambda: _("Someone tried to create an account with your address"),
+                   "accounts/already_registered", {"user": existing,
+                                                   "reset_url": absolute_url("accounts.forgot_password")},
+                   user=existing)
+        return None
+    user = User(email=email, password_hash=generate_password_hash(password), display_name=name,
+                locale=locale if locale in ("en", "fr") else "en", district_id=district_id)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "account.registered", "user", user.id)
+    _send_confirmation(user, email)
+    return user
+
+
+def _send_confirmation(user: User, email: str) -> None:
+    token = make_token("confirm", {"u": user.id, "e": email})
+    queue_mail(email, lambda: _("Confirm your email address"), "accounts/confirm",
+               {"user": user, "url": absolute_url("accounts.confirm", token=token)}, user=user)
+
+
+def resend_confirmation(user: User) -> None:
+    require_login(user)
+    if user.email_confirmed:
+        return
+    allowed, retry = security.hit(f"resend-confirm:{user.id}", 5, 3600)
+    if not allowed:
+        raise RateLimited(retry_after=retry)
+    _send_confirmation(user, user.email)
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the address in the token (registration or change of address)."""
+    data = read_token("confirm", token, CONFIRM_MAX_AGE)
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.deleted_at is not None:
+        raise ValidationError(_("This link is not valid. Check that you copied all of it."))
+    email = data.get("e")
+    if user.email != email:
+        taken = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
+        if taken:
+            raise ValidationError(_("This address is already used by another account."))
+        old = user.email
+        user.email = email
+        audit.record(user, "account.email_changed", "user", user.id, old=_mask(old), new=_mask(email))
+    if user.email_confirmed_at is None or user.email == email:
+        user.email_confirmed_at = user.email_confirmed_at or utcnow()
+        audit.record(user, "account.email_confirmed", "user", user.id)
+    db.session.flush()
+    return user
+
+
+def _mask(email: str | None) -> str | None:
+    if not email:
+        return email
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+# --- login -------------------------------------------------------------------
+
+def _login_key(email: str) -> str:
+    return "login:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def authenticate(email: str, password: str, ip: str) -> User:
+    """Check credentials with throttling per account and per IP.
+
+    The same message is given for an unknown address and a wrong password.
+    Throttled attempts are refused before the password is checked.
+    """
+    email = normalise_email(email)
+    key, ip_key = _login_key(email), f"login-ip:{ip}"
+    if security.peek(key, LOGIN_WINDOW) >= LOGIN_FAILURES or security.peek(ip_key, LOGIN_WINDOW) >= LOGIN_IP_FAILURES:
+        raise RateLimited(_("Too many failed attempts. For your security, wait 15 minutes or reset your password."),
+                          retry_after=LOGIN_WINDOW)
+    user = db.session.scalar(sa.select(User).where(User.email == email, User.deleted_at.is_(None)))
+    ok = user is not None and user.password_hash and check_password_hash(user.password_hash, password or "")
+    if not ok:
+        if user is None:
+            # Spend the same time as a real check, so timing does not tell either.
+            check_password_hash(_DUMMY_HASH, password or "")
+        security.hit(key, 10**9, LOGIN_WINDOW)
+        security.hit(ip_key, 10**9, LOGIN_WINDOW)
+        raise ValidationError(_("Email address or password is incorrect."), fields={
+            "password": _("Email address or password is incorrect.")})
+    security.reset(key, LOGIN_WINDOW)
+    user.last_login_at = utcnow()
+    db.session.flush()
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("civic-timing-equaliser")
+
+
+# --- password reset and changes ------------------------------------------------
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the account exists; silent otherwise."""
+    email = normalise_email(email)
+    allowed, _retry = security.hit(f"reset:{hashlib.sha256(email.encode()).hexdigest()[:32]}", 5, 3600)
+    user = db.session.scalar(sa.select(User).where(User.email == email, User.deleted_at.is_(None)))
+    if user is None or not allowed:
+        return
+    # The token embeds part of the current hash: once the password changes,
+    # the link stops working (single use).
+    token = make_token("reset", {"u": user.id, "h": (user.password_hash or "")[-16:]})
+    queue_mail(email, lambda: _("Reset your password"), "accounts/reset",
+               {"user": user, "url": absolute_url("accounts.reset_password", token=token)}, user=user)
+
+
+def reset_password(token: str, new_password: str) -> User:
+    data = read_token("reset", token, RESET_MAX_AGE)
+    user = db.session.get(User, data.get("u"))
+    if user is None or user.deleted_at is not None or (user.password_hash or "")[-16:] != data.get("h"):
+        raise ValidationError(_("This link has already been used or is no longer valid. Ask for a new one."))
+    _check_password_strength(new_password)
+    user.password_hash = generate_password_hash(new_password)
+    user.session_token = secrets.token_hex(16)
+    # Receiving the link proves the person reads this mailbox.
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    security.reset(_login_key(user.email), LOGIN_WINDOW)
+    audit.record(user, "account.password_reset", "user", user.id)
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    require_login(user)
+    if not check_password_hash(user.password_hash or "", current or ""):
+        raise ValidationError(fields={"current_password": _("This is not your current password.")})
+    _check_password_strength(new, "new_password")
+    user.password_hash = generate_password_hash(new)
+    user.session_token = secrets.token_hex(16)
+    audit.record(user, "account.password_changed", "user", user.id)
+    db.session.flush()
+
+
+def request_email_change(user: User, new_email: str, password: str) -> None:
+    """Mail a confirmation link to the new address; the change happens on confirmation."""
+    require_login(user)
+    new_email = normalise_email(new_email)
+    if not is_valid_email(new_email):
+        raise ValidationError(fields={"email": _("Enter an email address like name@example.org.")})
+    if not check_password_hash(user.password_hash or "", password or ""):
+        raise ValidationError(fields={"password": _("This is not your current password.")})
+    if new_email == user.email:
+        raise ValidationError(fields={"email": _("This is already your address.")})
+    if db.session.scalar(sa.select(User.id).where(User.email == new_email)):
+        # Do not reveal that another account has it; tell that address's owner.
+        return
+    token = make_token("confirm", {"u": user.id, "e": new_email})
+    queue_mail(new_email, lambda: _("Confirm your new email address"), "accounts/change_email",
+               {"user": user, "url": absolute_url("accounts.confirm", token=token)}, user=user)
+    queue_mail(user.email, lambda: _("A change of email address was requested"), "accounts/change_email_notice",
+               {"user": user, "new": _mask(new_email)}, user=user)
+    audit.record(user, "account.email_change_requested", "user", user.id)
+
+
+def update_profile(user: User, display_name: str, locale: str, district_id: int | None) -> None:
+    require_login(user)
+    name = clean_text(display_name)
+    errors = {}
+    if not name:
+        errors["display_name"] = _("Enter the name other people will see.")
+    elif len(name) > 80:
+        errors["display_name"] = _("Use at most %(n)d characters.", n=80)
+    if locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = _("Choose a language from the list.")
+    if district_id is not None and db.session.get(District, district_id) is None:
+        errors["district_id"] = _("Choose a district from the list.")
+    if errors:
+        raise ValidationError(fields=errors)
+    user.display_name, user.locale, user.district_id = name, locale, district_id
+    db.session.flush()
+
+
+# --- roles -------------------------------------------------------------------
+
+def grant_role(actor: User, user: User, role: Role | str, district_id: int | None = None, reason: str = "") -> UserRole:
+    """Grant ``role`` to ``user``, optionally limited to one district (admins only)."""
+    require_role(actor, Role.ADMIN)
+    role = Role(role)
+    if role not in SCOPED_ROLES:
+        district_id = None
+    if district_id is not None and db.session.get(District, district_id) is None:
+        raise ValidationError(fields={"district_id": _("Choose a district from the list.")})
+    if user.deleted_at is not None:
+        raise ValidationError(_("This account has been deleted."))
+    existing = db.session.scalar(sa.select(UserRole).where(
+        UserRole.user_id == user.id, UserRole.role == role,
+        UserRole.district_id.is_(None) if district_id is None else UserRole.district_id == district_id))
+    if existing:
+        return existing
+    grant = UserRole(user_id=user.id, role=role, district_id=district_id, granted_by_id=actor.id)
+    db.session.add(grant)
+    db.session.flush()
+    db.session.refresh(user, ["roles"])
+    audit.record(actor, "role.granted", "user", user.id, reason=clean_text(reason) or None,
+                 role=role.value, district_id=district_id)
+    return grant
+
+
+def revoke_role(actor: User, grant_id: int, reason: str = "") -> None:
+    require_role(actor, Role.ADMIN)
+    grant = db.session.get(UserRole, grant_id)
+    if grant is None:
+        raise NotFound()
+    if grant.role == Role.ADMIN and grant.user_id == actor.id:
+        admins = db.session.scalar(sa.select(sa.func.count()).select_from(UserRole).where(UserRole.role == Role.ADMIN))
+        if admins <= 1:
+            raise ValidationError(_("You are the last administrator: grant the role to someone else first."))
+    user_id, role, district_id = grant.user_id, grant.role, grant.district_id
+    db.session.delete(grant)
+    db.session.flush()
+    audit.record(actor, "role.revoked", "user", user_id, reason=clean_text(reason) or None,
+                 role=role.value, district_id=district_id)
+
+
+# --- districts ------------------------------------------------------------------
+
+_POSTCODE = re.compile(r"^[0-9A-Za-z \-]{2,12}$")
+
+
+def _parse_postcodes(raw: str) -> list[str]:
+    codes = [normalise_postcode(c) for c in re.split(r"[,;\s]+", raw or "") if c.strip()]
+    return list(dict.fromkeys(codes))
+
+
+def normalise_postcode(value: str) -> str:
+    return re.sub(r"\s+", "", (value or "").upper())
+
+
+def save_district(actor: User, district: District | None, name: str, code: str, postcodes: str) -> District:
+    """Create or update a district and its postcodes (admins only)."""
+    require_role(actor, Role.ADMIN)
+    name, code = clean_text(name), clean_text(code).upper()
+    errors = {}
+    if not name:
+        errors["name"] = _("Enter the district's name.")
+    if not re.fullmatch(r"[A-Z0-9\-]{1,20}", code or ""):
+        errors["code"] = _("Use 1 to 20 letters, digits or dashes.")
+    elif db.session.scalar(sa.select(District.id).where(District.code == code, District.id != (district.id if district else -1))):
+        errors["code"] = _("Another district already uses this code.")
+    codes = _parse_postcodes(postcodes)
+    bad = [c for c in codes if not _POSTCODE.match(c)]
+    if bad:
+        errors["postcodes"] = _("These postcodes are not valid: %(codes)s", codes=", ".join(bad))
+    else:
+        taken = db.session.scalars(sa.select(DistrictPostcode).where(
+            DistrictPostcode.postcode.in_(codes),
+            DistrictPostcode.district_id != (district.id if district else -1))).all()
+        if taken:
+            errors["postcodes"] = _("Already in another district: %(codes)s", codes=", ".join(t.postcode for t in taken))
+    if errors:
+        raise ValidationError(fields=errors)
+    created = district is None
+    if created:
+        district = District(name=name, code=code)
+        db.session.add(district)
+    else:
+        district.name, district.code = name, code
+    district.postcodes = [p for p in district.postcodes if p.postcode in codes] + [
+        DistrictPostcode(postcode=c) for c in codes if c not in district.postcode_list]
+    db.session.flush()
+    audit.record(actor, "district.created" if created else "district.updated", "district", district.id,
+                 name=name, code=code)
+    return district
+
+
+def district_for_postcode(postcode: str) -> District | None:
+    row = db.session.get(DistrictPostcode, normalise_postcode(postcode))
+    return row.district if row else None
+
+
+def all_districts() -> list[District]:
+    return db.session.scalars(sa.select(District).order_by(District.name)).all()
+
+
+# --- verification: census list ---------------------------------------------------
+
+CENSUS_COLUMNS = ("last_name", "first_name", "birth_date", "postcode", "district_code")
+
+
+def _norm(value: str) -> str:
+    value = unicodedata.normalize("NFKD", value or "")
+    value = "".join(c for c in value if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[^a-z0-9]+", " ", value).strip()
+
+
+def census_fingerprint(salt: str, last_name: str, first_name: str, birth_date: date, postcode: str) -> str:
+    """HMAC-SHA256 of the normalised identifying fields with the batch's salt.
+
+    Accents, case and punctuation are ignored so "Éloïse d'Arc" matches
+    "ELOISE D ARC"; only this hash is stored, never the fields themselves.
+    """
+    msg = "|".join([_norm(last_name), _norm(first_name), birth_date.isoformat(), normalise_postcode(postcode)])
+    return hmac.new(salt.encode(), msg.encode(), hashlib.sha256).hexdigest()
+
+
+def _parse_date(value: str) -> date | None:
+    value = (value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            from datetime import datetime as _dt
+
+            return _dt.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def upload_census(actor: User, stream: io.BufferedIOBase | bytes, filename: str) -> CensusBatch:
+    """Import a census CSV (columns: last_name, first_name, birth_date,
+    postcode, district_code). Rejects the whole file, with line numbers, if
+    any row is invalid: a half-imported list would verify some people only."""
+    require_role(actor, Role.ADMIN)
+    raw = stream if isinstance(stream, bytes) else stream.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(fields={"file": _("The file must be UTF-8 encoded CSV.")}) from None
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in CENSUS_COLUMNS if c not in header]
+    if missing:
+        raise ValidationError(fields={"file": _("Missing columns: %(cols)s", cols=", ".join(missing))})
+    reader.fieldnames = header
+    districts = {d.code: d.id for d in all_districts()}
+    salt = secrets.token_hex(32)
+    batch = CensusBatch(filename=clean_text(filename)[:200] or "census.csv", salt=salt, uploaded_by_id=actor.id)
+    problems, fingerprints = [], {}
+    for lineno, row in enumerate(reader, start=2):
+        born = _parse_date(row.get("birth_date"))
+        code = (row.get("district_code") or "").strip().upper()
+        if not (row.get("last_name") or "").strip() or not (row.get("first_name") or "").strip():
+            problems.append(_("line %(n)d: name missing", n=lineno))
+        elif born is None:
+            problems.append(_("line %(n)d: birth date must be YYYY-MM-DD", n=lineno))
+        elif code not in districts:
+            problems.append(_("line %(n)d: unknown district code %(code)s", n=lineno, code=code))
+        else:
+            fp = census_fingerprint(salt, row["last_name"], row["first_name"], born, row.get("postcode") or "")
+            fingerprints[fp] = districts[code]
+        if len(problems) >= 10:
+            break
+    if problems:
+        raise ValidationError(fields={"file": "; ".join(problems)})
+    if not fingerprints:
+        raise ValidationError(fields={"file": _("The file has no rows.")})
+    batch.record_count = len(fingerprints)
+    db.session.add(batch)
+    db.session.flush()
+    db.session.execute(sa.insert(CensusRecord), [
+        {"batch_id": batch.id, "district_id": d, "fingerprint": fp} for fp, d in fingerprints.items()])
+    audit.record(actor, "census.uploaded", "census_batch", batch.id, rows=len(fingerprints), filename=batch.filename)
+    db.session.flush()
+    return batch
+
+
+def verify_with_census(user: User, last_name: str, first_name: str, birth_date: date | None, postcode: str) -> Verification:
+    """Verify ``user`` as a resident if the data matches an unused census record."""
+    require_login(user)
+    allowed, retry = security.hit(f"census:{user.id}", 5, 3600)
+    if not allowed:
+        raise RateLimited(_("Too many attempts. Try again in an hour, or visit a town-hall counter."), retry_after=retry)
+    if user.active_verification is not None:
+        raise ValidationError(_("Your account is already verified."))
+    if birth_date is None:
+        raise ValidationError(fields={"birth_date": _("Enter your date of birth.")})
+    batches = db.session.scalars(sa.select(CensusBatch).where(CensusBatch.active.is_(True))).all()
+    for batch in batches:
+        fp = census_fingerprint(batch.salt, last_name, first_name, birth_date, postcode)
+        record = db.session.scalar(sa.select(CensusRecord).where(
+            CensusRecord.batch_id == batch.id, CensusRecord.fingerprint == fp))
+        if record is None:
+            continue
+        # Conditional update: two accounts racing for one record, one wins.
+        claimed = db.session.execute(
+            sa.update(CensusRecord).where(CensusRecord.id == record.id, CensusRecord.used_at.is_(None))
+            .values(used_at=utcnow(), used_by_id=user.id)).rowcount
+        if not claimed:
+            raise ValidationError(_("These details have already been used to verify another account. "
+                                    "If this is a mistake, please visit a town-hall counter."))
+        v = Verification(user_id=user.id, district_id=record.district_id, method=VerificationMethod.CENSUS,
+                         census_record_id=record.id)
+        db.session.add(v)
+        db.session.flush()
+        audit.record(user, "verification.census", "user", user.id, district_id=record.district_id)
+        return v
+    raise ValidationError(_("We could not find these details in the list of residents. Check the spelling and "
+                            "date, or visit a town-hall counter to be verified in person."))
+
+
+def verify_in_person(mediator: User, user: User, district_id: int, note: str = "") -> Verification:
+    """A mediator verifies someone at a counter after seeing their papers."""
+    require_role(mediator, Role.MEDIATOR, district_id)
+    if db.session.get(District, district_id) is None:
+        raise ValidationError(fields={"district_id": _("Choose a district from the list.")})
+    if user.deleted_at is not None:
+        raise ValidationError(_("This account has been deleted."))
+    if user.active_verification is not None:
+        raise ValidationError(_("This account is already verified."))
+    v = Verification(user_id=user.id, district_id=district_id, method=VerificationMethod.IN_PERSON,
+                     verified_by_id=mediator.id)
+    db.session.add(v)
+    db.session.flush()
+    audit.record(mediator, "verification.in_person", "user", user.id, reason=clean_text(note) or None,
+                 district_id=district_id)
+    return v
+
+
+def revoke_verification(actor: User, user: User, reason: str) -> None:
+    v = user.active_verification
+    if v is None:
+        raise NotFound()
+    if actor.id != user.id:
+        require_role(actor, Role.MEDIATOR, v.district_id)
+    reason = clean_text(reason)
+    if not reason and actor.id != user.id:
+        raise ValidationError(fields={"reason": _("Say why the verification is revoked.")})
+    v.revoked_at, v.revoked_by_id, v.revoke_reason = utcnow(), actor.id, reason or None
+    db.session.flush()
+    audit.record(actor, "verification.revoked", "user", user.id, reason=reason or None)
+
+
+# --- my data --------------------------------------------------------------------
+
+def export_personal_data(user: User) -> dict:
+    """Everything the platform holds about ``user``, as JSON-ready data."""
+    require_login(user)
+    v = user.active_verification
+    data = {
+        "account": {
+            "id": user.id, "email": user.email, "display_name": user.display_name, "locale": user.locale,
+            "district": user.district.name if user.district else None,
+            "created_at": user.created_at.isoformat() + "Z",
+            "email_confirmed_at": user.email_confirmed_at.isoformat() + "Z" if user.email_confirmed_at else None,
+            "last_login_at": user.last_login_at.isoformat() + "Z" if user.last_login_at else None,
+            "roles": [{"role": g.role.value, "district": g.district.name if g.district else None} for g in user.roles],
+            "blocked_until": user.blocked_until.isoformat() + "Z" if user.is_blocked else None,
+        },
+        "verification": {"district": v.district.name, "method": v.method.value,
+                         "since": v.created_at.isoformat() + "Z"} if v else None,
+        "audit_log": [
+            {"at": e.created_at.isoformat() + "Z", "action": e.action}
+            for e in db.session.scalars(sa.select(audit.AuditEntry).where(
+                audit.AuditEntry.actor_id == user.id).order_by(audit.AuditEntry.id)).all()
+        ],
+    }
+    for name, fn in privacy.exporters().items():
+        data[name] = fn(user)
+    return data
+
+
+def delete_account(user: User, password: str) -> None:
+    """Erase personal data; contributions stay, shown as from a deleted account."""
+    require_login(user)
+    if not check_password_hash(user.password_hash or "", password or ""):
+        raise ValidationError(fields={"password": _("This is not your current password.")})
+    if user.is_admin:
+        admins = db.session.scalar(sa.select(sa.func.count()).select_from(UserRole).where(UserRole.role == Role.ADMIN))
+        if admins <= 1:
+            raise PermissionDenied(_("You are the last administrator: grant the role to someone else first."))
+    for fn in privacy.erasers():
+        fn(user)
+    user.email = None
+    user.password_hash = None
+    user.display_name = "—"
+    user.district_id = None
+    user.email_confirmed_at = None
+    user.deleted_at = utcnow()
+    user.session_token = secrets.token_hex(16)
+    user.roles.clear()
+    db.session.execute(sa.update(Verification).where(Verification.user_id == user.id, Verification.revoked_at.is_(None))
+                       .values(revoked_at=utcnow(), revoke_reason="account deleted"))
+    db.session.flush()
+    audit.record(user, "account.deleted", "user", user.id)
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email), User.deleted_at.is_(None)))
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Remember the language chosen with the switcher."""
+    require_login(user)
+    if locale in current_app.config["LANGUAGES"] and user.locale != locale:
+        user.locale = locale
+        db.session.flush()

@@ -1,0 +1,207 @@
+"""Account pages: thin views over civic.accounts.services."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from civic.accounts import forms, services
+from civic.accounts.models import User
+from civic.core.errors import RateLimited, ValidationError
+from civic.core.security import client_ip
+from civic.core.views import safe_next
+from civic.extensions import db
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _commit_or_errors(form, fn, *args, **kwargs):
+    """Run a service; commit on success; on ValidationError put the messages on
+    the form and roll back. Returns (ok, result)."""
+    try:
+        result = fn(*args, **kwargs)
+    except (ValidationError, RateLimited) as err:
+        db.session.rollback()
+        forms.apply_errors(form, err)
+        return False, None
+    db.session.commit()
+    return True, result
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.settings"))
+    form = forms.RegisterForm()
+    if form.validate_on_submit():
+        from civic import select_locale
+
+        ok, _user = _commit_or_errors(form, services.register_user, form.email.data, form.password.data,
+                                      form.display_name.data, select_locale(), form.district_id.data)
+        if ok:
+            return render_template("accounts/check_mail.html", email=form.email.data.strip().lower())
+    status = 422 if form.errors else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token):
+    # GET only shows a button: link scanners in mail filters must not confirm.
+    if request.method == "POST":
+        try:
+            user = services.confirm_email(token)
+        except ValidationError as err:
+            db.session.rollback()
+            return render_template("accounts/confirm.html", token=token, error=err.message), 400
+        db.session.commit()
+        flash(_("Your email address is confirmed."), "success")
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", email=user.email))
+        return redirect(url_for("accounts.settings"))
+    return render_template("accounts/confirm.html", token=token)
+
+
+@bp.post("/confirm/resend")
+@login_required
+def resend_confirmation():
+    try:
+        services.resend_confirmation(current_user)
+        db.session.commit()
+        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "success")
+    except RateLimited as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = forms.LoginForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"]
+    if form.validate_on_submit():
+        ok, user = _commit_or_errors(form, services.authenticate, form.email.data, form.password.data, client_ip())
+        if ok:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for("core.home")))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = forms.EmailForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/check_mail.html", email=form.email.data.strip().lower(), reset=True)
+    return render_template("accounts/forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        ok, _user = _commit_or_errors(form, services.reset_password, token, form.password.data)
+        if ok:
+            logout_user()
+            flash(_("Your password has been changed. You can log in now."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form, token=token), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def settings():
+    profile = forms.ProfileForm(prefix="profile", obj=current_user if request.method == "GET" else None)
+    email_form = forms.ChangeEmailForm(prefix="email")
+    password_form = forms.ChangePasswordForm(prefix="password")
+    action = request.form.get("action")
+    status = 200
+    if request.method == "POST":
+        if action == "profile" and profile.validate_on_submit():
+            ok, _r = _commit_or_errors(profile, services.update_profile, current_user, profile.display_name.data,
+                                       profile.locale.data, profile.district_id.data)
+            if ok:
+                flash(_("Your details are saved."), "success")
+                return redirect(url_for("accounts.settings"))
+        elif action == "email" and email_form.validate_on_submit():
+            ok, _r = _commit_or_errors(email_form, services.request_email_change, current_user,
+                                       email_form.email.data, email_form.password.data)
+            if ok:
+                flash(_("We sent a confirmation link to the new address. Your address changes once you open it."), "success")
+                return redirect(url_for("accounts.settings"))
+        elif action == "password" and password_form.validate_on_submit():
+            ok, _r = _commit_or_errors(password_form, services.change_password, current_user,
+                                       password_form.current_password.data, password_form.new_password.data)
+            if ok:
+                login_user(current_user)  # the session id changed with the password
+                flash(_("Your password has been changed. Other devices are logged out."), "success")
+                return redirect(url_for("accounts.settings"))
+        status = 422
+    return render_template("accounts/settings.html", profile=profile, email_form=email_form,
+                           password_form=password_form), status
+
+
+@bp.get("/my-data")
+@login_required
+def my_data():
+    data = services.export_personal_data(current_user)
+    return render_template("accounts/my_data.html", data=data, form=forms.DeleteAccountForm())
+
+
+@bp.get("/my-data.json")
+@login_required
+def my_data_download():
+    data = services.export_personal_data(current_user)
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="my-civic-data.json"', "Cache-Control": "no-store"})
+
+
+@bp.post("/delete")
+@login_required
+def delete_account():
+    form = forms.DeleteAccountForm()
+    if form.validate_on_submit():
+        ok, _r = _commit_or_errors(form, services.delete_account, current_user, form.password.data)
+        if ok:
+            logout_user()
+            flash(_("Your account has been deleted and your personal data erased."), "success")
+            return redirect(url_for("core.home"))
+    data = services.export_personal_data(current_user)
+    return render_template("accounts/my_data.html", data=data, form=form), 422
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify():
+    form = forms.CensusVerifyForm()
+    if form.validate_on_submit():
+        ok, v = _commit_or_errors(form, services.verify_with_census, current_user, form.last_name.data,
+                                  form.first_name.data, form.birth_date.data, form.postcode.data)
+        if ok:
+            flash(_("You are now a verified resident of %(district)s.", district=v.district.name), "success")
+            return redirect(url_for("accounts.settings"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/verify.html", form=form, verification=current_user.active_verification), status
+
+
+def load_user(user_id: str):
+    uid, _sep, token = (user_id or "").partition(":")
+    if not uid.isdigit():
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or user.deleted_at is not None or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,106 @@
+"""``flask civic ...`` commands. Modules add theirs to ``civic_cli``."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+civic_cli = AppGroup("civic", help="Civic administration commands.")
+
+
+@civic_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking one per job.")
+def worker(burst, simple):
+    """Run an RQ worker for the job queue (needs REDIS_URL)."""
+    from civic.core.jobs import make_worker
+
+    make_worker(current_app._get_current_object(), simple=simple).work(burst=burst, with_scheduler=False)
+
+
+@civic_cli.command("scheduler")
+@click.option("--once", is_flag=True, help="Dispatch what is due now, then exit.")
+def scheduler(once):
+    """Dispatch periodic jobs (tallies, sweepers, closings) when they are due.
+
+    Run one or several: a due run is claimed in the database, so it is
+    dispatched once whatever the number of schedulers.
+    """
+    from civic.core.jobs import run_scheduler
+
+    run_scheduler(current_app._get_current_object(), once=once)
+
+
+@civic_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt="Display name")
+@click.password_option()
+def create_admin(email, name, password):
+    """Create (or promote) an administrator with a confirmed address."""
+    from werkzeug.security import generate_password_hash
+
+    from civic.accounts.models import Role, User, UserRole
+    from civic.accounts.services import find_user_by_email
+    from civic.core import audit
+    from civic.core.emails import is_valid_email, normalise_email
+    from civic.core.time import utcnow
+    from civic.extensions import db
+
+    if not is_valid_email(email):
+        raise click.BadParameter("not a valid email address", param_hint="--email")
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="password")
+    user = find_user_by_email(email)
+    if user is None:
+        user = User(email=normalise_email(email), display_name=name, password_hash=generate_password_hash(password),
+                    email_confirmed_at=utcnow())
+        db.session.add(user)
+        db.session.flush()
+    if not user.is_admin:
+        db.session.add(UserRole(user_id=user.id, role=Role.ADMIN))
+    audit.record(None, "role.granted", "user", user.id, role="admin", via="cli")
+    db.session.commit()
+    click.echo(f"Administrator ready: {user.email}")
+
+
+@civic_cli.command("demo")
+@click.option("--reset", is_flag=True, help="Drop and recreate every table first.")
+def demo(reset):
+    """Load realistic French demo data and print the demo accounts."""
+    from civic.demo import load_demo
+
+    load_demo(reset=reset)
+
+
+@civic_cli.command("compile-translations")
+def compile_translations_cmd():
+    """Compile the .po catalogues into .mo files."""
+    from civic.i18n import compile_catalogs
+
+    for path in compile_catalogs():
+        click.echo(f"compiled {path}")
+
+
+@civic_cli.command("update-translations")
+@click.argument("module", required=False)
+def update_translations_cmd(module):
+    """Extract strings of MODULE (core if omitted) into its fr/en catalogues."""
+    from civic.i18n import missing_translations, update_catalogue
+
+    for path in update_catalogue(module):
+        click.echo(f"updated {path}")
+    missing = missing_translations(module)
+    click.echo(f"{len(missing)} French translations missing")
+
+
+def init_app(app):
+    # Modules' CLI files add commands to civic_cli at import time.
+    try:
+        from civic.budgets.cli import budgets_group
+
+        if "budgets" not in civic_cli.commands:
+            civic_cli.add_command(budgets_group)
+    except ImportError:
+        pass
+    app.cli.add_command(civic_cli)

@@ -1,0 +1,148 @@
+"""Registry of participatory kinds.
+
+Generic features (comments, reports, follows, official answers, audit entries,
+the accountability page, "open now" on the home page) point at ``(kind, id)``
+and reach the domain object through this registry, never through imports of
+domain packages. A new kind registers once and gets them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NotFound
+
+
+def _always(_user, _obj) -> bool:
+    return True
+
+
+@dataclass
+class ContentKind:
+    """How generic features reach one participatory kind.
+
+    name: the stable identifier stored in ``kind`` columns ("petition").
+    model: the SQLAlchemy model; objects are loaded by primary key.
+    label: callable returning the translated human name ("Petition").
+    title(obj) / url(obj): what to show and where to link.
+    can_view(user, obj): whether ``user`` (possibly anonymous) may see it.
+    author_id(obj), district_id(obj): for reports, moderation scopes, statistics.
+    hooks: optional named callables other modules look up with :func:`hook`
+      (e.g. "hide", "unhide", "owed_answers", "comments_open").
+    """
+
+    name: str
+    model: Any
+    label: Callable[[], str]
+    title: Callable[[Any], str]
+    url: Callable[[Any], str]
+    can_view: Callable[[Any, Any], bool] = _always
+    author_id: Callable[[Any], int | None] = lambda obj: getattr(obj, "author_id", None)
+    district_id: Callable[[Any], int | None] = lambda obj: getattr(obj, "district_id", None)
+    hooks: dict[str, Callable] = field(default_factory=dict)
+
+
+_KINDS: dict[str, ContentKind] = {}
+_HOME_SECTIONS: list[Callable] = []
+
+
+def register_kind(kind: ContentKind) -> ContentKind:
+    """Register (or re-register, for app factories called twice) a kind."""
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> ContentKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise NotFound() from None
+
+
+def kinds() -> list[ContentKind]:
+    return list(_KINDS.values())
+
+
+def load(kind_name: str, obj_id: int, user=None, *, check_visible: bool = True):
+    """Load ``(kind, id)``; NotFound if missing or not visible to ``user``."""
+    from civic.extensions import db
+
+    kind = get_kind(kind_name)
+    obj = db.session.get(kind.model, obj_id)
+    if obj is None or (check_visible and not kind.can_view(user, obj)):
+        raise NotFound()
+    return kind, obj
+
+
+def hook(kind_name: str, name: str) -> Callable | None:
+    kind = _KINDS.get(kind_name)
+    return kind.hooks.get(name) if kind else None
+
+
+def kind_of(obj) -> ContentKind | None:
+    for kind in _KINDS.values():
+        if isinstance(obj, kind.model):
+            return kind
+    return None
+
+
+def register_home_section(fn: Callable) -> None:
+    """``fn(user) -> dict | None`` describing what is open for participation
+    now in one module: ``{"title", "intro", "items": [{"title", "url", "detail"}], "more_url"}``."""
+    if fn not in _HOME_SECTIONS:
+        _HOME_SECTIONS.append(fn)
+
+
+def home_sections(user) -> list[dict]:
+    sections = []
+    for fn in _HOME_SECTIONS:
+        section = fn(user)
+        if section and section.get("items"):
+            sections.append(section)
+    return sections
+
+
+# --- panels: generic sections shown on every item's page ---------------------
+
+_PANELS: list[tuple[int, Callable]] = []
+
+
+def register_panel(fn: Callable, order: int = 50) -> None:
+    """``fn(kind_name, obj, user) -> Markup | str | None``: a section that
+    another module adds to every item's page (comments, report link, follow
+    button). Domain templates call ``{{ panels("petition", petition) }}`` once,
+    at the end of the item's page, and know nothing of what is inside."""
+    if all(f is not fn for _o, f in _PANELS):
+        _PANELS.append((order, fn))
+
+
+def render_panels(kind_name: str, obj) -> str:
+    from flask_login import current_user
+    from markupsafe import Markup
+
+    parts = []
+    for _order, fn in sorted(_PANELS, key=lambda p: p[0]):
+        html = fn(kind_name, obj, current_user)
+        if html:
+            parts.append(str(html))
+    return Markup("\n".join(parts))
+
+
+# --- creation listeners ----------------------------------------------------------
+
+_CREATED: list[Callable] = []
+
+
+def register_created_listener(fn: Callable) -> None:
+    """``fn(kind_name, obj, actor)`` runs in the transaction when a module
+    creates a participatory item (moderation uses it for pre-moderation)."""
+    if fn not in _CREATED:
+        _CREATED.append(fn)
+
+
+def created(kind_name: str, obj, actor=None) -> None:
+    """Domain services call this right after creating (and flushing) an item."""
+    for fn in _CREATED:
+        fn(kind_name, obj, actor)

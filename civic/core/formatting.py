@@ -1,0 +1,33 @@
+"""Jinja filters for dates, numbers and money in the visitor's locale."""
+
+from datetime import date, datetime
+
+from flask_babel import format_currency, format_date, format_datetime, format_decimal
+
+
+def init_app(app):
+    @app.template_filter("date")
+    def _date(value, fmt="long"):
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.date()
+        return format_date(value, fmt)
+
+    @app.template_filter("datetime")
+    def _datetime(value, fmt="medium"):
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("number")
+    def _number(value):
+        return format_decimal(value or 0)
+
+    @app.template_filter("money")
+    def _money(value, currency="EUR"):
+        return format_currency(value or 0, currency, format="#,##0 ¤", currency_digits=False)
+
+    @app.template_filter("isodate")
+    def _isodate(value):
+        if isinstance(value, (date, datetime)):
+            return value.isoformat()
+        return ""

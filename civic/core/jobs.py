@@ -1,0 +1,279 @@
+"""Background jobs: enqueued in the business transaction, run after commit.
+
+``enqueue(fn, *args)`` records the job on the current SQLAlchemy session; when
+that session commits, the job goes to RQ (``REDIS_URL`` set) or runs inline in
+a fresh application context (development and tests without Redis). A rollback
+drops it. Jobs take ids and are idempotent (DESIGN.md, house rule 3): they
+reload their rows and check a persisted marker, so a retry or a concurrent run
+has no double effect.
+
+Periodic jobs are registered with :func:`register_periodic`; the scheduler
+(``flask civic scheduler``) keeps their next due time in the database, so a
+restart keeps the pace, and :func:`job_lock` keeps one from running twice at
+once across processes and machines.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from civic.core.models import JobLock, PeriodicRun
+from civic.core.time import utcnow
+from civic.extensions import db
+
+log = logging.getLogger("civic.jobs")
+
+BATCH_SIZE = 200
+
+
+def job_path(fn) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def resolve(path: str):
+    module, _, name = path.partition(":")
+    obj = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def enqueue(fn, *args, **kwargs) -> None:
+    """Run ``fn(*args, **kwargs)`` after the current transaction commits."""
+    session = db.session()
+    session.info.setdefault("civic_jobs", []).append((job_path(fn), args, kwargs))
+
+
+def enqueue_batched(fn, item) -> None:
+    """Collect ``item`` for ``fn(items)``, called after commit in chunks of
+    BATCH_SIZE (one job per chunk instead of one per item)."""
+    session = db.session()
+    session.info.setdefault("civic_batches", {}).setdefault(job_path(fn), []).append(item)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    jobs = session.info.pop("civic_jobs", [])
+    for path, items in session.info.pop("civic_batches", {}).items():
+        for i in range(0, len(items), BATCH_SIZE):
+            jobs.append((path, (items[i:i + BATCH_SIZE],), {}))
+    if jobs and has_app_context():
+        dispatch(current_app._get_current_object(), jobs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop("civic_jobs", None)
+    session.info.pop("civic_batches", None)
+
+
+def dispatch(app, jobs) -> None:
+    queue = get_queue(app)
+    for path, args, kwargs in jobs:
+        if queue is None:
+            run_inline(app, path, args, kwargs)
+            continue
+        try:
+            queue.enqueue("civic.core.jobs.run_job", path, args, kwargs,
+                          job_timeout=600, result_ttl=0, failure_ttl=7 * 86400)
+        except Exception:
+            # Redis lost: nothing is lost with it. Outbox rows are re-delivered by
+            # the sweeper, tallies by the next periodic run.
+            log.exception("could not enqueue %s; the sweepers will catch up", path)
+
+
+def run_inline(app, path, args, kwargs) -> None:
+    # A new application context gives the job its own session, as a worker would.
+    with app.app_context():
+        try:
+            resolve(path)(*args, **kwargs)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("inline job %s failed", path)
+            if app.config.get("JOBS_RAISE"):
+                raise
+
+
+def run_job(path: str, args=(), kwargs=None):
+    """RQ entry point: run one job in an application context and commit once."""
+    app = current_app._get_current_object() if has_app_context() else _worker_app()
+    with app.app_context():
+        try:
+            resolve(path)(*args, **(kwargs or {}))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+_APP = None
+
+
+def _worker_app():
+    global _APP
+    if _APP is None:
+        from civic import create_app
+
+        _APP = create_app()
+    return _APP
+
+
+def get_queue(app=None):
+    app = app or current_app
+    if not app.config.get("REDIS_URL"):
+        return None
+    from rq import Queue
+
+    from civic.core.redis import redis_client
+
+    with app.app_context():
+        return Queue(app.config["RQ_QUEUE"], connection=redis_client())
+
+
+def make_worker(app, *, simple: bool = False):
+    """An RQ worker for the app's queue. The forking worker disposes the
+    SQLAlchemy engine before each fork: a child must never reuse the parent's
+    database sockets."""
+    from rq import SimpleWorker, Worker
+
+    queue = get_queue(app)
+    if queue is None:
+        raise RuntimeError("REDIS_URL is not set: jobs run inline, there is nothing to work on")
+
+    class CivicWorker(Worker):
+        def fork_work_horse(self, job, queue):
+            db.engine.dispose()
+            return super().fork_work_horse(job, queue)
+
+    cls = SimpleWorker if simple else CivicWorker
+    return cls([queue], connection=queue.connection)
+
+
+# --- locks -------------------------------------------------------------------
+
+@contextmanager
+def job_lock(name: str, ttl: int = 300):
+    """Lease a named lock in the database for ``ttl`` seconds.
+
+    Yields True if this process holds it, False if another does. The lease
+    expires by itself, so a killed worker blocks nobody for long. Taken on its
+    own connection: call it before the job writes anything.
+    """
+    owner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    table = JobLock.__table__
+    now = utcnow()
+    with db.engine.begin() as conn:
+        if conn.execute(sa.select(table.c.name).where(table.c.name == name)).first() is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(table.insert().values(name=name))
+            except sa.exc.IntegrityError:
+                pass
+        got = conn.execute(
+            table.update()
+            .where(table.c.name == name, sa.or_(table.c.locked_until.is_(None), table.c.locked_until < now))
+            .values(owner=owner, locked_until=now + timedelta(seconds=ttl))
+        ).rowcount == 1
+    try:
+        yield got
+    finally:
+        if got:
+            with db.engine.begin() as conn:
+                conn.execute(table.update().where(table.c.name == name, table.c.owner == owner)
+                             .values(owner=None, locked_until=None))
+
+
+# --- periodic jobs -----------------------------------------------------------
+
+@dataclass
+class Periodic:
+    name: str
+    path: str
+    every: int  # seconds
+
+
+_PERIODIC: dict[str, Periodic] = {}
+
+
+def register_periodic(name: str, fn, every: int) -> None:
+    """Run ``fn()`` every ``every`` seconds, at most one at a time."""
+    _PERIODIC[name] = Periodic(name, job_path(fn), every)
+
+
+def periodic_jobs() -> list[Periodic]:
+    return list(_PERIODIC.values())
+
+
+def run_periodic(name: str) -> None:
+    """Job body of a periodic job: run it under its lock, or skip if it runs."""
+    spec = _PERIODIC[name]
+    with job_lock(f"periodic:{name}", ttl=max(120, spec.every * 10)) as got:
+        if not got:
+            log.info("periodic job %s already running; skipped", name)
+            return
+        resolve(spec.path)()
+        db.session.commit()
+
+
+def schedule_due(app, now=None) -> list[str]:
+    """Claim and dispatch every periodic job whose time has come.
+
+    The claim is a conditional UPDATE of ``next_run_at``: two schedulers (or a
+    restarted one) never dispatch the same run twice.
+    """
+    now = now or utcnow()
+    table = PeriodicRun.__table__
+    due = []
+    with db.engine.begin() as conn:
+        rows = {r.name: r for r in conn.execute(sa.select(table))}
+        for spec in _PERIODIC.values():
+            row = rows.get(spec.name)
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(table.insert().values(name=spec.name, next_run_at=now))
+                except sa.exc.IntegrityError:
+                    continue
+                current = now
+            else:
+                current = row.next_run_at
+            if current > now:
+                continue
+            claimed = conn.execute(
+                table.update().where(table.c.name == spec.name, table.c.next_run_at == current)
+                .values(next_run_at=now + timedelta(seconds=spec.every), last_run_at=now)
+            ).rowcount
+            if claimed:
+                due.append(spec.name)
+    dispatch(app, [(job_path(run_periodic), (name,), {}) for name in due])
+    return due
+
+
+def run_scheduler(app, *, once: bool = False, tick: float = 1.0) -> None:
+    log.info("scheduler started with %d periodic jobs", len(_PERIODIC))
+    while True:
+        with app.app_context():
+            try:
+                schedule_due(app)
+            except Exception:
+                log.exception("scheduler tick failed")
+            finally:
+                db.session.remove()
+        if once:
+            return
+        time.sleep(tick)

@@ -1,0 +1,191 @@
+"""One phase mechanism for every owner of phases: participatory processes,
+budget editions, consultations.
+
+An owner is a registered content kind ``(owner_kind, owner_id)`` with ordered
+phases. Each phase has a ``code`` (what it is: "information", "submission",
+"review", "voting", "results", "implementation", "proposals", "support",
+"answering"...), dates, and ``capabilities``: what residents may do during it
+("submit", "support", "comment", "vote", "answer"). The periodic job
+:func:`advance_phases` moves owners forward when a later phase's start date has
+passed; admins can move a phase by hand with :func:`move_phase` (audited). On
+every change the owner kind's ``phase_changed`` hook runs (e.g. a budget
+computes its results when voting ends).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civic.core import audit, content
+from civic.core.errors import NotFound, ValidationError
+from civic.core.time import utcnow
+from civic.extensions import db
+
+CAPABILITIES = ("submit", "support", "comment", "vote", "answer")
+
+
+class Phase(db.Model):
+    __tablename__ = "phase"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(sa.String(40))
+    owner_id: Mapped[int] = mapped_column(sa.Integer)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    code: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    starts_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    capabilities: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # Exactly one phase per owner is current once the first phase has started.
+    is_current: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    entered_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("owner_kind", "owner_id", "position"),
+        sa.Index("uq_phase_current", "owner_kind", "owner_id", unique=True,
+                 sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current")),
+    )
+
+    def allows(self, capability: str) -> bool:
+        return capability in (self.capabilities or [])
+
+    @property
+    def status(self) -> str:
+        """"past", "current" or "upcoming" (for the timeline)."""
+        if self.is_current:
+            return "current"
+        return "past" if self.entered_at is not None else "upcoming"
+
+
+@dataclass
+class PhaseSpec:
+    code: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    capabilities: tuple[str, ...] = ()
+    description: str | None = None
+
+
+def phases_for(owner_kind: str, owner_id: int) -> list[Phase]:
+    return db.session.scalars(sa.select(Phase).where(
+        Phase.owner_kind == owner_kind, Phase.owner_id == owner_id).order_by(Phase.position)).all()
+
+
+def current_phase(owner_kind: str, owner_id: int) -> Phase | None:
+    return db.session.scalar(sa.select(Phase).where(
+        Phase.owner_kind == owner_kind, Phase.owner_id == owner_id, Phase.is_current.is_(True)))
+
+
+def allows(owner_kind: str, owner_id: int, capability: str) -> bool:
+    """True if the owner's current phase allows ``capability`` and has not ended."""
+    phase = current_phase(owner_kind, owner_id)
+    if phase is None or not phase.allows(capability):
+        return False
+    return phase.ends_at is None or phase.ends_at > utcnow()
+
+
+def set_phases(actor, owner_kind: str, owner_id: int, specs: list[PhaseSpec]) -> list[Phase]:
+    """Replace the upcoming phases of an owner. Validates order and dates.
+
+    Callers check permission (the owner's module knows who may edit it).
+    Phases already entered are kept as they are (history does not change).
+    """
+    errors = []
+    for i, spec in enumerate(specs):
+        if spec.ends_at is not None and spec.ends_at <= spec.starts_at:
+            errors.append(_("Phase %(n)d ends before it starts.", n=i + 1))
+        if i and spec.starts_at < specs[i - 1].starts_at:
+            errors.append(_("Phase %(n)d starts before the previous one.", n=i + 1))
+        bad = set(spec.capabilities) - set(CAPABILITIES)
+        if bad:
+            errors.append(_("Unknown capability: %(c)s", c=", ".join(sorted(bad))))
+    if errors:
+        raise ValidationError(fields={"phases": " ".join(errors)})
+    existing = phases_for(owner_kind, owner_id)
+    kept = [p for p in existing if p.entered_at is not None]
+    for p in existing:
+        if p.entered_at is None:
+            db.session.delete(p)
+    db.session.flush()
+    start = len(kept)
+    created = []
+    for i, spec in enumerate(specs[start:] if kept else specs, start=start):
+        p = Phase(owner_kind=owner_kind, owner_id=owner_id, position=i, code=spec.code, title=spec.title,
+                  description=spec.description, starts_at=spec.starts_at, ends_at=spec.ends_at,
+                  capabilities=list(spec.capabilities))
+        db.session.add(p)
+        created.append(p)
+    db.session.flush()
+    audit.record(actor, "phases.set", owner_kind, owner_id, phases=[s.code for s in specs])
+    return kept + created
+
+
+def _enter(owner_kind: str, owner_id: int, target: Phase, actor, reason: str | None) -> None:
+    old = current_phase(owner_kind, owner_id)
+    if old is not None and old.id == target.id:
+        return
+    now = utcnow()
+    if old is not None:
+        old.is_current = False
+        db.session.flush()
+    # Skipped phases count as entered (they are in the past now).
+    for p in phases_for(owner_kind, owner_id):
+        if p.position < target.position and p.entered_at is None:
+            p.entered_at = now
+    target.is_current = True
+    target.entered_at = target.entered_at or now
+    db.session.flush()
+    audit.record(actor, "phase.changed", owner_kind, owner_id, reason=reason,
+                 old=old.code if old else None, new=target.code)
+    hook = content.hook(owner_kind, "phase_changed")
+    if hook is not None:
+        kind, owner = content.load(owner_kind, owner_id, check_visible=False)
+        hook(owner, old.code if old else None, target.code)
+
+
+def move_phase(actor, owner_kind: str, owner_id: int, phase_id: int, reason: str = "") -> Phase:
+    """Make ``phase_id`` the current phase by hand (admins; audited with the reason)."""
+    from civic.accounts.models import Role
+    from civic.accounts.permissions import require_role
+
+    require_role(actor, Role.ADMIN)
+    phase = db.session.get(Phase, phase_id)
+    if phase is None or phase.owner_kind != owner_kind or phase.owner_id != owner_id:
+        raise NotFound()
+    if not (reason or "").strip():
+        raise ValidationError(fields={"reason": _("Say why the phase is moved by hand.")})
+    _enter(owner_kind, owner_id, phase, actor, reason.strip())
+    return phase
+
+
+def advance_phases(now: datetime | None = None) -> int:
+    """Periodic job: enter, for every owner, the latest phase whose start date
+    has passed, if it comes after the current one. Idempotent."""
+    now = now or utcnow()
+    rows = db.session.execute(sa.select(Phase.owner_kind, Phase.owner_id, sa.func.max(Phase.position))
+                              .where(Phase.starts_at <= now).group_by(Phase.owner_kind, Phase.owner_id)).all()
+    moved = 0
+    for owner_kind, owner_id, position in rows:
+        current = current_phase(owner_kind, owner_id)
+        if current is not None and current.position >= position:
+            continue
+        target = db.session.scalar(sa.select(Phase).where(
+            Phase.owner_kind == owner_kind, Phase.owner_id == owner_id, Phase.position == position))
+        _enter(owner_kind, owner_id, target, None, None)
+        moved += 1
+    return moved
+
+
+def _register():
+    from civic.core.jobs import register_periodic
+
+    register_periodic("phases.advance", advance_phases, 60)
+
+
+_register()

@@ -1,0 +1,123 @@
+"""Security headers and rate limits.
+
+Rate-limit counters live in Redis when ``REDIS_URL`` is set, otherwise in the
+database: never in process memory, so any number of web processes agree.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import current_app, request
+
+from civic.core.models import RateCounter
+from civic.core.redis import redis_client
+from civic.extensions import db
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
+    """Count one event for ``key`` in a fixed window of ``window`` seconds.
+
+    Returns ``(allowed, retry_after_seconds)``. Database counters are written
+    in their own transaction so the count holds even if the request rolls back.
+    """
+    now = int(time.time())
+    start = now - now % window
+    retry_after = start + window - now
+    client = redis_client()
+    if client is not None:
+        rkey = f"civic:rl:{key}:{start}"
+        try:
+            pipe = client.pipeline()
+            pipe.incr(rkey)
+            pipe.expire(rkey, window + 5)
+            count = pipe.execute()[0]
+            return count <= limit, retry_after
+        except Exception:  # Redis lost: fall back to the database, never fail open silently
+            current_app.logger.warning("rate limit: Redis unavailable, using the database")
+    with db.engine.begin() as conn:
+        table = RateCounter.__table__
+        updated = conn.execute(
+            table.update().where(table.c.key == key, table.c.window_start == start)
+            .values(count=table.c.count + 1)
+        ).rowcount
+        if not updated:
+            try:
+                with conn.begin_nested():
+                    conn.execute(table.insert().values(key=key, window_start=start, count=1))
+            except sa.exc.IntegrityError:
+                conn.execute(table.update().where(table.c.key == key, table.c.window_start == start)
+                             .values(count=table.c.count + 1))
+        count = conn.execute(sa.select(table.c.count).where(table.c.key == key, table.c.window_start == start)).scalar()
+    return count <= limit, retry_after
+
+
+def peek(key: str, window: int) -> int:
+    """Current count for ``key`` in the current window (no increment)."""
+    now = int(time.time())
+    start = now - now % window
+    client = redis_client()
+    if client is not None:
+        try:
+            return int(client.get(f"civic:rl:{key}:{start}") or 0)
+        except Exception:
+            pass
+    row = db.session.get(RateCounter, (key, start))
+    return row.count if row else 0
+
+
+def reset(key: str, window: int) -> None:
+    now = int(time.time())
+    start = now - now % window
+    client = redis_client()
+    if client is not None:
+        try:
+            client.delete(f"civic:rl:{key}:{start}")
+            return
+        except Exception:
+            pass
+    with db.engine.begin() as conn:
+        conn.execute(RateCounter.__table__.delete().where(RateCounter.key == key))
+
+
+def purge_old_counters() -> None:
+    """Periodic job: drop database counters older than a day."""
+    cutoff = int(time.time()) - 86400
+    db.session.execute(sa.delete(RateCounter).where(RateCounter.window_start < cutoff))
+
+
+def client_ip() -> str:
+    # Behind a proxy, ProxyFix (configured in create_app) sets remote_addr.
+    return request.remote_addr or "0.0.0.0"
+
+
+def init_app(app):
+    @app.after_request
+    def headers(resp):
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=(), interest-cohort=()")
+        resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Pages with forms or personal content are never cached by shared caches.
+        if "Cache-Control" not in resp.headers and request.method == "GET" and not request.path.startswith("/static/"):
+            resp.headers["Cache-Control"] = "no-store" if _is_private(resp) else "no-cache"
+        return resp
+
+
+def _is_private(resp) -> bool:
+    from flask_login import current_user
+
+    return bool(getattr(current_user, "is_authenticated", False)) or b'name="csrf_token"' in (
+        resp.get_data() if not resp.direct_passthrough and resp.mimetype == "text/html" else b""
+    )
