@@ -62,10 +62,8 @@ def catalogue_dir(module: str | None) -> Path:
 def extract_messages(module: str | None):
     """Extract the translatable strings of ``module`` into a babel Catalog."""
     from babel.messages.catalog import Catalog
-    from babel.messages.extract import extract
+    from babel.messages.extract import extract, extract_python
     from jinja2.ext import babel_extract
-
-    from babel.messages.extract import extract_python
 
     catalog = Catalog(project="civic")
     for path in module_sources(module):

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from civic.core import content, outbox
