@@ -8,7 +8,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -23,6 +23,9 @@ MODULES = ["accounts", "deliberation", "moderation", "petitions", "budgets", "pr
 
 def select_locale():
     langs = ["en", "fr"]
+    if not has_request_context():
+        # Jobs and CLI: mails choose their locale with force_locale per recipient.
+        return None
     if getattr(current_user, "is_authenticated", False) and current_user.locale in langs:
         return current_user.locale
     if session.get("lang") in langs:

@@ -39,6 +39,16 @@ def pytest_sessionstart(session):
         importlib.import_module(f"tests.{path.parent.name}.fakes")
 
 
+def pytest_sessionfinish(session, exitstatus):
+    # In CI a skipped test means a missing service or file: fail the run.
+    if os.environ.get("CIVIC_FAIL_ON_SKIP") and exitstatus == 0:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        skipped = reporter.stats.get("skipped", []) if reporter else []
+        if skipped:
+            reporter.write_line(f"CIVIC_FAIL_ON_SKIP: {len(skipped)} test(s) skipped", red=True)
+            session.exitstatus = 1
+
+
 def _config(tmp: Path, database_url: str) -> dict:
     cfg = {
         "TESTING": True,

@@ -145,7 +145,8 @@ def settings():
             ok, _r = _commit_or_errors(password_form, services.change_password, current_user,
                                        password_form.current_password.data, password_form.new_password.data)
             if ok:
-                login_user(current_user)  # the session id changed with the password
+                # The login id includes the session token, which changed with the password.
+                login_user(current_user._get_current_object())
                 flash(_("Your password has been changed. Other devices are logged out."), "success")
                 return redirect(url_for("accounts.settings"))
         status = 422

@@ -52,15 +52,24 @@ def resolve(path: str):
 
 def enqueue(fn, *args, **kwargs) -> None:
     """Run ``fn(*args, **kwargs)`` after the current transaction commits."""
-    session = db.session()
+    session = _session_in_transaction()
     session.info.setdefault("civic_jobs", []).append((job_path(fn), args, kwargs))
 
 
 def enqueue_batched(fn, item) -> None:
     """Collect ``item`` for ``fn(items)``, called after commit in chunks of
     BATCH_SIZE (one job per chunk instead of one per item)."""
-    session = db.session()
+    session = _session_in_transaction()
     session.info.setdefault("civic_batches", {}).setdefault(job_path(fn), []).append(item)
+
+
+def _session_in_transaction():
+    # The job's fate is tied to a transaction: begin one if none is open, so
+    # a rollback() with no SQL emitted yet still drops the job.
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    return session
 
 
 @event.listens_for(Session, "after_commit")
@@ -73,10 +82,13 @@ def _after_commit(session):
         dispatch(current_app._get_current_object(), jobs)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session):
-    session.info.pop("civic_jobs", None)
-    session.info.pop("civic_batches", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    # Fires for every rollback() call, even when no SQL was emitted yet; a
+    # savepoint rollback keeps the jobs of the enclosing transaction.
+    if not previous_transaction.nested:
+        session.info.pop("civic_jobs", None)
+        session.info.pop("civic_batches", None)
 
 
 def dispatch(app, jobs) -> None:

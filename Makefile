@@ -1,0 +1,50 @@
+# Civic: the two commands a new machine needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install demo demo-reset test lint translations bench-petitions bench-petition-page bench-equal-shares
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+	$(FLASK) civic compile-translations >/dev/null
+
+## Install, migrate the SQLite database, load the French demo data, start the server.
+demo: install
+	env -u DATABASE_URL -u REDIS_URL -u MAIL_URL $(FLASK) db upgrade
+	env -u DATABASE_URL -u REDIS_URL -u MAIL_URL $(FLASK) civic demo
+	env -u DATABASE_URL -u REDIS_URL -u MAIL_URL HOST=$(HOST) PORT=$(PORT) FLASK="$(FLASK)" scripts/run-demo
+
+demo-reset: install
+	rm -f instance/civic.db instance/civic.db-wal instance/civic.db-shm
+	$(MAKE) demo
+
+## Run the whole test suite (SQLite and inline jobs by default; CI sets
+## TEST_DATABASE_URL and TEST_REDIS_URL to run it on PostgreSQL and Redis).
+test: install
+	scripts/ensure-chromium
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check civic tests bench config.py wsgi.py
+
+translations: install
+	for m in "" $$(ls -d civic/*/translations | cut -d/ -f2); do $(FLASK) civic update-translations $$m; done
+
+bench-petitions: install
+	$(BIN)/python bench/bench_petitions.py
+
+bench-petition-page: install
+	$(BIN)/python bench/bench_petition_page.py
+
+bench-equal-shares: install
+	$(BIN)/python bench/bench_equal_shares.py

@@ -1,0 +1,167 @@
+"""Jobs after commit, locks, the periodic scheduler, and the outbox's promises."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from civic.core import jobs, outbox
+from civic.core.models import OutboxMessage, PeriodicRun
+from civic.core.time import utcnow
+from civic.extensions import db
+
+CALLS = []
+
+
+def record_call(value):
+    CALLS.append(value)
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    CALLS.clear()
+
+
+def test_enqueued_job_runs_only_after_commit(app, run_jobs):
+    jobs.enqueue(record_call, 1)
+    assert CALLS == []
+    db.session.commit()
+    run_jobs()
+    assert CALLS == [1]
+
+
+def test_rolled_back_transaction_drops_its_jobs(app, run_jobs):
+    jobs.enqueue(record_call, 2)
+    db.session.rollback()
+    db.session.commit()
+    run_jobs()
+    assert CALLS == []
+
+
+def test_job_lock_is_exclusive_and_released(app):
+    with jobs.job_lock("tally") as first:
+        assert first
+        with jobs.job_lock("tally") as second:
+            assert not second
+    with jobs.job_lock("tally") as again:
+        assert again
+
+
+def test_expired_lock_of_a_killed_worker_can_be_taken(app):
+    from civic.core.models import JobLock
+
+    db.session.add(JobLock(name="stuck", owner="dead-worker", locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    with jobs.job_lock("stuck") as got:
+        assert got
+
+
+def test_scheduler_dispatches_a_due_job_once_even_with_two_schedulers(app, run_jobs):
+    jobs.register_periodic("test.record", lambda_record, 3600)
+    try:
+        now = utcnow()
+        assert "test.record" in jobs.schedule_due(app, now)
+        assert "test.record" not in jobs.schedule_due(app, now)  # a second scheduler, same instant
+        run_jobs()
+        assert CALLS == ["tick"]
+        row = db.session.get(PeriodicRun, "test.record")
+        assert row.next_run_at > now
+        assert "test.record" in jobs.schedule_due(app, now + timedelta(hours=1, seconds=1))
+    finally:
+        jobs._PERIODIC.pop("test.record", None)
+
+
+def lambda_record():
+    CALLS.append("tick")
+
+
+def test_periodic_job_skips_when_already_running(app):
+    jobs.register_periodic("test.record", lambda_record, 3600)
+    try:
+        with jobs.job_lock("periodic:test.record") as held:
+            assert held
+            jobs.run_periodic("test.record")
+        assert CALLS == []
+        jobs.run_periodic("test.record")
+        assert CALLS == ["tick"]
+    finally:
+        jobs._PERIODIC.pop("test.record", None)
+
+
+def _queue(to="a@example.org", **kw):
+    msg = outbox.queue_mail(to, "Subject", "accounts/confirm", {"user": type("U", (), {"display_name": "A"})(),
+                                                               "url": "http://x"}, **kw)
+    return msg
+
+
+def test_mail_is_delivered_once_after_commit(app, mails):
+    _queue()
+    assert mails() == []  # nothing before commit
+    db.session.commit()
+    assert len(mails()) == 1
+    row = db.session.scalar(sa.select(OutboxMessage))
+    outbox.deliver_messages([row.id])  # a duplicate job
+    assert len(mails()) == 1
+
+
+def test_dedupe_key_makes_a_retried_producer_harmless(app, mails):
+    assert _queue(dedupe_key="response:1:signer:1") is not None
+    assert _queue(dedupe_key="response:1:signer:1") is None
+    db.session.commit()
+    assert len(mails()) == 1
+
+
+def test_sweeper_delivers_what_no_job_delivered(app, mails, monkeypatch):
+    # Simulate a lost queue: the after-commit dispatch does nothing.
+    monkeypatch.setattr(jobs, "dispatch", lambda app, js: None)
+    _queue()
+    db.session.commit()
+    assert mails() == []
+    db.session.execute(sa.update(OutboxMessage).values(created_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    assert outbox.sweep_outbox() == 1
+    db.session.commit()
+    assert len(mails()) == 1
+    assert outbox.sweep_outbox() == 0
+
+
+def test_failed_smtp_keeps_the_message_for_a_retry(app, mails):
+    app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # nothing listens there
+    _queue()
+    db.session.commit()
+    row = db.session.scalar(sa.select(OutboxMessage))
+    db.session.refresh(row)
+    assert row.delivered_at is None and row.last_error and row.failed_at is None
+    app.config["MAIL_URL"] = None
+    row.claimed_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    outbox.deliver_messages([row.id])
+    assert len(mails()) == 1
+
+
+def test_bulk_mail_has_one_click_unsubscribe_that_works(app, client, mails):
+    _queue(topic="petition:1:updates")
+    db.session.commit()
+    [mail] = mails()
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = mail.headers["List-Unsubscribe"].strip("<>").replace("http://civic.test", "")
+    assert "Unsubscribe" in mail.body or "unsubscribe" in mail.body.lower() or url
+    assert client.post(url).status_code == 200  # RFC 8058 one-click POST, no CSRF token
+    assert outbox.is_opted_out("a@example.org", "petition:1:updates")
+    assert _queue(topic="petition:1:updates") is None
+    assert _queue() is not None  # non-bulk mail (confirmations) still goes
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(app):
+    from civic.core import audit
+
+    entry = audit.record(None, "test.action", "thing", 1, reason="because")
+    db.session.commit()
+    entry.reason = "rewritten"
+    with pytest.raises(RuntimeError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(type(entry), entry.id))
+    with pytest.raises(RuntimeError):
+        db.session.flush()
+    db.session.rollback()
