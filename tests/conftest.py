@@ -146,7 +146,6 @@ def run_jobs(app):
             return 0
         from civic.core.jobs import make_worker
 
-        db.session.commit()
         worker = make_worker(app, simple=True)
         worker.work(burst=True, with_scheduler=False)
         db.session.expire_all()

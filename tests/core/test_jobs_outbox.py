@@ -125,10 +125,11 @@ def test_sweeper_delivers_what_no_job_delivered(app, mails, monkeypatch):
     assert outbox.sweep_outbox() == 0
 
 
-def test_failed_smtp_keeps_the_message_for_a_retry(app, mails):
+def test_failed_smtp_keeps_the_message_for_a_retry(app, mails, run_jobs):
     app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # nothing listens there
     _queue()
     db.session.commit()
+    run_jobs()
     row = db.session.scalar(sa.select(OutboxMessage))
     db.session.refresh(row)
     assert row.delivered_at is None and row.last_error and row.failed_at is None
