@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session
+from flask import Blueprint, current_app, flash, has_request_context, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -125,11 +125,13 @@ def init_app(app):
 
     @app.context_processor
     def _globals():
+        # Mails are rendered by jobs and CLI commands too: no request, no page chrome.
+        if not has_request_context():
+            return {}
         from civic.accounts.privacy import privacy_notices
         from civic.core.nav import nav_context
 
-        ctx = {"current_path": request.full_path.rstrip("?") if request else "/",
-               "privacy_notices": privacy_notices}
+        ctx = {"current_path": request.full_path.rstrip("?"), "privacy_notices": privacy_notices}
         ctx.update(nav_context())
         return ctx
 

@@ -166,3 +166,13 @@ def test_audit_entries_cannot_be_changed_or_deleted(app):
     with pytest.raises(RuntimeError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_mail_can_be_queued_outside_a_request(app, mails):
+    # Jobs and CLI commands queue mails with no request context at all.
+    from flask import has_request_context
+
+    assert not has_request_context()
+    _queue(to="job@example.org")
+    db.session.commit()
+    assert [m.to for m in mails()] == ["job@example.org"]
