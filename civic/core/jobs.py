@@ -74,6 +74,9 @@ def _session_in_transaction():
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
+    # Also fired when a savepoint is released: the jobs wait for the real commit.
+    if session.in_nested_transaction():
+        return
     jobs = session.info.pop("civic_jobs", [])
     for path, items in session.info.pop("civic_batches", {}).items():
         for i in range(0, len(items), BATCH_SIZE):

@@ -38,6 +38,16 @@ def test_rolled_back_transaction_drops_its_jobs(app, run_jobs):
     assert CALLS == []
 
 
+def test_releasing_a_savepoint_does_not_start_jobs_before_the_commit(app, run_jobs):
+    with db.session.begin_nested():
+        jobs.enqueue(record_call, 3)
+    run_jobs()
+    assert CALLS == []
+    db.session.commit()
+    run_jobs()
+    assert CALLS == [3]
+
+
 def test_job_lock_is_exclusive_and_released(app):
     with jobs.job_lock("tally") as first:
         assert first
