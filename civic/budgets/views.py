@@ -1,0 +1,509 @@
+"""Budget pages: thin views over civic.budgets.services."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from civic.accounts.forms import apply_errors
+from civic.accounts.models import Role
+from civic.core import phases
+from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from civic.extensions import db
+
+from . import forms, services
+from .explain import explain
+from .models import (
+    IMPLEMENTATION_LABELS,
+    PROJECT_STATUS_LABELS,
+    SELECTION_RULE_LABELS,
+    BudgetEdition,
+    Envelope,
+    Project,
+    ProjectImage,
+    ProjectStatus,
+    ProjectUpdate,
+    VoteRule,
+)
+
+bp = Blueprint("budgets", __name__, url_prefix="/budgets")
+
+PAGE_SIZE = 20
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _edition(edition_id: int) -> BudgetEdition:
+    edition = db.session.scalar(sa.select(BudgetEdition).where(BudgetEdition.id == edition_id).options(
+        selectinload(BudgetEdition.envelopes).selectinload(Envelope.district)))
+    if edition is None:
+        raise NotFound()
+    return edition
+
+
+def _project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or (project.hidden and not (current_user.is_authenticated
+                                                   and current_user.has_any_role(Role.MODERATOR))):
+        raise NotFound()
+    return project
+
+
+def _envelope(edition: BudgetEdition, envelope_id: int) -> Envelope:
+    envelope = next((e for e in edition.envelopes if e.id == envelope_id), None)
+    if envelope is None:
+        raise NotFound()
+    return envelope
+
+
+def _form_or_errors(form, fn, *args, **kwargs):
+    """Run a service; commit on success; on ValidationError put the messages on
+    the form and roll back. Returns (ok, result)."""
+    try:
+        result = fn(*args, **kwargs)
+    except ValidationError as err:
+        db.session.rollback()
+        apply_errors(form, err)
+        return False, None
+    db.session.commit()
+    return True, result
+
+
+def _labels():
+    return {"phase": services.phase_label, "project_status": PROJECT_STATUS_LABELS,
+            "implementation": IMPLEMENTATION_LABELS, "selection": SELECTION_RULE_LABELS}
+
+
+# --- editions -----------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    page = _page()
+    editions = db.session.scalars(sa.select(BudgetEdition).order_by(BudgetEdition.id.desc())
+                                  .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    ids = [e.id for e in editions[:PAGE_SIZE]]
+    current = {p.owner_id: p for p in db.session.scalars(sa.select(phases.Phase).where(
+        phases.Phase.owner_kind == services.KIND, phases.Phase.owner_id.in_(ids),
+        phases.Phase.is_current.is_(True)))} if ids else {}
+    return render_template("budgets/index.html", editions=editions[:PAGE_SIZE], current=current, page=page,
+                           has_next=len(editions) > PAGE_SIZE, labels=_labels(),
+                           can_create=services.is_official_for(current_user, None))
+
+
+@bp.get("/<int:edition_id>")
+def edition(edition_id):
+    edition = _edition(edition_id)
+    phase_list = phases.phases_for(services.KIND, edition.id)
+    current = next((p for p in phase_list if p.is_current), None)
+    voting_open = phases.allows(services.KIND, edition.id, "vote")
+    submitting = phases.allows(services.KIND, edition.id, "submit")
+    counts = dict(db.session.execute(sa.select(Project.envelope_id, sa.func.count()).where(
+        Project.edition_id == edition.id, Project.hidden.is_(False)).group_by(Project.envelope_id)).all())
+    show_turnout = current is not None and current.code in ("voting", "results", "implementation")
+    my_envelopes = []
+    if voting_open and current_user.is_authenticated:
+        my_envelopes = [e for e in edition.envelopes if services.voting_problem(current_user, e) is None]
+    return render_template(
+        "budgets/edition.html", edition=edition, phases=phase_list, current=current, voting_open=voting_open,
+        submitting=submitting, counts=counts, turnout=services.turnout(edition) if show_turnout else None,
+        my_envelopes=my_envelopes, progress=services.edition_progress(edition), labels=_labels(),
+        is_official=services.is_official_for(current_user, None),
+        is_mediator=current_user.is_authenticated and current_user.has_any_role(Role.MEDIATOR),
+        results_visible=services.can_see_results(current_user, edition))
+
+
+@bp.get("/<int:edition_id>/projects")
+def projects(edition_id):
+    edition = _edition(edition_id)
+    page = _page()
+    stmt = services.visible_projects_query(edition.id, current_user)
+    envelope_id = request.args.get("envelope", type=int)
+    status = request.args.get("status", "")
+    if envelope_id:
+        stmt = stmt.where(Project.envelope_id == envelope_id)
+    if status in {s.value for s in ProjectStatus}:
+        stmt = stmt.where(Project.status == ProjectStatus(status))
+    elif status == "selected":
+        stmt = stmt.where(Project.selected.is_(True))
+    rows = db.session.scalars(stmt.order_by(Project.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    args = {k: v for k, v in {"envelope": envelope_id, "status": status}.items() if v}
+    return render_template("budgets/projects.html", edition=edition, projects=rows[:PAGE_SIZE], page=page,
+                           has_next=len(rows) > PAGE_SIZE, args=args, envelope_id=envelope_id, status=status,
+                           labels=_labels())
+
+
+@bp.route("/<int:edition_id>/projects/new", methods=["GET", "POST"])
+@login_required
+def new_project(edition_id):
+    edition = _edition(edition_id)
+    form = forms.ProjectForm()
+    form.envelope_id.choices = [("", _("Choose…"))] + [(str(e.id), e.name) for e in edition.envelopes]
+    if request.method == "GET" and len(edition.envelopes) == 1:
+        form.envelope_id.data = edition.envelopes[0].id
+    if form.validate_on_submit():
+        upload = form.image.data
+        image = upload.read() if upload and getattr(upload, "filename", "") else None
+        ok, project = _form_or_errors(
+            form, services.submit_project, current_user, edition, envelope_id=form.envelope_id.data,
+            title=form.title.data, description=form.description.data, estimated_cost=form.estimated_cost.data,
+            location=form.location.data or "", image=image, image_alt=form.image_alt.data or "")
+        if ok:
+            flash(_("Your project is submitted. The city will review its feasibility and cost."), "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("budgets/project_form.html", edition=edition, form=form), status
+
+
+@bp.get("/projects/<int:project_id>")
+def project(project_id):
+    return _render_project(_project(project_id))
+
+
+def _render_project(project, *, review_form=None, merge_form=None, update_form=None, status=200):
+    edition = project.edition
+    official = services.is_official_for(current_user, project.envelope.district_id)
+    ctx = {}
+    if official:
+        ctx["review_form"] = review_form or forms.ReviewForm(prefix="review", formdata=None,
+                                                             final_cost=project.cost)
+        mf = merge_form or forms.MergeForm(prefix="merge", formdata=None)
+        others = db.session.scalars(sa.select(Project).where(
+            Project.envelope_id == project.envelope_id, Project.id != project.id,
+            Project.status != ProjectStatus.MERGED, Project.hidden.is_(False)).order_by(Project.title)).all()
+        mf.into_id.choices = [("", _("Choose…"))] + [(str(p.id), p.title) for p in others]
+        ctx["merge_form"] = mf
+        if project.implementation_status is not None:
+            ctx["update_form"] = update_form or forms.UpdateForm(
+                prefix="update", formdata=None, status=project.implementation_status.value,
+                progress=project.progress)
+    updates = db.session.scalars(sa.select(ProjectUpdate).where(ProjectUpdate.project_id == project.id)
+                                 .order_by(ProjectUpdate.created_at.desc(), ProjectUpdate.id.desc())).all()
+    image = db.session.scalar(sa.select(ProjectImage.alt).where(ProjectImage.project_id == project.id)) \
+        if project.has_image else None
+    return render_template("budgets/project.html", project=project, edition=edition, updates=updates,
+                           official=official, image_alt=image, labels=_labels(),
+                           frozen=edition.rules_frozen, **ctx), status
+
+
+@bp.get("/projects/<int:project_id>/image")
+def project_image(project_id):
+    project = _project(project_id)
+    row = db.session.get(ProjectImage, project.id)
+    if row is None:
+        raise NotFound()
+    etag = f"{project.id}-{int(row.updated_at.timestamp())}"
+    if request.if_none_match and etag in request.if_none_match:
+        return Response(status=304)
+    resp = Response(row.data, mimetype=row.content_type)
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+@bp.post("/projects/<int:project_id>/review")
+@login_required
+def review(project_id):
+    project = _project(project_id)
+    form = forms.ReviewForm(prefix="review")
+    if form.validate_on_submit():
+        ok, _r = _form_or_errors(form, services.review_project, current_user, project,
+                                 feasible=form.decision.data == "feasible", reason=form.reason.data or "",
+                                 final_cost=form.final_cost.data)
+        if ok:
+            flash(_("The review is saved and the author is notified."), "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    return _render_project(project, review_form=form, status=422)
+
+
+@bp.post("/projects/<int:project_id>/merge")
+@login_required
+def merge(project_id):
+    project = _project(project_id)
+    form = forms.MergeForm(prefix="merge")
+    if form.validate_on_submit():
+        into = db.session.get(Project, form.into_id.data) if form.into_id.data else None
+        ok, _r = _form_or_errors(form, services.merge_project, current_user, project, into, form.note.data)
+        if ok:
+            flash(_("The projects are merged and the author is notified."), "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    return _render_project(project, merge_form=form, status=422)
+
+
+@bp.post("/projects/<int:project_id>/updates")
+@login_required
+def add_update(project_id):
+    project = _project(project_id)
+    form = forms.UpdateForm(prefix="update")
+    if form.validate_on_submit():
+        ok, _r = _form_or_errors(form, services.record_update, current_user, project, status=form.status.data,
+                                 progress=form.progress.data, body=form.body.data or "",
+                                 cancel_reason=form.cancel_reason.data or "")
+        if ok:
+            flash(_("The update is published and followers are notified."), "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    return _render_project(project, update_form=form, status=422)
+
+
+# --- voting --------------------------------------------------------------------------
+
+def _read_choice(edition: BudgetEdition, projects: list[Project]) -> tuple[list[int], list[int] | None, dict]:
+    """The voter's choice from the form, per rule. Returns ids, points and the
+    raw values to re-display."""
+    valid = {p.id for p in projects}
+    raw: dict = {}
+    if edition.vote_rule == VoteRule.CUMULATIVE:
+        ids, points = [], []
+        for p in projects:
+            value = (request.form.get(f"points-{p.id}") or "").strip()
+            raw[p.id] = value
+            if not value:
+                continue
+            try:
+                n = int(value)
+            except ValueError:
+                n = -1  # reported as "whole numbers" by the feedback
+            if n == 0:
+                continue
+            ids.append(p.id)
+            points.append(n)
+        return ids, points, raw
+    if edition.vote_rule == VoteRule.RANKING:
+        ids = []
+        for k in range(1, (edition.rank_max or 0) + 1):
+            value = request.form.get(f"rank-{k}", "")
+            raw[k] = value
+            if value.isdigit() and int(value) in valid:
+                ids.append(int(value))
+        return ids, None, raw
+    ids = [int(v) for v in request.form.getlist("project") if v.isdigit()]
+    raw = {i: True for i in ids}
+    return ids, None, raw
+
+
+def _ballot_raw(edition, ballot) -> dict:
+    if ballot is None:
+        return {}
+    if edition.vote_rule == VoteRule.CUMULATIVE:
+        return {pid: str(n) for pid, n in zip(ballot.project_ids, ballot.points or [], strict=False)}
+    if edition.vote_rule == VoteRule.RANKING:
+        return {k: str(pid) for k, pid in enumerate(ballot.project_ids, start=1)}
+    return {pid: True for pid in ballot.project_ids}
+
+
+@bp.route("/<int:edition_id>/vote/<int:envelope_id>", methods=["GET", "POST"])
+@login_required
+def vote(edition_id, envelope_id):
+    edition = _edition(edition_id)
+    envelope = _envelope(edition, envelope_id)
+    projects = services.ballot_projects(envelope)
+    form = forms.BallotForm()
+    ballot = services.my_ballot(current_user, envelope)
+    problem = services.voting_problem(current_user, envelope)
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        ids, points, raw = _read_choice(edition, projects)
+        if request.form.get("action") == "submit" and problem is not None:
+            form.form_errors.append(problem)
+            status = 403
+        elif request.form.get("action") == "submit":
+            try:
+                services.cast_ballot(current_user, envelope, ids, points)
+            except ValidationError as err:
+                db.session.rollback()
+                apply_errors(form, err)
+                status = 422
+            except (PermissionDenied, InvalidTransition) as err:
+                db.session.rollback()
+                form.form_errors.append(err.message)
+                status = 403 if isinstance(err, PermissionDenied) else 409
+            else:
+                db.session.commit()
+                flash(_("Your vote is recorded. We sent you a confirmation by email. You can change it until voting closes."),
+                      "success")
+                return redirect(url_for("budgets.vote", edition_id=edition.id, envelope_id=envelope.id, done=1))
+        checked = True
+    else:
+        ids, points = (list(ballot.project_ids), ballot.points) if ballot else ([], None)
+        raw = _ballot_raw(edition, ballot)
+        checked = False
+    feedback = services.ballot_feedback(edition, envelope, projects, ids, points)
+    return render_template("budgets/vote.html", edition=edition, envelope=envelope, projects=projects, form=form,
+                           ballot=ballot, problem=problem, feedback=feedback, raw=raw, checked=checked,
+                           labels=_labels()), status
+
+
+@bp.route("/<int:edition_id>/paper/<int:envelope_id>", methods=["GET", "POST"])
+@login_required
+def paper(edition_id, envelope_id):
+    edition = _edition(edition_id)
+    envelope = _envelope(edition, envelope_id)
+    if not current_user.has_role(Role.MEDIATOR, envelope.district_id):
+        raise PermissionDenied()
+    projects = services.ballot_projects(envelope)
+    form = forms.PaperBallotForm()
+    ids, points, raw = ([], None, {})
+    status = 200
+    if request.method == "POST":
+        ids, points, raw = _read_choice(edition, projects)
+        if form.validate_on_submit():
+            try:
+                services.enter_paper_ballot(
+                    current_user, envelope, reference=form.reference.data, last_name=form.last_name.data,
+                    first_name=form.first_name.data, birth_date=form.birth_date.data, postcode=form.postcode.data,
+                    project_ids=ids, points=points, email=form.email.data or "")
+            except ValidationError as err:
+                db.session.rollback()
+                apply_errors(form, err)
+            except InvalidTransition as err:
+                db.session.rollback()
+                form.form_errors.append(err.message)
+            else:
+                db.session.commit()
+                flash(_("The paper ballot %(ref)s is recorded.", ref=form.reference.data), "success")
+                return redirect(url_for("budgets.paper", edition_id=edition.id, envelope_id=envelope.id))
+        status = 422
+    feedback = services.ballot_feedback(edition, envelope, projects, ids, points)
+    return render_template("budgets/paper.html", edition=edition, envelope=envelope, projects=projects, form=form,
+                           feedback=feedback, raw=raw, labels=_labels(),
+                           voting_open=phases.allows(services.KIND, edition.id, "vote")), status
+
+
+# --- results -------------------------------------------------------------------------
+
+def result_tables(edition: BudgetEdition, envelope_id: int | None = None) -> list[dict]:
+    """Per envelope (or just ``envelope_id``): ranked rows with the
+    plain-language reason, and the comparison with the other rule."""
+    results = services.results_for(edition)
+    projects = {p.id: p for p in db.session.scalars(sa.select(Project).where(Project.edition_id == edition.id))}
+
+    def name_of(pid):
+        p = projects.get(int(pid)) if str(pid).isdigit() else None
+        return p.title if p else str(pid)
+
+    tables = []
+    for envelope in edition.envelopes:
+        if envelope_id is not None and envelope.id != envelope_id:
+            continue
+        by_rule = results.get(envelope.id, {})
+        official = by_rule.get(edition.selection_rule)
+        if official is None:
+            continue
+        other = by_rule.get(edition.other_rule)
+        rows = []
+        for pid, record in official.explanations.items():
+            p = projects.get(int(pid))
+            if p is None:
+                continue
+            rows.append({"project": p, "score": official.scores.get(pid, 0),
+                         "supporters": official.supporters.get(pid, 0), "cost": record.get("cost", p.cost),
+                         "selected": pid in official.selected,
+                         "reason": explain(record, edition.currency, name_of),
+                         "other_selected": other is not None and pid in other.selected})
+        rows.sort(key=lambda r: (-r["score"], r["cost"], r["project"].id))
+        tables.append({"envelope": envelope, "result": official, "other": other, "rows": rows,
+                       "only_official": [r["project"] for r in rows if r["selected"] and not r["other_selected"]],
+                       "only_other": [r["project"] for r in rows if r["other_selected"] and not r["selected"]]})
+    return tables
+
+
+@bp.get("/<int:edition_id>/results")
+def results(edition_id):
+    edition = _edition(edition_id)
+    if not services.can_see_results(current_user, edition):
+        return render_template("budgets/results.html", edition=edition, tables=None, labels=_labels(),
+                               is_official=False), 200
+    # One envelope per page when there are many: the page stays light.
+    envelope_id = request.args.get("envelope", type=int)
+    if envelope_id is None and len(edition.envelopes) > 3:
+        envelope_id = edition.envelopes[0].id
+    return render_template("budgets/results.html", edition=edition, tables=result_tables(edition, envelope_id),
+                           envelope_id=envelope_id, labels=_labels(),
+                           is_official=services.is_official_for(current_user, None))
+
+
+@bp.post("/<int:edition_id>/publish")
+@login_required
+def publish(edition_id):
+    edition = _edition(edition_id)
+    services.publish_results(current_user, edition)
+    db.session.commit()
+    flash(_("The results are published."), "success")
+    return redirect(url_for("budgets.results", edition_id=edition.id))
+
+
+# --- administration of an edition --------------------------------------------------------
+
+def _rules_params(form) -> services.RuleParams:
+    return services.RuleParams(
+        vote_rule=form.vote_rule.data, selection_rule=form.selection_rule.data, min_choices=form.min_choices.data,
+        max_choices=form.max_choices.data, min_spend_percent=form.min_spend_percent.data,
+        points_total=form.points_total.data, points_max_per_project=form.points_max_per_project.data,
+        rank_max=form.rank_max.data)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_edition():
+    if not services.is_official_for(current_user, None):
+        raise PermissionDenied()
+    form = forms.EditionForm()
+    if form.validate_on_submit():
+        starts = {code: datetime.combine(getattr(form, code).data, time(0, 0))
+                  for code in services.PHASE_CODES if getattr(form, code).data}
+        ok, edition = _form_or_errors(form, services.create_edition, current_user, title=form.title.data,
+                                      description=form.description.data or "", total_amount=form.total_amount.data,
+                                      currency=form.currency.data, rules=_rules_params(form), phase_starts=starts)
+        if ok:
+            flash(_("The edition is created. Add its envelopes now."), "success")
+            return redirect(url_for("budgets.manage", edition_id=edition.id))
+    return render_template("budgets/edition_form.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/<int:edition_id>/manage", methods=["GET", "POST"])
+@login_required
+def manage(edition_id):
+    edition = _edition(edition_id)
+    if not services.is_official_for(current_user, None):
+        raise PermissionDenied()
+    action = request.form.get("action")
+    rules_form = forms.RulesForm(prefix="rules", obj=edition if request.method == "GET" else None)
+    if request.method == "GET":
+        rules_form.vote_rule.data = edition.vote_rule.value
+        rules_form.selection_rule.data = edition.selection_rule.value
+    envelope_form = forms.EnvelopeForm(prefix="envelope")
+    phase_form = forms.MovePhaseForm(prefix="phase")
+    phase_list = phases.phases_for(services.KIND, edition.id)
+    phase_form.phase_id.choices = [("", _("Choose…"))] + [(str(p.id), services.phase_label(p.code)) for p in phase_list]
+    status = 200
+    if request.method == "POST":
+        if action == "rules" and rules_form.validate_on_submit():
+            ok, _r = _form_or_errors(rules_form, services.update_rules, current_user, edition, _rules_params(rules_form))
+            if ok:
+                flash(_("The rules are saved."), "success")
+                return redirect(url_for("budgets.manage", edition_id=edition.id))
+        elif action == "envelope" and envelope_form.validate_on_submit():
+            ok, _r = _form_or_errors(envelope_form, services.set_envelope, current_user, edition,
+                                     envelope_form.district_id.data, envelope_form.amount.data)
+            if ok:
+                flash(_("The envelope is saved."), "success")
+                return redirect(url_for("budgets.manage", edition_id=edition.id))
+        elif action == "phase" and phase_form.validate_on_submit():
+            ok, _r = _form_or_errors(phase_form, services.move_phase, current_user, edition,
+                                     phase_form.phase_id.data, phase_form.reason.data)
+            if ok:
+                flash(_("The phase has been moved."), "success")
+                return redirect(url_for("budgets.manage", edition_id=edition.id))
+        status = 422
+    return render_template("budgets/manage.html", edition=edition, rules_form=rules_form,
+                           envelope_form=envelope_form, phase_form=phase_form, phases=phase_list,
+                           labels=_labels(), is_admin=current_user.is_admin), status
