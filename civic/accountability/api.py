@@ -1,0 +1,71 @@
+"""Accountability in the public JSON API."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from civic.api import bp, doc, page_params
+from civic.core.errors import ValidationError
+from civic.core.urls import absolute_url
+
+from . import services
+from .views import district_filter
+
+PAGE_SIZE = 100
+
+
+def _iso(dt):
+    return dt.isoformat() + "Z" if dt else None
+
+
+ITEM_SCHEMA = {"type": "object", "properties": {
+    "kind": {"type": "string"}, "id": {"type": "integer"}, "title": {"type": "string"}, "url": {"type": "string"},
+    "district": {"type": ["string", "null"]}, "owed_since": {"type": "string", "format": "date-time"},
+    "due_at": {"type": "string", "format": "date-time"},
+    "answered_at": {"type": ["string", "null"], "format": "date-time"},
+    "state": {"type": "string", "enum": [s.value for s in services.State]},
+    "late_days": {"type": "integer", "description": "Days late (answered late, or overdue so far); 0 otherwise."}}}
+
+
+@bp.get("/accountability")
+@doc("Every item that owes an official answer, with its due date and whether it was kept",
+     tags=["accountability"],
+     description="Read from each participatory kind (petitions over their threshold, proposals over their "
+                 "support threshold, closed consultations...). Sorted: overdue first, then pending by due date, "
+                 "then answered, most recent first.",
+     params=page_params() + [
+         {"name": "district", "in": "query", "schema": {"type": "string"}, "description": "District code or id."},
+         {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in services.State]}},
+         {"name": "kind", "in": "query", "schema": {"type": "string"}}],
+     responses={"200": {"description": "A page of items and the figures over all pages", "schema": {
+         "type": "object", "properties": {"items": {"type": "array", "items": ITEM_SCHEMA},
+                                          "summary": {"type": "object"}, "page": {"type": "integer"},
+                                          "has_next": {"type": "boolean"}}}}})
+def api_accountability():
+    raw = request.args.get("district")
+    district = district_filter(raw)
+    if raw and district is None:
+        raise ValidationError(fields={"district": _("Unknown district.")})
+    state = request.args.get("state") or None
+    if state and state not in {s.value for s in services.State}:
+        raise ValidationError(fields={"state": _("Unknown state.")})
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    everything = services.owed_items(district_id=district.id if district else None,
+                                     kind=request.args.get("kind") or None)
+    figures = services.summary(everything)
+    items = [i for i in everything if state is None or i["state"] == state]
+    shown = items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    from civic.accounts.models import District
+    from civic.extensions import db
+
+    codes = {d.id: d.code for d in db.session.query(District).all()}
+    base = absolute_url("core.home").rstrip("/")
+    return jsonify({
+        "items": [{"kind": i["kind"], "id": i["id"], "title": i["title"],
+                   "url": i["url"] if i["url"].startswith("http") else base + i["url"],
+                   "district": codes.get(i.get("district_id")), "owed_since": _iso(i["owed_since"]),
+                   "due_at": _iso(i["due_at"]), "answered_at": _iso(i.get("answered_at")),
+                   "state": i["state"].value, "late_days": i["late_days"]} for i in shown],
+        "summary": figures, "page": page, "has_next": len(items) > page * PAGE_SIZE,
+    })

@@ -1,0 +1,147 @@
+"""Consultations in the public JSON API: no personal data, ever. Results are
+aggregates (and free texts a moderator cleared)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import Response as HttpResponse
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from civic.api import bp, doc, page_params
+from civic.core.errors import NotFound
+from civic.extensions import db
+
+from . import services
+from .models import Consultation, Status
+
+PAGE_SIZE = 50
+
+
+def _iso(dt):
+    return dt.isoformat() + "Z" if dt else None
+
+
+def _summary(c: Consultation, count: int) -> dict:
+    return {
+        "id": c.id, "title": c.title, "status": c.phase(),
+        "district": c.district.code if c.district else None,
+        "opens_at": _iso(c.opens_at), "closes_at": _iso(c.closes_at), "results_due_at": _iso(c.results_due_at),
+        "followup_published_at": _iso(c.followup_published_at),
+        "responses": count,
+        "url": url_for("consultations.detail", consultation_id=c.id, _external=True),
+    }
+
+
+SUMMARY_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "title": {"type": "string"},
+    "status": {"type": "string", "enum": ["upcoming", "open", "closed"]},
+    "district": {"type": ["string", "null"]}, "opens_at": {"type": "string", "format": "date-time"},
+    "closes_at": {"type": "string"}, "results_due_at": {"type": "string"},
+    "followup_published_at": {"type": ["string", "null"]}, "responses": {"type": "integer"},
+    "url": {"type": "string"}}}
+
+
+@bp.get("/consultations")
+@doc("Consultations, most recently closing first", tags=["consultations"], params=page_params(),
+     responses={"200": {"description": "A page of consultations", "schema": {"type": "object", "properties": {
+         "items": {"type": "array", "items": SUMMARY_SCHEMA}, "page": {"type": "integer"},
+         "has_next": {"type": "boolean"}}}}})
+def api_consultations():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = db.session.scalars(sa.select(Consultation).where(
+        Consultation.status != Status.DRAFT, Consultation.hidden.is_(False))
+        .order_by(Consultation.closes_at.desc(), Consultation.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    items = rows[:PAGE_SIZE]
+    counts = services.participation_counts(c.id for c in items)
+    return jsonify({"items": [_summary(c, counts.get(c.id, 0)) for c in items], "page": page,
+                    "has_next": len(rows) > PAGE_SIZE})
+
+
+def _public(consultation_id: int) -> Consultation:
+    c = db.session.get(Consultation, consultation_id)
+    if c is None or c.status == Status.DRAFT or c.hidden:
+        raise NotFound()
+    return c
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@doc("One consultation: questions, dates, who may answer, participation by district", tags=["consultations"])
+def api_consultation(consultation_id):
+    c = _public(consultation_id)
+    data = _summary(c, services.participation_counts([c.id]).get(c.id, 0))
+    data.update({
+        "context_html": c.context_html, "documents": c.documents or [],
+        "eligibility": c.eligibility.value, "eligible_districts": [d.code for d in c.districts],
+        "free_text_private": c.free_text_private,
+        "participation_by_district": [
+            {"district": row["code"], "responses": row["count"]} for row in services.participation_by_district(c)],
+        "questions": [{
+            "id": q.id, "position": q.position, "kind": q.kind.value, "prompt": q.prompt, "help": q.help_text,
+            "required": q.required, "max_choices": q.max_choices, "allow_other": q.allow_other,
+            "choices": [{"id": ch.id, "label": ch.label} for ch in q.choices]} for q in c.questions],
+        "results_url": url_for("api.api_consultation_results", consultation_id=c.id, _external=True)
+        if c.results is not None else None,
+    })
+    return jsonify(data)
+
+
+def _results(consultation_id: int) -> Consultation:
+    c = _public(consultation_id)
+    if c.results is None:
+        raise NotFound(_("The results are published after the consultation closes."))
+    return c
+
+
+@bp.get("/consultations/<int:consultation_id>/results")
+@doc("Aggregated results of a closed consultation", tags=["consultations"],
+     description="Counts and percentages per choice; ranking questions with average rank and Borda count "
+                 "(first place earns K points, K-th place 1, unranked 0, where K is the number of places); "
+                 "5-point scale distributions; breakdowns by district only for groups of at least `k` answers; "
+                 "free texts only once a moderator cleared them, and never when the consultation keeps them "
+                 "private. 404 before the results are computed.")
+def api_consultation_results(consultation_id):
+    c = _results(consultation_id)
+    data = dict(c.results)
+    data["consultation"] = _summary(c, data["total"])
+    data["computed_at"] = _iso(c.results_computed_at)
+    texts, _more = services.published_texts(c, page=1, per_page=10_000)
+    by_question: dict[int, list[str]] = {}
+    for t in texts:
+        by_question.setdefault(t.question_id, []).append(t.text)
+    data["questions"] = [dict(q, published_texts=sorted(by_question.get(q["id"], [])))
+                         for q in data["questions"]]
+    return jsonify(data)
+
+
+@bp.get("/consultations/<int:consultation_id>/results.csv")
+@doc("Aggregated results of a closed consultation as CSV (one row per figure)", tags=["consultations"],
+     responses={"200": {"description": "CSV", "media": "text/csv", "schema": {"type": "string"}}})
+def api_consultation_results_csv(consultation_id):
+    c = _results(consultation_id)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["question_id", "question", "kind", "district", "option", "measure", "value"])
+    for q in c.results["questions"]:
+        groups = [(None, q)] + [(g["code"], g) for g in q.get("by_district", [])]
+        for district, g in groups:
+            base = [q["id"], q["prompt"], q["kind"], district or "all"]
+            w.writerow(base + ["", "answered", g["answered"]])
+            for ch in g.get("choices", []):
+                w.writerow(base + [ch["label"], "count", ch["count"]])
+                w.writerow(base + [ch["label"], "percent", ch["percent"]])
+            if "other" in g:
+                w.writerow(base + ["other", "count", g["other"]["count"]])
+            for row in g.get("ranking", []):
+                w.writerow(base + [row["label"], "borda", row["borda"]])
+                w.writerow(base + [row["label"], "average_rank", row["average_rank"] if row["average_rank"] else ""])
+                w.writerow(base + [row["label"], "ranked", row["ranked"]])
+            for row in g.get("scale", []):
+                w.writerow(base + [row["value"], "count", row["count"]])
+                w.writerow(base + [row["value"], "percent", row["percent"]])
+    return HttpResponse(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="consultation-{c.id}-results.csv"'})

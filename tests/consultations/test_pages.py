@@ -1,0 +1,45 @@
+"""Every consultation page: one h1, labels for inputs, works in French."""
+
+import re
+
+from civic.consultations import services
+from civic.extensions import db
+from tests.consultations.conftest import close_now, form_for
+
+
+def _check(html, path):
+    assert html.count("<h1") == 1, path
+    ids = set(re.findall(r'<(?:input|select|textarea)(?![^>]*type="(?:hidden|submit)")[^>]*\bid="([^"]+)"', html))
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    assert ids <= labelled, (path, ids - labelled)
+    assert "<script>" not in html and ' style="' not in html, path
+
+
+def test_every_page_has_one_h1_and_a_label_for_every_input(client, login, factory, official, make_consultation,
+                                                          run_jobs):
+    c = make_consultation()
+    services.answer_consultation(factory.user(), c, form_for(c, text="Une idée"))
+    db.session.commit()
+    closed = make_consultation(title="Close")
+    services.answer_consultation(factory.user(), closed, form_for(closed, text="Texte"))
+    db.session.commit()
+    close_now(closed, official)
+    run_jobs()
+    text_q = next(q for q in closed.questions if q.kind.value == "text")
+    pages = ["/consultations", f"/consultations/{c.id}", f"/consultations/{closed.id}",
+             f"/consultations/{closed.id}/results", f"/consultations/{closed.id}/results/{text_q.id}/texts",
+             "/accountability"]
+    for lang in ("en", "fr"):
+        for path in pages:
+            resp = client.get(path, headers={"Accept-Language": lang})
+            assert resp.status_code == 200, path
+            _check(resp.get_data(as_text=True), path)
+    login(factory.user(email="admin@example.org", roles=("admin",)))
+    data = form_for(c)
+    data["action"] = "review"
+    _check(client.post(f"/consultations/{c.id}/answer", data=data).get_data(as_text=True), "summary")
+    for path in [f"/consultations/{c.id}/answer", "/consultations/new", f"/consultations/{c.id}/manage",
+                 f"/consultations/{closed.id}/followup", f"/consultations/{c.id}/paper", "/consultations/review"]:
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        _check(resp.get_data(as_text=True), path)
