@@ -32,11 +32,10 @@ IDS = ["core" if m is None else m for m in MODULES]
 @pytest.mark.parametrize("module", MODULES, ids=IDS)
 def test_every_string_has_a_french_translation(module):
     missing = missing_translations(module)
-    name = module or "core"
-    assert not missing, (
-        f"{len(missing)} French translation(s) missing in the {name} catalogue "
-        f"(run `flask --app wsgi civic update-translations {module or ''}` and fill the msgstr):\n"
-        + "\n".join(f"  - {m!r}" for m in missing))
+    if missing:
+        pytest.fail(f"{len(missing)} French translation(s) missing in the {module or 'core'} catalogue "
+                    f"(run `flask --app wsgi civic update-translations {module or ''}` and fill the msgstr):\n"
+                    + "\n".join(f"  - {m!r}" for m in missing), pytrace=False)
 
 
 @pytest.mark.parametrize("module", MODULES, ids=IDS)
@@ -51,7 +50,8 @@ def test_french_translations_keep_their_placeholders(module):
         catalog = read_po(f, locale="fr")
     problems = [f"{message.id!r}: {'; '.join(str(e) for e in errors)}"
                 for message, errors in catalog.check() if errors]
-    assert not problems, "French translations with broken placeholders:\n" + "\n".join(problems)
+    if problems:
+        pytest.fail("French translations with broken placeholders:\n" + "\n".join(problems), pytrace=False)
 
 
 def test_core_french_catalogue_is_used_at_run_time(app, client):
@@ -59,3 +59,35 @@ def test_core_french_catalogue_is_used_at_run_time(app, client):
     html = client.get("/account/register", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Créer un compte" in html
     assert "Create an account" not in html
+
+
+def _french(module: str | None) -> dict:
+    po = catalogue_dir(module) / "fr" / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return {}
+    with po.open("rb") as f:
+        catalog = read_po(f, locale="fr")
+    return {(m.id if isinstance(m.id, str) else m.id[0], m.context): m.string
+            for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m is not None], ids=[i for i in IDS if i != "core"])
+def test_module_catalogue_agrees_with_the_others_on_shared_strings(module):
+    # Flask-Babel merges every catalogue into one: for a msgid found in two
+    # catalogues, the one merged last wins on every page, the core's included.
+    # So a module that translates "Closed" as "Close" while another says "Clos"
+    # changes the other's pages. Reuse the existing wording, or give the string
+    # a context (pgettext("petition status", "Closed")) when the French must differ.
+    mine = _french(module)
+    conflicts = []
+    for other in MODULES:
+        if other == module:
+            continue
+        theirs = _french(other)
+        for key, text in sorted(mine.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+            if key in theirs and str(theirs[key]) != str(text):
+                where = "core" if other is None else other
+                conflicts.append(f"{key[0]!r}: {text!r} here, {theirs[key]!r} in {where}")
+    if conflicts:
+        pytest.fail(f"{len(conflicts)} string(s) of the {module} catalogue translated differently elsewhere "
+                    "(the last catalogue merged wins on every page):\n" + "\n".join(conflicts), pytrace=False)
