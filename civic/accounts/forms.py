@@ -5,13 +5,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
 def _district_choices(empty_label):
     from civic.accounts.services import all_districts
 
-    return [("", empty_label)] + [(str(d.id), d.name) for d in all_districts()]
+    return [SelectChoice("", empty_label)] + [SelectChoice(str(d.id), d.name) for d in all_districts()]
 
 
 def coerce_optional_int(value):
@@ -45,7 +46,7 @@ class ResetPasswordForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Name shown to others"), validators=[DataRequired(_l("Enter the name other people will see.")), Length(max=80)])
-    locale = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")])
     district_id = SelectField(_l("Your district"), coerce=coerce_optional_int, validators=[Optional()], validate_choice=False)
 
     def __init__(self, *a, **kw):
@@ -102,8 +103,9 @@ class DistrictForm(FlaskForm):
 
 
 class GrantRoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[("mediator", _l("Mediator")), ("official", _l("Official")),
-                                            ("moderator", _l("Moderator")), ("admin", _l("Administrator"))])
+    role = SelectField(_l("Role"), choices=[SelectChoice("mediator", _l("Mediator")), SelectChoice("official", _l("Official")),
+                                            SelectChoice("moderator", _l("Moderator")),
+                                            SelectChoice("admin", _l("Administrator"))])
     district_id = SelectField(_l("Limited to district"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
     reason = StringField(_l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=200)])
 
