@@ -1,0 +1,168 @@
+"""Public JSON of processes and proposals (no personal data: display names of
+authors are public on the site, email addresses and supporters never are)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+
+from civic.api import bp, doc, page_params
+from civic.core import phases
+from civic.core.errors import ValidationError
+from civic.extensions import db
+from civic.processes import services
+from civic.processes.models import Process, ProposalState
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def _phase_json(p):
+    return {"code": p.code, "title": p.title, "starts_at": _iso(p.starts_at), "ends_at": _iso(p.ends_at),
+            "capabilities": list(p.capabilities or []), "status": p.status}
+
+
+def _process_json(p: Process, phase_rows, *, full: bool = False) -> dict:
+    current = next((ph for ph in phase_rows if ph.is_current), None)
+    data = {
+        "id": p.id, "title": p.title, "summary": p.summary, "url": services_url("processes.show", process_id=p.id),
+        "district": {"id": p.district.id, "name": p.district.name} if p.district else None,
+        "current_phase": _phase_json(current) if current else None,
+        "published_at": _iso(p.published_at),
+    }
+    if full:
+        data.update({
+            "description_html": p.description_html,
+            "phases": [_phase_json(ph) for ph in phase_rows],
+            "categories": list(p.categories or []),
+            "rules": {"support_limit": p.support_limit, "threshold_type": p.threshold_type.value,
+                      "threshold_value": (p.threshold_value / 100 if p.threshold_type.value == "percent"
+                                          else p.threshold_value),
+                      "supports_needed_now": services.threshold_needed(p),
+                      "requires_verification": p.requires_verification,
+                      "answer_delay_days": p.answer_delay_days},
+            "linked": [{"kind": i["kind"], "id": i["id"], "title": i["title"], "url": i["url"]}
+                       for i in services.linked_items(p)],
+            "results_html": p.results_html if p.results_published_at else None,
+            "results_published_at": _iso(p.results_published_at),
+            "proposals_url": services_url("api.proposals", process=p.id),
+            "csv_url": services_url("processes.proposals_csv", process_id=p.id),
+        })
+    return data
+
+
+def services_url(endpoint, **values):
+    from flask import url_for
+
+    return url_for(endpoint, _external=True, **values)
+
+
+def _proposal_json(p, *, full: bool = False) -> dict:
+    data = {
+        "id": p.id, "process_id": p.process_id, "title": p.title,
+        "url": services_url("processes.proposal", proposal_id=p.id),
+        "author": p.author.display_name if p.author else None,
+        "district": {"id": p.district.id, "name": p.district.name} if p.district else None,
+        "category": p.category, "place": p.place, "state": p.state.value,
+        "support_count": p.support_count,
+        "created_at": _iso(p.created_at), "queued_at": _iso(p.queued_at), "answer_due_at": _iso(p.answer_due_at),
+        "official_answer": {"decision": p.state.value if p.answered_at else None, "html": p.answer_html,
+                            "answered_at": _iso(p.answered_at)} if p.answered_at else None,
+    }
+    if full:
+        data.update({
+            "body_html": p.body_html,
+            "withdrawn_reason": p.withdrawn_reason,
+            "history": [{"at": _iso(e.created_at), "event": e.action.split(".", 1)[1]}
+                        for e in services.proposal_history(p)],
+            "clarifications": [{"at": _iso(c.created_at), "html": c.body_html} for c in services.clarifications(p)],
+            "implementation_updates": [{"at": _iso(u.created_at), "status": u.status.value, "progress": u.progress,
+                                        "note_html": u.note_html} for u in services.implementation_updates(p)],
+        })
+    return data
+
+
+PROCESS_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "title": {"type": "string"}, "summary": {"type": "string"},
+    "url": {"type": "string"}, "district": {"type": ["object", "null"]},
+    "current_phase": {"type": ["object", "null"]}, "published_at": {"type": ["string", "null"]}}}
+
+PROPOSAL_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "process_id": {"type": "integer"}, "title": {"type": "string"},
+    "author": {"type": ["string", "null"], "description": "Public display name of the author."},
+    "state": {"type": "string", "enum": [s.value for s in ProposalState]},
+    "support_count": {"type": "integer"},
+    "answer_due_at": {"type": ["string", "null"]}, "official_answer": {"type": ["object", "null"]}}}
+
+
+def _page() -> int:
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        raise ValidationError(fields={"page": "page must be 1 or more"})
+    return page
+
+
+@bp.get("/processes")
+@doc("Participatory processes", tags=["processes"], params=[
+    *page_params(),
+    {"name": "archive", "in": "query", "schema": {"type": "boolean"},
+     "description": "true: past processes only; otherwise ongoing and upcoming ones."}],
+    responses={"200": {"description": "A page of processes", "schema": {"type": "object", "properties": {
+        "items": {"type": "array", "items": PROCESS_SCHEMA}, "page": {"type": "integer"},
+        "has_next": {"type": "boolean"}}}}})
+def processes():
+    archive = request.args.get("archive", "").lower() in ("1", "true", "yes")
+    page = _page()
+    rows, has_next = services.list_processes(None, archive=archive, page=page)
+    ids = [p.id for p in rows]
+    phase_rows = db.session.scalars(sa.select(phases.Phase).where(
+        phases.Phase.owner_kind == "process", phases.Phase.owner_id.in_(ids)).order_by(phases.Phase.position)).all()
+    by_process: dict[int, list] = {}
+    for ph in phase_rows:
+        by_process.setdefault(ph.owner_id, []).append(ph)
+    return jsonify({"items": [_process_json(p, by_process.get(p.id, [])) for p in rows], "page": page,
+                    "has_next": has_next})
+
+
+@bp.get("/processes/<int:process_id>")
+@doc("One participatory process, with its phases, rules, linked budget or consultation and results",
+     tags=["processes"], responses={"200": {"description": "The process", "schema": PROCESS_SCHEMA}})
+def process_detail(process_id):
+    p = services.get_process(process_id, None)
+    return jsonify(_process_json(p, phases.phases_for("process", p.id), full=True))
+
+
+@bp.get("/proposals")
+@doc("Proposals made in participatory processes", tags=["processes"], params=[
+    {"name": "process", "in": "query", "schema": {"type": "integer"}, "description": "Process id."},
+    {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in ProposalState]}},
+    {"name": "district", "in": "query", "schema": {"type": "integer"}, "description": "District id."},
+    {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["newest", "supports"]},
+     "description": "Default newest."},
+    *page_params()],
+    responses={"200": {"description": "A page of proposals", "schema": {"type": "object", "properties": {
+        "items": {"type": "array", "items": PROPOSAL_SCHEMA}, "page": {"type": "integer"},
+        "has_next": {"type": "boolean"}}}}})
+def proposals():
+    page = _page()
+    process_id = request.args.get("process", type=int)
+    if process_id is not None:
+        services.get_process(process_id, None)
+    state = request.args.get("state") or None
+    if state is not None and state not in {s.value for s in ProposalState}:
+        raise ValidationError(fields={"state": "unknown state"})
+    order = request.args.get("order", "newest")
+    if order not in ("newest", "supports"):
+        raise ValidationError(fields={"order": "use newest or supports"})
+    filters = services.ProposalFilters(district_id=request.args.get("district", type=int), state=state)
+    rows, has_next = services.list_proposals(None, process_id, filters, order=order, page=page)
+    return jsonify({"items": [_proposal_json(p) for p in rows], "page": page, "has_next": has_next})
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@doc("One proposal: text, support count, state, official answer and history", tags=["processes"],
+     responses={"200": {"description": "The proposal", "schema": PROPOSAL_SCHEMA}})
+def proposal_detail(proposal_id):
+    p = services.get_proposal(proposal_id, None)
+    return jsonify(_proposal_json(p, full=True))
