@@ -10,6 +10,8 @@ import time
 
 import sqlalchemy as sa
 from flask import current_app, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from civic.core.models import RateCounter
 from civic.core.redis import redis_client
@@ -42,21 +44,44 @@ def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
             return count <= limit, retry_after
         except Exception:  # Redis lost: fall back to the database, never fail open silently
             current_app.logger.warning("rate limit: Redis unavailable, using the database")
+    session = db.session()
+    if db.engine.dialect.name == "sqlite" and session.info.get("civic_flushed"):
+        # SQLite has one writer: this transaction already holds the write lock,
+        # so a second connection would wait for it until timeout. Count on the
+        # session's own connection instead (the count then shares the
+        # transaction's fate; SQLite is for development, production counts in
+        # Redis or PostgreSQL on their own connection).
+        return _count(session.connection(), key, start, limit, retry_after, racing=False)
     with db.engine.begin() as conn:
-        table = RateCounter.__table__
-        updated = conn.execute(
-            table.update().where(table.c.key == key, table.c.window_start == start)
-            .values(count=table.c.count + 1)
-        ).rowcount
-        if not updated:
+        return _count(conn, key, start, limit, retry_after)
+
+
+def _count(conn, key: str, start: int, limit: int, retry_after: int, *, racing: bool = True) -> tuple[bool, int]:
+    table = RateCounter.__table__
+    where = (table.c.key == key, table.c.window_start == start)
+    if not conn.execute(table.update().where(*where).values(count=table.c.count + 1)).rowcount:
+        if not racing:
+            conn.execute(table.insert().values(key=key, window_start=start, count=1))
+        else:
             try:
+                # Two processes may create the window's row at once: the loser counts on it.
                 with conn.begin_nested():
                     conn.execute(table.insert().values(key=key, window_start=start, count=1))
             except sa.exc.IntegrityError:
-                conn.execute(table.update().where(table.c.key == key, table.c.window_start == start)
-                             .values(count=table.c.count + 1))
-        count = conn.execute(sa.select(table.c.count).where(table.c.key == key, table.c.window_start == start)).scalar()
+                conn.execute(table.update().where(*where).values(count=table.c.count + 1))
+    count = conn.execute(sa.select(table.c.count).where(*where)).scalar()
     return count <= limit, retry_after
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_flushed(session, _context):
+    session.info["civic_flushed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _clear_flushed(session, *_args):
+    session.info.pop("civic_flushed", None)
 
 
 def peek(key: str, window: int) -> int:

@@ -6,7 +6,17 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, has_request_context, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

@@ -76,3 +76,17 @@ def test_rate_limit_counts_in_the_database_without_redis(app):
     allowed, retry = security.hit("k", 2, 60)
     assert not allowed and 0 < retry <= 60
     assert db.session.scalar(sa.select(RateCounter.count).where(RateCounter.key == "k")) == 3
+
+
+def test_rate_limit_after_a_write_in_the_same_transaction_does_not_deadlock(app, factory):
+    # SQLite has one writer: counting on a second connection would wait for
+    # this transaction's own lock.
+    from civic.core import audit, security
+    from civic.extensions import db
+
+    app.config["REDIS_URL"] = None
+    audit.record(None, "test.write")
+    db.session.flush()
+    assert security.hit("after-write", 5, 60)[0]
+    db.session.commit()
+    assert security.peek("after-write", 60) == 1
