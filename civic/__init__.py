@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import logging
 from pathlib import Path
+from urllib.parse import urlparse
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
@@ -49,6 +50,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config())
     if config:
         app.config.update(config)
+    if not app.config.get("SERVER_NAME"):
+        # url_for() then works outside requests too (jobs, CLI, mails), with the
+        # public address. Since Flask 3.1 SERVER_NAME does not restrict which
+        # Host headers are served.
+        base = urlparse(app.config["BASE_URL"])
+        app.config.update(SERVER_NAME=base.netloc, APPLICATION_ROOT=base.path or "/",
+                          PREFERRED_URL_SCHEME=base.scheme or "https")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     mods = _installed_modules()

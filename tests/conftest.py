@@ -60,7 +60,6 @@ def _config(tmp: Path, database_url: str) -> dict:
         "BASE_URL": "http://civic.test",
         "REDIS_URL": None,
         "SECRET_KEY": "test-secret",
-        "SERVER_NAME": None,
     }
     if TEST_REDIS_URL:
         cfg["REDIS_URL"] = TEST_REDIS_URL

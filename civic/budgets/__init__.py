@@ -81,7 +81,8 @@ def init_app(app):
         name="budget", model=BudgetEdition, label=lambda: _("Participatory budget"),
         title=lambda e: e.title, url=lambda e: url_for("budgets.edition", edition_id=e.id),
         author_id=lambda e: None, district_id=lambda e: None,
-        hooks={"phase_changed": services.on_phase_changed}))
+        hooks={"phase_changed": services.on_phase_changed,
+               "create_project_from": services.create_project_from}))
     content.register_kind(content.ContentKind(
         name="project", model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),

@@ -327,6 +327,31 @@ def submit_project(actor, edition: BudgetEdition, *, envelope_id: int, title: st
     return project
 
 
+def create_project_from(actor, edition: BudgetEdition, title: str, description: str, district_id: int | None,
+                        *, source_kind: str, source_id: int) -> Project:
+    """Hook for other modules: an accepted proposal becomes a project of this
+    edition, in its district's envelope (else the city-wide one). The city's
+    feasibility review follows as for any project and sets the real cost; until
+    then the estimate is 0, and only reviewed projects reach the ballot."""
+    _require_official(actor, district_id)
+    if edition.rules_frozen:
+        raise InvalidTransition(_("Voting has opened: the list of projects cannot change."))
+    envelope = next((e for e in edition.envelopes if e.district_id == district_id), None) or next(
+        (e for e in edition.envelopes if e.district_id is None), None)
+    if envelope is None:
+        raise ValidationError(_("This budget has no envelope for this district."))
+    title = clean_text(title)[:200]
+    project = Project(edition_id=edition.id, envelope_id=envelope.id, author_id=actor.id, title=title,
+                      description=clean_text(description, multiline=True),
+                      description_html=render_markdown(description), estimated_cost=0)
+    db.session.add(project)
+    db.session.flush()
+    audit.record(actor, "budget.project_from", PROJECT_KIND, project.id, edition_id=edition.id,
+                 source_kind=source_kind, source_id=source_id)
+    content.created(PROJECT_KIND, project, actor)
+    return project
+
+
 def set_project_image(actor, project: Project, raw: bytes, alt: str = "") -> None:
     """Attach (or replace) the project's image, resized under 200 KB."""
     require_login(actor)

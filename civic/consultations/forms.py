@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from civic.accounts.forms import _district_choices, coerce_optional_int
@@ -50,8 +51,7 @@ class ConsultationForm(FlaskForm):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.district_id.choices = _district_choices(_l("The whole city"))
-        self.district_ids.choices = [c for c in _district_choices("") if c[0]]
-        self.district_ids.choices = [(int(v), label) for v, label in self.district_ids.choices]
+        self.district_ids.choices = [SelectChoice(int(c.value), c.label) for c in _district_choices("") if c.value]
 
 
 class QuestionForm(FlaskForm):

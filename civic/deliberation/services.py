@@ -316,7 +316,20 @@ def post_comment(actor, kind_name: str, object_id: int, body: str, alignment: st
         from civic.deliberation.jobs import send_reply_digest
 
         enqueue(send_reply_digest, parent.author_id)
+    _count_changed(kind_name, object_id)
     return comment
+
+
+def _count_changed(kind_name: str, object_id: int) -> None:
+    """Tell the commented kind its visible comment count (proposals sort by it)."""
+    hook = content.hook(kind_name, "comment_count_changed")
+    if hook is None:
+        return
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Comment).where(
+        Comment.kind == kind_name, Comment.object_id == object_id,
+        Comment.deleted_at.is_(None), Comment.hidden_at.is_(None)))
+    _kind, obj = content.load(kind_name, object_id, check_visible=False)
+    hook(obj, count)
 
 
 def edit_deadline(comment: Comment) -> datetime:
@@ -368,6 +381,7 @@ def delete_comment(actor, comment: Comment) -> Comment:
         comment.is_official_answer = False
         db.session.flush()
         audit.record(actor, "comment.deleted", "comment", comment.id)
+        _count_changed(comment.kind, comment.object_id)
     return comment
 
 
@@ -470,6 +484,7 @@ def reopen_comments(actor, kind_name: str, object_id: int) -> None:
 def set_comment_hidden(comment: Comment, hidden: bool) -> None:
     comment.hidden_at = (comment.hidden_at or utcnow()) if hidden else None
     db.session.flush()
+    _count_changed(comment.kind, comment.object_id)
 
 
 def redact_comment(comment: Comment, new_text: str) -> None:
