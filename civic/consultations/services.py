@@ -19,12 +19,11 @@ import random
 import re
 import secrets
 import uuid
-from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -112,16 +111,6 @@ def last_day(moment: datetime) -> date:
 
 def today() -> date:
     return local_day(utcnow())
-
-
-def _mail(*args, **kwargs):
-    """queue_mail, inside a request context when called from a job or the CLI:
-    mail templates are rendered with the site's context processors, which
-    build URLs (the navigation) and need one."""
-    ctx = nullcontext() if has_request_context() else current_app.test_request_context(
-        "/", base_url=current_app.config["BASE_URL"])
-    with ctx:
-        return queue_mail(*args, **kwargs)
 
 
 # --- permissions ---------------------------------------------------------------
@@ -617,7 +606,7 @@ def _confirmation_mail(user: User, c: Consultation, *, changed: bool) -> None:
         subject = lambda: _("Your answers have been changed: %(title)s", title=title)  # noqa: E731
     else:
         subject = lambda: _("Thank you for answering: %(title)s", title=title)  # noqa: E731
-    _mail(user.email, subject, "consultations/confirmation",
+    queue_mail(user.email, subject, "consultations/confirmation",
                {"user": user, "consultation": c, "url": url, "changed": changed,
                 "closes_on": last_day(c.closes_at), "results_due_on": last_day(c.results_due_at)}, user=user)
 
@@ -1109,7 +1098,7 @@ def notify_participants(consultation_id: int, what: str) -> int:
         subject = lambda: _("What the city decided: %(title)s", title=title)  # noqa: E731
     sent = 0
     for user, topic in recipients.values():
-        if _mail(user.email, subject, f"consultations/{what}",
+        if queue_mail(user.email, subject, f"consultations/{what}",
                       {"user": user, "consultation": c, "url": url, "due_on": last_day(c.results_due_at)},
                       user=user, topic=topic, dedupe_key=f"consultation:{c.id}:{what}:{user.id}"):
             sent += 1
@@ -1132,7 +1121,7 @@ def notify_contributors(consultation_id: int) -> int:
             author = db.session.get(User, author_id) if author_id else None
             if author is None or author.email is None or author.deleted_at is not None:
                 continue
-            if _mail(author.email, lambda: _("What became of your contribution: %(title)s", title=title),
+            if queue_mail(author.email, lambda: _("What became of your contribution: %(title)s", title=title),
                           "consultations/decision",
                           {"user": author, "consultation": c, "decision": d, "link": link,
                            "contribution": kind.title(obj), "outcome": str(OUTCOME_LABELS[link.outcome]), "url": url},

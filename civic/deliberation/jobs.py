@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
 from flask_babel import ngettext
 
 from civic.accounts.models import User
@@ -52,16 +51,6 @@ def _item_link(comment: Comment) -> tuple[str, str]:
 def send_reply_digest(user_id: int) -> bool:
     """Mail ``user_id`` the replies to their comments not told yet, unless a
     digest went out to them less than a period ago. Returns True if mailed."""
-    # Jobs run outside any request, but kinds build their URLs with url_for and
-    # mail templates go through the site's context processors: give them a
-    # request on BASE_URL, as a web process would have.
-    if has_request_context():
-        return _send_reply_digest(user_id)
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
-        return _send_reply_digest(user_id)
-
-
-def _send_reply_digest(user_id: int) -> bool:
     with job_lock(f"deliberation-digest:{user_id}", ttl=120) as got:
         if not got:
             return False

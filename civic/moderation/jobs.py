@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 
 from civic.core import content
 from civic.core.errors import NotFound
+from civic.core.outbox import queue_mail
 from civic.core.settings import get_setting
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
-from civic.moderation.mailing import queue_mail
 from civic.moderation.models import (
     Appeal,
     AppealStatus,

@@ -22,13 +22,13 @@ from civic.accounts.models import Role, User, UserRole
 from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.core import audit, content, security
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
+from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text
 from civic.core.settings import get_setting
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
 from civic.moderation import labels
-from civic.moderation.mailing import queue_mail
 from civic.moderation.models import (
     APPEALABLE,
     Appeal,

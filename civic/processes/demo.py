@@ -97,13 +97,6 @@ def _clock(session, when):
 
 @register_demo(order=65)
 def load_processes(ctx):
-    from civic.processes.services import request_context
-
-    with request_context():
-        _load(ctx)
-
-
-def _load(ctx):
     from werkzeug.security import generate_password_hash
 
     from civic.accounts.models import User, Verification, VerificationMethod

@@ -12,8 +12,9 @@ def mail_answer(proposal_id: int) -> int:
     """Mail a proposal's official answer to its supporters who asked for it
     and to its followers. Each mail has a dedupe key (proposal, person), so a
     retried or concurrent run sends nothing twice. Returns mails queued."""
+    from civic.core.outbox import queue_mail
     from civic.processes.models import Proposal
-    from civic.processes.services import STATE_LABELS, answer_recipients, send_mail
+    from civic.processes.services import STATE_LABELS, answer_recipients
 
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.answered_at is None or proposal.hidden:
@@ -22,7 +23,7 @@ def mail_answer(proposal_id: int) -> int:
     stamp = int(proposal.answered_at.timestamp())
     sent = 0
     for user in answer_recipients(proposal):
-        msg = send_mail(
+        msg = queue_mail(
             user.email, lambda p=proposal: _("The city answered “%(title)s”", title=p.title), "processes/answer",
             {"user": user, "proposal": proposal, "url": url, "state_label": STATE_LABELS[proposal.state]},
             user=user, topic=f"follow:proposal:{proposal.id}", dedupe_key=f"proposal-answer:{proposal.id}:{stamp}:{user.id}")

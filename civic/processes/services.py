@@ -14,12 +14,10 @@ import io
 import math
 import re
 import unicodedata
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
@@ -109,20 +107,6 @@ def can_view_proposal(user, proposal: Proposal) -> bool:
 
 # --- helpers -------------------------------------------------------------------
 
-def request_context():
-    """A request context built from BASE_URL when there is none (jobs, CLI,
-    services called directly). Mail templates are rendered with the app's
-    context processors, and the navigation one builds URLs, which needs a
-    request (reported to the lead: core should skip it outside requests)."""
-    if has_request_context():
-        return nullcontext()
-    return current_app.test_request_context("/", base_url=current_app.config["BASE_URL"])
-
-
-def send_mail(*args, **kwargs):
-    """:func:`civic.core.outbox.queue_mail`, usable outside requests too."""
-    with request_context():
-        return queue_mail(*args, **kwargs)
 
 
 def normalise_search(text: str) -> str:
@@ -364,7 +348,7 @@ def publish_results(actor, process: Process, text: str) -> Process:
     db.session.flush()
     audit.record(actor, "process.results_published" if first else "process.results_updated", "process", process.id)
     for user in follows.followers("process", process.id):
-        send_mail(user.email, lambda p=process: _("Results of “%(title)s”", title=p.title), "processes/results",
+        queue_mail(user.email, lambda p=process: _("Results of “%(title)s”", title=p.title), "processes/results",
                    {"user": user, "process": process, "url": absolute_url("processes.show", process_id=process.id)},
                    user=user, topic=f"follow:process:{process.id}",
                    dedupe_key=f"process-results:{process.id}:{user.id}:{int(process.results_published_at.timestamp())}"
@@ -487,7 +471,7 @@ def _check_threshold(proposal: Proposal) -> bool:
                  needed=needed)
     author = proposal.author
     if author is not None and author.email:
-        send_mail(author.email, lambda p=proposal: _("Your proposal “%(title)s” reached its threshold", title=p.title),
+        queue_mail(author.email, lambda p=proposal: _("Your proposal “%(title)s” reached its threshold", title=p.title),
                    "processes/threshold", {"user": author, "proposal": proposal,
                                            "url": absolute_url("processes.proposal", proposal_id=proposal.id)},
                    user=author, dedupe_key=f"proposal-threshold:{proposal.id}")
@@ -690,7 +674,7 @@ def propose_amendment(actor, proposal: Proposal, title: str, body: str, explanat
     content.created("amendment", a, actor)
     author = proposal.author
     if author is not None and author.email:
-        send_mail(author.email, lambda p=proposal: _("An amendment to your proposal “%(title)s”", title=p.title),
+        queue_mail(author.email, lambda p=proposal: _("An amendment to your proposal “%(title)s”", title=p.title),
                    "processes/amendment", {"user": author, "proposal": proposal, "amendment": a,
                                            "url": absolute_url("processes.proposal", proposal_id=proposal.id,
                                                                _anchor=f"amendment-{a.id}")},
@@ -726,7 +710,7 @@ def decide_amendment(actor, amendment: Amendment, accept: bool, reason: str = ""
     audit.record(actor, action, "proposal", proposal.id, reason=amendment.decision_reason, amendment_id=amendment.id)
     author = amendment.author
     if author is not None and author.email:
-        send_mail(author.email, lambda p=proposal: _("Your amendment to “%(title)s” was answered", title=p.title),
+        queue_mail(author.email, lambda p=proposal: _("Your amendment to “%(title)s” was answered", title=p.title),
                    "processes/amendment_decided", {"user": author, "proposal": proposal, "amendment": amendment,
                                                    "url": absolute_url("processes.proposal", proposal_id=proposal.id,
                                                                        _anchor=f"amendment-{amendment.id}")},
@@ -930,7 +914,7 @@ def add_implementation_update(actor, proposal: Proposal, status: str, progress: 
         db.session.flush()
         audit.record(actor, "proposal.implemented", "proposal", proposal.id)
     for user in follows.followers("proposal", proposal.id):
-        send_mail(user.email, lambda p=proposal: _("News of “%(title)s”", title=p.title), "processes/update",
+        queue_mail(user.email, lambda p=proposal: _("News of “%(title)s”", title=p.title), "processes/update",
                    {"user": user, "proposal": proposal, "update": u, "note": note,
                     "url": absolute_url("processes.proposal", proposal_id=proposal.id)},
                    user=user, topic=f"follow:proposal:{proposal.id}", dedupe_key=f"proposal-update:{u.id}:{user.id}")
