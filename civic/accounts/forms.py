@@ -122,13 +122,5 @@ class SettingsForm(FlaskForm):
     """Fields are added per registered setting by the view."""
 
 
-def apply_errors(form, err) -> None:
-    """Put a service's ValidationError next to the form's fields."""
-    placed = False
-    for name, message in (err.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-            placed = True
-    if not placed:
-        form.form_errors.append(err.message)
+# Shared by every module's views.
+from civic.core.forms import apply_errors  # noqa: E402,F401

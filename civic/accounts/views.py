@@ -11,24 +11,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from civic.accounts import forms, services
 from civic.accounts.models import User
 from civic.core.errors import RateLimited, ValidationError
+from civic.core.forms import run_service
 from civic.core.security import client_ip
 from civic.core.views import safe_next
 from civic.extensions import db
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
-
-
-def _commit_or_errors(form, fn, *args, **kwargs):
-    """Run a service; commit on success; on ValidationError put the messages on
-    the form and roll back. Returns (ok, result)."""
-    try:
-        result = fn(*args, **kwargs)
-    except (ValidationError, RateLimited) as err:
-        db.session.rollback()
-        forms.apply_errors(form, err)
-        return False, None
-    db.session.commit()
-    return True, result
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -39,7 +27,7 @@ def register():
     if form.validate_on_submit():
         from civic import select_locale
 
-        ok, _user = _commit_or_errors(form, services.register_user, form.email.data, form.password.data,
+        ok, _user = run_service(form, services.register_user, form.email.data, form.password.data,
                                       form.display_name.data, select_locale(), form.district_id.data)
         if ok:
             return render_template("accounts/check_mail.html", email=form.email.data.strip().lower())
@@ -83,7 +71,7 @@ def login():
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"]
     if form.validate_on_submit():
-        ok, user = _commit_or_errors(form, services.authenticate, form.email.data, form.password.data, client_ip())
+        ok, user = run_service(form, services.authenticate, form.email.data, form.password.data, client_ip())
         if ok:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("core.home")))
@@ -112,7 +100,7 @@ def forgot_password():
 def reset_password(token):
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
-        ok, _user = _commit_or_errors(form, services.reset_password, token, form.password.data)
+        ok, _user = run_service(form, services.reset_password, token, form.password.data)
         if ok:
             logout_user()
             flash(_("Your password has been changed. You can log in now."), "success")
@@ -130,19 +118,19 @@ def settings():
     status = 200
     if request.method == "POST":
         if action == "profile" and profile.validate_on_submit():
-            ok, _r = _commit_or_errors(profile, services.update_profile, current_user, profile.display_name.data,
+            ok, _r = run_service(profile, services.update_profile, current_user, profile.display_name.data,
                                        profile.locale.data, profile.district_id.data)
             if ok:
                 flash(_("Your details are saved."), "success")
                 return redirect(url_for("accounts.settings"))
         elif action == "email" and email_form.validate_on_submit():
-            ok, _r = _commit_or_errors(email_form, services.request_email_change, current_user,
+            ok, _r = run_service(email_form, services.request_email_change, current_user,
                                        email_form.email.data, email_form.password.data)
             if ok:
                 flash(_("We sent a confirmation link to the new address. Your address changes once you open it."), "success")
                 return redirect(url_for("accounts.settings"))
         elif action == "password" and password_form.validate_on_submit():
-            ok, _r = _commit_or_errors(password_form, services.change_password, current_user,
+            ok, _r = run_service(password_form, services.change_password, current_user,
                                        password_form.current_password.data, password_form.new_password.data)
             if ok:
                 # The login id includes the session token, which changed with the password.
@@ -175,7 +163,7 @@ def my_data_download():
 def delete_account():
     form = forms.DeleteAccountForm()
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.delete_account, current_user, form.password.data)
+        ok, _r = run_service(form, services.delete_account, current_user, form.password.data)
         if ok:
             logout_user()
             flash(_("Your account has been deleted and your personal data erased."), "success")
@@ -189,7 +177,7 @@ def delete_account():
 def verify():
     form = forms.CensusVerifyForm()
     if form.validate_on_submit():
-        ok, v = _commit_or_errors(form, services.verify_with_census, current_user, form.last_name.data,
+        ok, v = run_service(form, services.verify_with_census, current_user, form.last_name.data,
                                   form.first_name.data, form.birth_date.data, form.postcode.data)
         if ok:
             flash(_("You are now a verified resident of %(district)s.", district=v.district.name), "success")

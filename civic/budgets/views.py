@@ -14,6 +14,7 @@ from civic.accounts.forms import apply_errors
 from civic.accounts.models import Role
 from civic.core import phases
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from civic.core.forms import form_status, run_service
 from civic.extensions import db
 
 from . import forms, services
@@ -64,19 +65,6 @@ def _envelope(edition: BudgetEdition, envelope_id: int) -> Envelope:
     if envelope is None:
         raise NotFound()
     return envelope
-
-
-def _form_or_errors(form, fn, *args, **kwargs):
-    """Run a service; commit on success; on ValidationError put the messages on
-    the form and roll back. Returns (ok, result)."""
-    try:
-        result = fn(*args, **kwargs)
-    except ValidationError as err:
-        db.session.rollback()
-        apply_errors(form, err)
-        return False, None
-    db.session.commit()
-    return True, result
 
 
 def _labels():
@@ -153,7 +141,7 @@ def new_project(edition_id):
     if form.validate_on_submit():
         upload = form.image.data
         image = upload.read() if upload and getattr(upload, "filename", "") else None
-        ok, project = _form_or_errors(
+        ok, project = run_service(
             form, services.submit_project, current_user, edition, envelope_id=form.envelope_id.data,
             title=form.title.data, description=form.description.data, estimated_cost=form.estimated_cost.data,
             location=form.location.data or "", image=image, image_alt=form.image_alt.data or "")
@@ -216,7 +204,7 @@ def review(project_id):
     project = _project(project_id)
     form = forms.ReviewForm(prefix="review")
     if form.validate_on_submit():
-        ok, _r = _form_or_errors(form, services.review_project, current_user, project,
+        ok, _r = run_service(form, services.review_project, current_user, project,
                                  feasible=form.decision.data == "feasible", reason=form.reason.data or "",
                                  final_cost=form.final_cost.data)
         if ok:
@@ -232,7 +220,7 @@ def merge(project_id):
     form = forms.MergeForm(prefix="merge")
     if form.validate_on_submit():
         into = db.session.get(Project, form.into_id.data) if form.into_id.data else None
-        ok, _r = _form_or_errors(form, services.merge_project, current_user, project, into, form.note.data)
+        ok, _r = run_service(form, services.merge_project, current_user, project, into, form.note.data)
         if ok:
             flash(_("The projects are merged and the author is notified."), "success")
             return redirect(url_for("budgets.project", project_id=project.id))
@@ -245,7 +233,7 @@ def add_update(project_id):
     project = _project(project_id)
     form = forms.UpdateForm(prefix="update")
     if form.validate_on_submit():
-        ok, _r = _form_or_errors(form, services.record_update, current_user, project, status=form.status.data,
+        ok, _r = run_service(form, services.record_update, current_user, project, status=form.status.data,
                                  progress=form.progress.data, body=form.body.data or "",
                                  cancel_reason=form.cancel_reason.data or "")
         if ok:
@@ -460,7 +448,7 @@ def new_edition():
     if form.validate_on_submit():
         starts = {code: datetime.combine(getattr(form, code).data, time(0, 0))
                   for code in services.PHASE_CODES if getattr(form, code).data}
-        ok, edition = _form_or_errors(form, services.create_edition, current_user, title=form.title.data,
+        ok, edition = run_service(form, services.create_edition, current_user, title=form.title.data,
                                       description=form.description.data or "", total_amount=form.total_amount.data,
                                       currency=form.currency.data, rules=_rules_params(form), phase_starts=starts)
         if ok:
@@ -487,23 +475,23 @@ def manage(edition_id):
     status = 200
     if request.method == "POST":
         if action == "rules" and rules_form.validate_on_submit():
-            ok, _r = _form_or_errors(rules_form, services.update_rules, current_user, edition, _rules_params(rules_form))
+            ok, _r = run_service(rules_form, services.update_rules, current_user, edition, _rules_params(rules_form))
             if ok:
                 flash(_("The rules are saved."), "success")
                 return redirect(url_for("budgets.manage", edition_id=edition.id))
         elif action == "envelope" and envelope_form.validate_on_submit():
-            ok, _r = _form_or_errors(envelope_form, services.set_envelope, current_user, edition,
+            ok, _r = run_service(envelope_form, services.set_envelope, current_user, edition,
                                      envelope_form.district_id.data, envelope_form.amount.data)
             if ok:
                 flash(_("The envelope is saved."), "success")
                 return redirect(url_for("budgets.manage", edition_id=edition.id))
         elif action == "phase" and phase_form.validate_on_submit():
-            ok, _r = _form_or_errors(phase_form, services.move_phase, current_user, edition,
+            ok, _r = run_service(phase_form, services.move_phase, current_user, edition,
                                      phase_form.phase_id.data, phase_form.reason.data)
             if ok:
                 flash(_("The phase has been moved."), "success")
                 return redirect(url_for("budgets.manage", edition_id=edition.id))
-        status = 422
+        status = max(form_status(f) for f in (rules_form, envelope_form, phase_form))
     return render_template("budgets/manage.html", edition=edition, rules_form=rules_form,
                            envelope_form=envelope_form, phase_form=phase_form, phases=phase_list,
                            labels=_labels(), is_admin=current_user.is_admin), status

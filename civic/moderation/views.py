@@ -13,7 +13,8 @@ from flask_login import current_user, login_required
 
 from civic.accounts.forms import apply_errors
 from civic.core import content
-from civic.core.errors import InvalidTransition, RateLimited, ValidationError
+from civic.core.errors import InvalidTransition, ValidationError
+from civic.core.forms import run_service
 from civic.core.time import utcnow
 from civic.extensions import db
 from civic.moderation import forms, labels, services
@@ -21,19 +22,6 @@ from civic.moderation.models import AppealStatus, DecisionType, ReportReason
 from civic.moderation.transparency import CSV_COLUMNS, csv_rows, month_starts, transparency_figures
 
 bp = Blueprint("moderation", __name__)
-
-
-def _commit_or_errors(form, fn, *args, **kwargs):
-    """Run a service; commit on success; on ValidationError put the messages
-    on the form and roll back. Returns (ok, result)."""
-    try:
-        result = fn(*args, **kwargs)
-    except (ValidationError, RateLimited) as err:
-        db.session.rollback()
-        apply_errors(form, err)
-        return False, None
-    db.session.commit()
-    return True, result
 
 
 def _status(*forms_) -> int:
@@ -49,7 +37,7 @@ def report(kind, object_id):
     form = forms.ReportForm()
     already = services.has_reported(current_user, kind, object_id)
     if not already and form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.report_content, current_user, kind, object_id,
+        ok, _r = run_service(form, services.report_content, current_user, kind, object_id,
                                    form.reason.data, form.details.data)
         if ok:
             flash(_("Thank you: your report was sent. Moderators will look at it; the author is not told who "
@@ -143,14 +131,14 @@ def person(user_id):
         action = request.form.get("action")
         if action == "block" and block_form.validate_on_submit():
             days = None if block_form.duration.data == "permanent" else int(block_form.duration.data)
-            ok, _r = _commit_or_errors(block_form, services.block_user, current_user, user_id, days,
+            ok, _r = run_service(block_form, services.block_user, current_user, user_id, days,
                                        block_form.reason_code.data, block_form.statement.data)
             if ok:
                 flash(_("%(name)s is blocked; their contributions are hidden.", name=summary["user"].display_name),
                       "success")
                 return redirect(url_for("moderation.person", user_id=user_id))
         elif action == "unblock" and unblock_form.validate_on_submit():
-            ok, _r = _commit_or_errors(unblock_form, services.unblock_user, current_user, user_id,
+            ok, _r = run_service(unblock_form, services.unblock_user, current_user, user_id,
                                        unblock_form.reason.data)
             if ok:
                 flash(_("The block is lifted; what it hid is visible again."), "success")
@@ -167,7 +155,7 @@ def appeal_review(appeal_id):
     form = forms.AppealDecisionForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            ok, appeal = _commit_or_errors(form, services.decide_appeal, current_user, appeal_id,
+            ok, appeal = run_service(form, services.decide_appeal, current_user, appeal_id,
                                            form.outcome.data, form.statement.data)
         except InvalidTransition as err:
             db.session.rollback()
@@ -194,7 +182,7 @@ def appeal(decision_id):
     detail = services.own_decision(current_user, decision_id)
     form = forms.AppealForm()
     if detail["can_appeal"] and form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.appeal_decision, current_user, decision_id, form.text.data)
+        ok, _r = run_service(form, services.appeal_decision, current_user, decision_id, form.text.data)
         if ok:
             flash(_("Your appeal was sent. A different moderator will decide and you will receive the outcome by "
                     "email."), "success")

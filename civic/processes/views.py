@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user, login_required
 
-from civic.accounts.forms import apply_errors
 from civic.accounts.models import District, Role
 from civic.accounts.permissions import require_role
 from civic.core import phases
 from civic.core.errors import CivicError, InvalidTransition, PermissionDenied, ValidationError
+from civic.core.forms import form_status, run_service
 from civic.core.time import utcnow
 from civic.core.views import safe_next
 from civic.extensions import db
@@ -29,23 +29,6 @@ bp = Blueprint("processes", __name__)
 @bp.context_processor
 def _labels():
     return {"STATE_LABELS": services.STATE_LABELS, "now": utcnow()}
-
-
-def _commit_or_errors(form, fn, *args, **kwargs):
-    """Run a service; commit on success; on ValidationError put the messages on
-    the form and roll back. Returns (ok, result)."""
-    try:
-        result = fn(*args, **kwargs)
-    except ValidationError as err:
-        db.session.rollback()
-        apply_errors(form, err)
-        return False, None
-    db.session.commit()
-    return True, result
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 def _visitor_seed() -> int:
@@ -216,11 +199,11 @@ def new_process():
     require_role(current_user, Role.ADMIN)
     form = forms.ProcessForm()
     if form.validate_on_submit():
-        ok, process = _commit_or_errors(form, services.create_process, current_user, _process_data(form))
+        ok, process = run_service(form, services.create_process, current_user, _process_data(form))
         if ok:
             flash(_("The process is created as a draft. Add its phases, then publish it."), "success")
             return redirect(url_for("processes.edit_phases", process_id=process.id))
-    return render_template("processes/admin/process_form.html", form=form, process=None), _status(form)
+    return render_template("processes/admin/process_form.html", form=form, process=None), form_status(form)
 
 
 @bp.get("/processes/<int:process_id>/manage")
@@ -245,11 +228,11 @@ def edit_process(process_id):
             form.threshold_value.data = (f"{value / 100:g}" if process.threshold_type.value == "percent"
                                          else str(value))
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.update_process, current_user, process, _process_data(form, process))
+        ok, _r = run_service(form, services.update_process, current_user, process, _process_data(form, process))
         if ok:
             flash(_("The process is saved."), "success")
             return redirect(url_for("processes.manage", process_id=process.id))
-    return render_template("processes/admin/process_form.html", form=form, process=process), _status(form)
+    return render_template("processes/admin/process_form.html", form=form, process=process), form_status(form)
 
 
 def _local_start(day) -> datetime:
@@ -315,7 +298,7 @@ def move_phase(process_id):
     move_form = forms.MovePhaseForm(prefix="move")
     move_form.phase_id.choices = [("", _("Choose…"))] + [(str(p.id), p.title) for p in existing]
     if move_form.validate_on_submit():
-        ok, _r = _commit_or_errors(move_form, services.move_process_phase, current_user, process,
+        ok, _r = run_service(move_form, services.move_process_phase, current_user, process,
                                    move_form.phase_id.data, move_form.reason.data)
         if ok:
             flash(_("The process has entered the chosen phase."), "success")
@@ -345,11 +328,11 @@ def results(process_id):
     process = _manageable(process_id)
     form = forms.ResultsForm(data={"results": process.results} if request.method == "GET" else None)
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.publish_results, current_user, process, form.results.data)
+        ok, _r = run_service(form, services.publish_results, current_user, process, form.results.data)
         if ok:
             flash(_("The results are published."), "success")
             return redirect(url_for("processes.show", process_id=process.id))
-    return render_template("processes/admin/results.html", process=process, form=form), _status(form)
+    return render_template("processes/admin/results.html", process=process, form=form), form_status(form)
 
 
 # --- proposals -------------------------------------------------------------------
@@ -374,7 +357,7 @@ def new_proposal(process_id):
         if form.similar_seen.data != "1":
             similar = services.similar_proposals(current_user, process, f"{form.title.data} {form.body.data}")
         if not similar:
-            ok, proposal = _commit_or_errors(form, services.submit_proposal, current_user, process,
+            ok, proposal = run_service(form, services.submit_proposal, current_user, process,
                                              _proposal_data(form))
             if ok:
                 flash(_("Your proposal is published."), "success")
@@ -382,7 +365,7 @@ def new_proposal(process_id):
         else:
             form.similar_seen.data = "1"
     return render_template("processes/proposal_form.html", process=process, form=form, proposal=None,
-                           similar=similar), _status(form)
+                           similar=similar), form_status(form)
 
 
 @bp.get("/processes/<int:process_id>/similar")
@@ -427,12 +410,12 @@ def edit_proposal(proposal_id):
         raise PermissionDenied(_("Only the author can do this."))
     form = forms.ProposalForm(obj=p if request.method == "GET" else None).setup(p.process)
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.edit_proposal, current_user, p, _proposal_data(form))
+        ok, _r = run_service(form, services.edit_proposal, current_user, p, _proposal_data(form))
         if ok:
             flash(_("Your proposal is saved."), "success")
             return redirect(url_for("processes.proposal", proposal_id=p.id))
     return render_template("processes/proposal_form.html", process=p.process, form=form, proposal=p,
-                           similar=[]), _status(form)
+                           similar=[]), form_status(form)
 
 
 def _back(p, anchor=None):
@@ -446,7 +429,7 @@ def clarify(proposal_id):
     p = services.get_proposal(proposal_id, current_user)
     form = forms.ClarificationForm()
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.add_clarification, current_user, p, form.text.data)
+        ok, _r = run_service(form, services.add_clarification, current_user, p, form.text.data)
         if ok:
             flash(_("Your clarification is published."), "success")
             return _back(p, "clarifications")
@@ -461,12 +444,12 @@ def amend(proposal_id):
     p = services.get_proposal(proposal_id, current_user)
     form = forms.AmendmentForm(data={"title": p.title, "body": p.body} if request.method == "GET" else None)
     if form.validate_on_submit():
-        ok, a = _commit_or_errors(form, services.propose_amendment, current_user, p, form.title.data,
+        ok, a = run_service(form, services.propose_amendment, current_user, p, form.title.data,
                                   form.body.data, form.explanation.data)
         if ok:
             flash(_("Your amendment is published. The author will accept or reject it."), "success")
             return redirect(url_for("processes.proposal", proposal_id=p.id, _anchor=f"amendment-{a.id}"))
-    return render_template("processes/amend.html", proposal=p, form=form), _status(form)
+    return render_template("processes/amend.html", proposal=p, form=form), form_status(form)
 
 
 @bp.post("/amendments/<int:amendment_id>/decide")
@@ -477,7 +460,7 @@ def decide_amendment(amendment_id):
     form = forms.AmendmentDecisionForm()
     accept = request.form.get("decision") == "accept"
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.decide_amendment, current_user, a, accept, form.reason.data)
+        ok, _r = run_service(form, services.decide_amendment, current_user, a, accept, form.reason.data)
         if ok:
             flash(_("The amendment is accepted: your text has changed.") if accept
                   else _("The amendment is rejected."), "success")
@@ -515,11 +498,11 @@ def withdraw(proposal_id):
         raise PermissionDenied(_("Only the author can do this."))
     form = forms.WithdrawForm()
     if form.validate_on_submit():
-        ok, _r = _commit_or_errors(form, services.withdraw_proposal, current_user, p, form.reason.data)
+        ok, _r = run_service(form, services.withdraw_proposal, current_user, p, form.reason.data)
         if ok:
             flash(_("Your proposal is withdrawn."), "success")
             return redirect(url_for("processes.proposal", proposal_id=p.id))
-    return render_template("processes/withdraw.html", proposal=p, form=form), _status(form)
+    return render_template("processes/withdraw.html", proposal=p, form=form), form_status(form)
 
 
 @bp.route("/proposals/<int:proposal_id>/official", methods=["GET", "POST"])
@@ -538,18 +521,18 @@ def official(proposal_id):
     if request.method == "POST":
         try:
             if action == "evaluating" and eval_form.validate_on_submit():
-                ok, _r = _commit_or_errors(eval_form, services.mark_evaluating, current_user, p, eval_form.note.data)
+                ok, _r = run_service(eval_form, services.mark_evaluating, current_user, p, eval_form.note.data)
                 if ok:
                     flash(_("The proposal is marked as being evaluated."), "success")
                     return redirect(url_for("processes.proposal", proposal_id=p.id))
             elif action == "answer" and answer_form.validate_on_submit():
-                ok, _r = _commit_or_errors(answer_form, services.answer_proposal, current_user, p,
+                ok, _r = run_service(answer_form, services.answer_proposal, current_user, p,
                                            answer_form.decision.data, answer_form.answer.data)
                 if ok:
                     flash(_("The official answer is published."), "success")
                     return redirect(url_for("processes.proposal", proposal_id=p.id, _anchor="answer"))
             elif action == "update" and update_form.validate_on_submit():
-                ok, _r = _commit_or_errors(update_form, services.add_implementation_update, current_user, p,
+                ok, _r = run_service(update_form, services.add_implementation_update, current_user, p,
                                            update_form.status.data, update_form.progress.data, update_form.note.data)
                 if ok:
                     flash(_("The implementation update is published."), "success")
