@@ -1,0 +1,404 @@
+"""Load benchmark of petition signing on the real stack.
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/bench_petitions.py            # 30 s phases
+    .venv/bin/python bench/bench_petitions.py --duration 10
+
+Starts gunicorn (PostgreSQL, Redis, RQ workers and the scheduler), creates an
+open petition, then drives it over loopback with wrk:
+
+1. signatures with distinct emails (``POST /api/v1/petitions/<id>/signatures``);
+2. their confirmations (the mailed token, ``POST .../signatures/<token>/confirm``);
+3. reads: the count endpoint and the petition page (``--reads-per-page 4``:
+   3 count polls per page view, i.e. a visitor staying 30 s with the page's
+   10 s refresh), then each alone for a third of the duration;
+4. the reference: ``POST /bench/floor/<id>``, one plain INSERT into the same
+   table in the same app and stack (registered only with ``CIVIC_BENCH=1``).
+
+After the workers drain and the tally has run, it checks that the tallied
+count equals the confirmed rows exactly. The last line printed is one JSON
+object: ``sign_rps``, ``sign_p99_ms``, ``confirm_rps``, ``read_rps``,
+``floor_rps``, ``sign_vs_floor``, ``lost``, ``double_counted`` (and details).
+
+The per-IP and per-domain limits are raised for the run: every request comes
+from 127.0.0.1, which in production would be many people behind one address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = REPO / ".venv" / "bin"
+
+SIGN_LUA = r"""
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  n = 0
+  path = args[1]
+  codes = {"31000", "31100", "31200", "31300", "31400", "31500", "31700"}
+end
+function request()
+  n = n + 1
+  local body = string.format(
+    '{"name":"Bench %d-%d","email":"b%d.%d@bench%d.example","postcode":"%s","attest":true,"notify":%s}',
+    tid, n, tid, n, tid, codes[(n % 7) + 1], (n % 3 == 0) and "true" or "false")
+  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+end
+%(done)s
+"""
+
+CONFIRM_LUA = r"""
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  paths = {}
+  local i = 0
+  local total = tonumber(args[2])
+  for line in io.lines(args[1]) do
+    if i % total == tid then paths[#paths + 1] = line end
+    i = i + 1
+  end
+  n = 0
+end
+function request()
+  -- Each thread goes through its share, then round again (confirming twice
+  -- is harmless) until the run is stopped (SIGINT) once every signature is
+  -- confirmed: repeats only happen at the very end.
+  n = n % #paths + 1
+  return wrk.format("POST", paths[n], {["Content-Type"] = "application/json"}, "")
+end
+%(done)s
+"""
+
+READ_LUA = r"""
+function init(args)
+  n = 0
+  count_path, page_path, every = args[1], args[2], tonumber(args[3])
+end
+function request()
+  n = n + 1
+  if n % every == 0 then return wrk.format("GET", page_path) end
+  return wrk.format("GET", count_path)
+end
+%(done)s
+"""
+
+FLOOR_LUA = r"""
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  n = 0
+  path = args[1]
+end
+function request()
+  n = n + 1
+  local body = string.format('{"name":"Floor %d-%d","email":"f%d.%d@floor%d.example"}', tid, n, tid, n, tid)
+  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+end
+%(done)s
+"""
+
+# Printed by wrk at the end: one JSON line with the figures we need.
+DONE_LUA = r"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,' ..
+    '"p50_us":%d,"p99_us":%d}\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+SETUP_SNIPPET = r"""
+import json
+from civic import create_app
+from civic.extensions import db
+app = create_app()
+with app.app_context():
+    db.drop_all()
+    db.create_all()
+    import secrets
+    from civic.accounts.models import District, DistrictPostcode
+    from civic.core.settings import store_setting
+    from civic.core.time import utcnow
+    from datetime import timedelta
+    from civic.petitions.models import Petition, PetitionState
+    for i, pc in enumerate(["31000", "31100", "31200", "31300", "31400", "31500"]):
+        db.session.add(District(code=f"T{i + 1:02d}", name=f"Quartier {i + 1}",
+                                postcodes=[DistrictPostcode(postcode=pc)]))
+    # All requests come from 127.0.0.1: raise the per-IP and per-domain limits for the run.
+    store_setting("petitions.ip_limit", 10**9)
+    store_setting("petitions.domain_limit", 10**9)
+    now = utcnow()
+    p = Petition(title="Rouvrir la piscine Alfred Nakache le dimanche", background="Benchmark.",
+                 state=PetitionState.OPEN, opened_at=now, closes_at=now + timedelta(days=180),
+                 response_threshold=10000, debate_threshold=100000, sponsor_token=secrets.token_urlsafe(18))
+    floor = Petition(title="Floor", background="Reference endpoint rows.", state=PetitionState.DRAFT,
+                     sponsor_token=secrets.token_urlsafe(18))
+    db.session.add_all([p, floor])
+    db.session.commit()
+    print(json.dumps({"petition": p.id, "floor": floor.id}))
+"""
+
+TOKENS_SNIPPET = r"""
+import sys
+import sqlalchemy as sa
+from civic import create_app
+from civic.extensions import db
+app = create_app()
+with app.app_context():
+    from civic.petitions.models import Signature
+    from civic.petitions.services import signature_token
+    rows = db.session.scalars(sa.select(Signature).where(Signature.petition_id == int(sys.argv[1]))
+                              .order_by(Signature.id)).all()
+    with open(sys.argv[2], "w") as f:
+        for s in rows:
+            f.write(f"/api/v1/petitions/signatures/{signature_token(s)}/confirm\n")
+    print(len(rows))
+"""
+
+CHECK_SNIPPET = r"""
+import json, sys
+import sqlalchemy as sa
+from civic import create_app
+from civic.extensions import db
+app = create_app()
+with app.app_context():
+    from civic.petitions.models import DistrictCount, Petition, Signature
+    pid = int(sys.argv[1])
+    t = Signature.__table__
+    def count(*where):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(t).where(t.c.petition_id == pid, *where))
+    p = db.session.get(Petition, pid)
+    by_district = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(DistrictCount.count), 0))
+                                    .where(DistrictCount.petition_id == pid))
+    print(json.dumps({
+        "rows": count(),
+        "validated": count(t.c.state == "validated"),
+        "confirmed_countable": count(t.c.state == "validated", t.c.flagged.is_(False)),
+        "counted_rows": count(t.c.counted.is_(True)),
+        "dirty": count(t.c.dirty.is_(True)),
+        "mail_pending": count(t.c.mail_pending.is_(True)),
+        "tallied": p.signature_count,
+        "tallied_by_district": int(by_district),
+    }))
+"""
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+def run_py(code: str, env: dict, *args) -> str:
+    out = subprocess.run([str(VENV / "python"), "-c", code, *map(str, args)], env=env, cwd=REPO,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"snippet failed ({out.returncode})")
+    return out.stdout.strip().splitlines()[-1]
+
+
+def wrk(script: str, url: str, args: list, *, duration: int, connections: int, threads: int, tmp: Path,
+        until=None) -> dict:
+    """Run wrk with a Lua script; ``until()`` (polled) may end the run early with
+    SIGINT, after which wrk still prints its summary."""
+    path = tmp / f"wrk-{abs(hash(script)) % 10**8}.lua"
+    path.write_text(script.replace("%(done)s", DONE_LUA))
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
+           "-s", str(path), url, "--", *map(str, args)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if until is not None:
+        while proc.poll() is None:
+            time.sleep(0.25)
+            if until():
+                proc.send_signal(signal.SIGINT)
+                break
+    stdout, stderr = proc.communicate()
+    m = re.search(r"^WRKJSON (.*)$", stdout, re.M)
+    if not m:
+        sys.stderr.write(stdout + stderr)
+        raise SystemExit("wrk failed")
+    data = json.loads(m.group(1))
+    seconds = data["duration_us"] / 1e6
+    data["ok"] = data["requests"] - data["status_errors"]
+    data["rps"] = round(data["ok"] / seconds, 1) if seconds else 0.0
+    data["seconds"] = round(seconds, 2)
+    return data
+
+
+def psql_count(dsn: str, sql: str) -> int:
+    out = subprocess.run(["psql", dsn, "-tAc", sql], capture_output=True, text=True)
+    return int(out.stdout.strip() or 0)
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit(f"server did not answer at {url}")
+
+
+def queue_length(redis_url: str, queue: str) -> int:
+    import redis
+
+    return int(redis.Redis.from_url(redis_url).llen(f"rq:queue:{queue}"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=int, default=30, help="seconds of each wrk phase")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--reads-per-page", type=int, default=4,
+                    help="in the read phase, one request in N is the petition page, the others the count")
+    ap.add_argument("--threads", type=int, default=2, help="wrk threads")
+    ap.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument("--web-threads", type=int, default=4,
+                    help="threads per gunicorn worker (gthread: keep-alive); at most the SQLAlchemy pool size (5)")
+    ap.add_argument("--rq-workers", type=int, default=2)
+    ap.add_argument("--worker-nice", type=int, default=10, help="nice level of RQ workers and scheduler (0: none)")
+    ap.add_argument("--port", type=int, default=8731)
+    ap.add_argument("--database", default="civic_bench")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/1")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="civic-bench-"))
+    base = f"http://127.0.0.1:{args.port}"
+    env = dict(os.environ, DATABASE_URL=f"{args.pg}/{args.database}", REDIS_URL=args.redis,
+               SECRET_KEY="bench-secret-key-not-for-production", CIVIC_ENV="production", CIVIC_BENCH="1",
+               CIVIC_INSTANCE=str(tmp / "instance"), MAIL_DIR=str(tmp / "mail"), BASE_URL=base,
+               RQ_QUEUE="civic-bench", PYTHONUNBUFFERED="1")
+    subprocess.run(["psql", args.pg + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"],
+                   check=True, capture_output=True)
+    subprocess.run(["psql", args.pg + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True,
+                   capture_output=True)
+    subprocess.run(["redis-cli", "-u", args.redis, "flushdb"], check=True, capture_output=True)
+    ids = json.loads(run_py(SETUP_SNIPPET, env))
+    pid, floor_id = ids["petition"], ids["floor"]
+    log(f"schema ready; petition {pid}, floor rows go to draft petition {floor_id}")
+
+    procs = []
+    logs = open(tmp / "stack.log", "w")  # noqa: SIM115 (closed in the finally below)
+
+    def start(cmd):
+        procs.append(subprocess.Popen(cmd, env=env, cwd=REPO, stdout=logs, stderr=subprocess.STDOUT,
+                                      start_new_session=True))
+
+    start([str(VENV / "gunicorn"), "-w", str(args.web_workers), "-k", "gthread", "--threads", str(args.web_threads),
+           "-b", f"127.0.0.1:{args.port}",
+           "--backlog", "2048", "--log-level", "warning", "wsgi:app"])
+    # Background work (confirmation mails, tallies) runs at a lower CPU
+    # priority than the web workers, as on a shared box one would deploy it:
+    # during a surge answering people comes first, mail catches up right after.
+    # --simple: jobs run in the worker process (no fork per job) for short jobs.
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+    for _ in range(args.rq_workers):
+        start([*nice, str(VENV / "flask"), "--app", "wsgi", "civic", "worker", "--simple"])
+    start([*nice, str(VENV / "flask"), "--app", "wsgi", "civic", "scheduler"])
+    try:
+        wait_http(f"{base}/healthz")
+        common = {"duration": args.duration, "connections": args.connections, "threads": args.threads, "tmp": tmp}
+
+        log(f"phase 1: signing for {args.duration} s")
+        sign = wrk(SIGN_LUA, base, [f"/api/v1/petitions/{pid}/signatures"], **common)
+        log(f"  {sign}")
+
+        tokens = tmp / "confirm_paths.txt"
+        n_tokens = int(run_py(TOKENS_SNIPPET, env, pid, tokens))
+        log(f"phase 2: confirming {n_tokens} signatures")
+        dsn = f"{args.pg}/{args.database}"
+        validated_sql = f"SELECT count(*) FROM petition_signature WHERE petition_id = {pid} AND state = 'validated'"
+        confirm = wrk(CONFIRM_LUA, base, [tokens, args.threads], **{**common, "duration": 900},
+                      until=lambda: psql_count(dsn, validated_sql) >= n_tokens)
+        # Throughput of distinct confirmations (the last few repeats of a thread that finished are not counted).
+        confirm["rps"] = round(min(confirm["ok"], n_tokens) / confirm["seconds"], 1)
+        log(f"  {confirm}")
+
+        log(f"phase 3: reads for {args.duration} s, one petition page for {args.reads_per_page - 1} count polls")
+        read = wrk(READ_LUA, base, [f"/api/v1/petitions/{pid}/count", f"/petitions/{pid}", args.reads_per_page],
+                   **common)
+        log(f"  {read}")
+
+        short = {**common, "duration": max(5, args.duration // 3)}
+        count_only = wrk(READ_LUA, base, [f"/api/v1/petitions/{pid}/count", f"/petitions/{pid}", 10**9], **short)
+        page_only = wrk(READ_LUA, base, [f"/api/v1/petitions/{pid}/count", f"/petitions/{pid}", 1], **short)
+        log(f"  count endpoint alone: {count_only['rps']} req/s; petition page alone: {page_only['rps']} req/s")
+
+        log(f"phase 4: reference endpoint (one plain INSERT) for {args.duration} s")
+        floor = wrk(FLOOR_LUA, base, [f"/bench/floor/{floor_id}"], **common)
+        log(f"  {floor}")
+
+        log("draining the queue and waiting for the tally")
+        deadline = time.time() + 900
+        state = {}
+        while time.time() < deadline:
+            state = json.loads(run_py(CHECK_SNIPPET, env, pid))
+            if queue_length(args.redis, "civic-bench") == 0 and state["dirty"] == 0 and state["mail_pending"] == 0:
+                break
+            time.sleep(3)
+        log(f"  {state}")
+        mails = len(list((tmp / "mail").glob("*.eml"))) if (tmp / "mail").exists() else 0
+    finally:
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+        logs.close()
+
+    # Lost: a 202 with no row, a 200 confirmation not validated, or a countable
+    # confirmed row not in the tally. Double counted: the tally above the rows.
+    lost = (max(0, sign["ok"] - state["rows"]) + max(0, min(confirm["ok"], n_tokens) - state["validated"])
+            + max(0, state["confirmed_countable"] - state["tallied"]))
+    double = max(0, state["tallied"] - state["confirmed_countable"]) + abs(state["tallied_by_district"] - state["tallied"])
+    result = {
+        "sign_rps": sign["rps"], "sign_p99_ms": round(sign["p99_us"] / 1000, 1),
+        "confirm_rps": confirm["rps"], "read_rps": read["rps"], "floor_rps": floor["rps"],
+        "sign_vs_floor": round(sign["rps"] / floor["rps"], 3) if floor["rps"] else None,
+        "lost": lost, "double_counted": double,
+        "signatures": state["rows"], "confirmed": state["validated"], "tallied": state["tallied"],
+        "mails_written": mails, "errors": {k: v["status_errors"] + v["socket_errors"] for k, v in
+                                           {"sign": sign, "confirm": confirm, "read": read, "floor": floor}.items()},
+        "read_p99_ms": round(read["p99_us"] / 1000, 1), "reads_per_page": args.reads_per_page,
+        "count_only_rps": count_only["rps"], "page_only_rps": page_only["rps"], "floor_p99_ms": round(floor["p99_us"] / 1000, 1),
+        "worker_nice": args.worker_nice, "web_workers": args.web_workers, "web_threads": args.web_threads, "connections": args.connections, "cpus": os.cpu_count(),
+    }
+    shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Petitions in the JSON API: public data only, never a signer's name or email."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from civic.api import bp, doc, page_params
+from civic.core.errors import Gone, NotFound, ValidationError
+from civic.core.security import client_ip
+from civic.extensions import db
+from civic.petitions import queries, services
+from civic.petitions.models import Petition, PetitionState
+from civic.petitions.settings import TALLY_SECONDS
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def _public(petition_id: int) -> Petition:
+    petition = db.session.get(Petition, petition_id)
+    if petition is None or petition.state not in queries.LISTED_STATES:
+        if petition is not None and petition.state == PetitionState.REMOVED:
+            raise Gone(services.reason_label(petition.reason_code) or None)
+        raise NotFound()
+    return petition
+
+
+def summary_json(p: Petition) -> dict:
+    return {"id": p.id, "title": p.title, "state": p.state.value, "topic": p.topic,
+            "district": p.district.code if p.district else None, "signature_count": p.signature_count,
+            "opened_at": _iso(p.opened_at), "closes_at": _iso(p.closes_at),
+            "url": url_for("petitions.detail", petition_id=p.id, _external=True)}
+
+
+def detail_json(p: Petition) -> dict:
+    response, debate = p.answer("response"), p.answer("debate")
+    data = summary_json(p)
+    data.update({
+        "background": p.background, "details": p.details, "decision_maker": p.decision_maker,
+        "paper_signature_count": p.paper_count,
+        "timestamps": {"created_at": _iso(p.created_at), "submitted_at": _iso(p.submitted_at),
+                       "moderation_at": _iso(p.moderation_at), "opened_at": _iso(p.opened_at),
+                       "closes_at": _iso(p.closes_at), "closed_at": _iso(p.closed_at),
+                       "rejected_at": _iso(p.rejected_at), "response_threshold_at": _iso(p.response_threshold_at),
+                       "debate_threshold_at": _iso(p.debate_threshold_at), "response_due_at": _iso(p.response_due_at),
+                       "tallied_at": _iso(p.tallied_at)},
+        "thresholds": {"response": p.response_threshold, "debate": p.debate_threshold},
+        "response_overdue": p.response_overdue,
+        "rejection": {"code": p.reason_code, "reason": services.reason_label(p.reason_code),
+                      "explanation": p.reason_text} if p.state == PetitionState.REJECTED else None,
+        "signatures_by_district": [{"district": code, "name": name, "count": n}
+                                   for name, code, n in queries.district_counts(p.id)],
+        "response": {"summary": response.summary, "body_html": response.body_html, "decision": response.decision,
+                     "published_at": _iso(response.published_at)} if response else None,
+        "debate": {"date": debate.debate_date.isoformat() if debate.debate_date else None,
+                   "summary": debate.summary, "url": debate.debate_url, "body_html": debate.body_html,
+                   "published_at": _iso(debate.published_at)} if debate else None,
+    })
+    return data
+
+
+def _cached(resp, last_modified=None):
+    resp.headers["Cache-Control"] = f"public, max-age={TALLY_SECONDS}, stale-while-revalidate={TALLY_SECONDS * 6}"
+    if last_modified is not None:
+        resp.last_modified = last_modified
+        resp.make_conditional(request)
+    return resp
+
+
+PETITION_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string"},
+    "signature_count": {"type": "integer"}, "district": {"type": ["string", "null"]}}}
+
+
+@bp.get("/petitions")
+@doc("List public petitions", tags=["petitions"], params=[
+    {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open", "closed", "rejected"]},
+     "description": "Default: open and closed."},
+    {"name": "district", "in": "query", "schema": {"type": "string"}, "description": "District code, e.g. T06."},
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Text search."},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(queries.SORTS)}},
+    *page_params()],
+    responses={"200": {"description": "One page of petitions", "schema": {"type": "object", "properties": {
+        "items": {"type": "array", "items": PETITION_SCHEMA}, "page": {"type": "integer"},
+        "has_next": {"type": "boolean"}}}}})
+def api_list():
+    args = request.args
+    page = max(1, args.get("page", 1, type=int))
+    sort = args.get("sort", "newest")
+    rows, has_next = queries.list_page(page, state=args.get("state") or None,
+                                       district_id=queries.district_by_code_or_id(args.get("district")),
+                                       q=(args.get("q") or "").strip()[:100] or None,
+                                       sort=sort if sort in queries.SORTS else "newest")
+    return _cached(jsonify({"items": [summary_json(p) for p in rows], "page": page, "has_next": has_next}))
+
+
+@bp.get("/petitions/<int:petition_id>")
+@doc("One petition: text, state, lifecycle timestamps, counts by district, response and debate",
+     tags=["petitions"], responses={"200": {"description": "The petition", "schema": PETITION_SCHEMA},
+                                    "410": {"description": "Removed by the moderators"}})
+def api_detail(petition_id):
+    p = _public(petition_id)
+    return _cached(jsonify(detail_json(p)), p.updated_at)
+
+
+@bp.get("/petitions/<int:petition_id>/count")
+@doc("The current signature count (cacheable for one tally interval)", tags=["petitions"],
+     responses={"200": {"description": "Count", "schema": {"type": "object", "properties": {
+         "id": {"type": "integer"}, "signature_count": {"type": "integer"},
+         "next_threshold": {"type": ["integer", "null"]}, "state": {"type": "string"}}}}})
+def api_count(petition_id):
+    # Light: a few columns, no ORM object. civic.petitions.fastcount keeps the
+    # whole response in Redis for one tally interval, so most polls of a surge
+    # never get here.
+    row = db.session.execute(sa.select(
+        Petition.id, Petition.state, Petition.signature_count, Petition.paper_count, Petition.response_threshold,
+        Petition.debate_threshold, Petition.tallied_at, Petition.updated_at, Petition.reason_code)
+        .where(Petition.id == petition_id)).first()
+    if row is None or row.state not in queries.LISTED_STATES:
+        if row is not None and row.state == PetitionState.REMOVED:
+            raise Gone(services.reason_label(row.reason_code) or None)
+        raise NotFound()
+    nxt = next((t for t in (row.response_threshold, row.debate_threshold) if t and row.signature_count < t), None)
+    return _cached(jsonify({"id": row.id, "signature_count": row.signature_count,
+                            "paper_signature_count": row.paper_count, "state": row.state.value,
+                            "next_threshold": nxt, "tallied_at": _iso(row.tallied_at)}),
+                   row.tallied_at or row.updated_at)
+
+
+@bp.post("/petitions/<int:petition_id>/signatures")
+@doc("Sign a petition: the signer receives a confirmation mail; the signature counts once confirmed",
+     tags=["petitions"], body={"type": "object", "required": ["name", "email", "postcode", "attest"], "properties": {
+         "name": {"type": "string"}, "email": {"type": "string", "format": "email"},
+         "postcode": {"type": "string"}, "attest": {"type": "boolean"}, "notify": {"type": "boolean"},
+         "locale": {"type": "string", "enum": ["en", "fr"]}}},
+     responses={"202": {"description": "Accepted: a confirmation mail is on its way"}})
+def api_sign(petition_id):
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError(fields={"body": _("Send a JSON object.")})
+    services.sign_petition(None, petition_id, name=str(data.get("name") or ""), email=str(data.get("email") or ""),
+                           postcode=str(data.get("postcode") or ""), attest=data.get("attest") is True,
+                           notify=data.get("notify") is True, ip=client_ip(),
+                           locale=str(data.get("locale") or "en"))
+    db.session.commit()
+    resp = jsonify({"status": "accepted",
+                    "message": _("Check your mailbox: the signature counts once you confirm it.")})
+    resp.status_code = 202
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/petitions/signatures/<token>/confirm")
+@doc("Confirm a signature with the token from the confirmation mail (what the mail's button does)",
+     tags=["petitions"], responses={"200": {"description": "Confirmed (confirming twice is harmless)"},
+                                    "409": {"description": "Withdrawn, cancelled, or the petition is closed"}})
+def api_confirm(token):
+    sig = services.confirm_signature(token)
+    db.session.commit()
+    resp = jsonify({"status": "confirmed", "petition_id": sig.petition_id})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

@@ -1,0 +1,555 @@
+"""Petition pages: thin views over civic.petitions.services."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from civic.accounts.forms import apply_errors
+from civic.accounts.models import Role
+from civic.accounts.permissions import require_contributor
+from civic.core.errors import (
+    CivicError,
+    Gone,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
+from civic.core.security import client_ip
+from civic.core.time import utcnow
+from civic.extensions import db
+from civic.petitions import forms, queries, search, services
+from civic.petitions import settings as psettings
+from civic.petitions.models import InvalidationRun, Petition, PetitionState, TrafficReport
+from civic.petitions.settings import TALLY_SECONDS
+
+bp = Blueprint("petitions", __name__, url_prefix="/petitions")
+S = PetitionState
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def _load(petition_id: int) -> Petition:
+    petition = db.session.get(Petition, petition_id)
+    if petition is None:
+        raise NotFound()
+    if not services.can_view(current_user, petition):
+        if petition.state == S.REMOVED:
+            raise Gone(_("This petition was removed by the moderators. Reason: %(reason)s %(explanation)s",
+                         reason=services.reason_label(petition.reason_code) or _("not given"),
+                         explanation=petition.reason_text or ""))
+        raise NotFound()
+    return petition
+
+
+def _cacheable(resp: Response, last_modified=None) -> Response:
+    """Public pages: shared caches may keep them for one tally interval (the
+    count cannot change faster) and serve them stale while revalidating.
+    Logged-in visitors and pages showing a flash message are never shared."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+    resp.headers["Cache-Control"] = f"public, max-age={TALLY_SECONDS}, stale-while-revalidate={TALLY_SECONDS * 6}"
+    if last_modified is not None:
+        resp.last_modified = last_modified
+        resp.make_conditional(request)
+    return resp
+
+
+def _no_store(body, status=200) -> Response:
+    from flask import make_response
+
+    resp = make_response(body, status)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _run(form, fn, *args, **kwargs):
+    """Run a service: commit on success; on a refusal put the message on the
+    form (next to its field) and roll back. Returns (ok, result)."""
+    try:
+        result = fn(*args, **kwargs)
+    except (ValidationError, RateLimited, InvalidTransition) as err:
+        db.session.rollback()
+        apply_errors(form, err)
+        return False, None
+    db.session.commit()
+    return True, result
+
+
+def _status(form) -> int:
+    return 422 if form.errors or form.form_errors else 200
+
+
+def _filters() -> dict:
+    args = request.args
+    sort = args.get("sort", "newest")
+    return {"state": args.get("state") or None, "district_id": queries.district_by_code_or_id(args.get("district")),
+            "topic": args.get("topic") if args.get("topic") in services.TOPICS else None,
+            "q": (args.get("q") or "").strip()[:100] or None, "sort": sort if sort in queries.SORTS else "newest"}
+
+
+# --- public pages ------------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    from civic.accounts.services import all_districts
+
+    filters = _filters()
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, has_next = queries.list_page(page, **filters)
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    resp = Response(render_template("petitions/list.html", petitions=rows, page=page, has_next=has_next,
+                                    args=args, filters=filters, districts=all_districts(),
+                                    topics=services.TOPICS, states=services.state_labels()))
+    return _cacheable(resp)
+
+
+@bp.get("/petitions.csv")
+def export_csv():
+    """The list as CSV (same filters), without any personal data."""
+    filters = _filters()
+    rows = db.session.scalars(queries.list_stmt(**filters).limit(10000)).all()
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["id", "title", "state", "topic", "district", "signature_count", "paper_count", "opened_at",
+                "closes_at", "closed_at", "response_threshold", "response_threshold_at", "response_due_at",
+                "debate_threshold", "debate_threshold_at", "url"])
+    for p in rows:
+        w.writerow([p.id, p.title, p.state.value, p.topic, p.district.code if p.district else "",
+                    p.signature_count, p.paper_count, _iso(p.opened_at), _iso(p.closes_at), _iso(p.closed_at),
+                    p.response_threshold or "", _iso(p.response_threshold_at), _iso(p.response_due_at),
+                    p.debate_threshold or "", _iso(p.debate_threshold_at),
+                    url_for("petitions.detail", petition_id=p.id, _external=True)])
+    resp = Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="petitions.csv"'})
+    return _cacheable(resp)
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else ""
+
+
+@bp.get("/<int:petition_id>")
+def detail(petition_id):
+    petition = _load(petition_id)
+    values = psettings.load()
+    ctx = {
+        "petition": petition, "values": values, "by_district": queries.district_counts(petition.id),
+        "history": queries.history(petition.id), "response": petition.answer("response"),
+        "debate": petition.answer("debate"), "updates": [n for n in petition.news if n.kind.value == "update"],
+        "is_creator": services.is_creator(current_user, petition),
+        "is_moderator": services.is_moderator(current_user, petition),
+        "is_official": current_user.is_authenticated and current_user.has_role(Role.OFFICIAL, petition.district_id),
+        "is_mediator": current_user.is_authenticated and current_user.has_role(Role.MEDIATOR, petition.district_id),
+        "now": utcnow(), "labels": services.state_labels(), "topics": services.TOPICS,
+        "reason": services.reason_label(petition.reason_code), "decisions": services.DECISIONS,
+        "history_labels": services.HISTORY_LABELS,
+    }
+    if ctx["is_creator"] and petition.state in (S.SPONSORS, S.MODERATION):
+        ctx["sponsor_url"] = services.sponsor_url(petition)
+        ctx["sponsors"] = _sponsor_count(petition)
+    resp = Response(render_template("petitions/detail.html", **ctx))
+    return _cacheable(resp, petition.updated_at)
+
+
+def _sponsor_count(petition) -> int:
+    import sqlalchemy as sa
+
+    from civic.petitions.models import Signature, SignatureState
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Signature).where(
+        Signature.petition_id == petition.id, Signature.sponsor.is_(True),
+        Signature.state == SignatureState.VALIDATED))
+
+
+# --- creating -------------------------------------------------------------------------------
+
+def _fields(form) -> dict:
+    return {"title": form.title.data, "background": form.background.data, "details": form.details.data or "",
+            "topic": form.topic.data, "district_id": form.district_id.data,
+            "decision_maker": form.decision_maker.data}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require_contributor(current_user)
+    form = forms.PetitionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if request.form.get("action") == "create":
+            ok, petition = _run(form, services.create_petition, current_user, **_fields(form))
+            if ok:
+                flash(_("Your draft is saved. Read it again, then send it to your sponsors."), "success")
+                return redirect(url_for("petitions.detail", petition_id=petition.id))
+        elif request.form.get("action") != "edit":
+            try:
+                data = services.validate_petition(current_user, **_fields(form))
+            except ValidationError as err:
+                apply_errors(form, err)
+            else:
+                similar = search.similar_open(f"{data['title']} {data['background']}")
+                return _no_store(render_template("petitions/preview.html", form=form, data=data, similar=similar,
+                                                 topics=services.TOPICS))
+    return _no_store(render_template("petitions/form.html", form=form, petition=None), _status(form))
+
+
+@bp.route("/<int:petition_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(petition_id):
+    petition = _load(petition_id)
+    if not services.is_creator(current_user, petition) or petition.state != S.DRAFT:
+        raise PermissionDenied()
+    form = forms.PetitionForm(obj=petition if request.method == "GET" else None)
+    if form.validate_on_submit():
+        ok, _p = _run(form, services.update_draft, current_user, petition, **_fields(form))
+        if ok:
+            flash(_("Your draft is saved."), "success")
+            return redirect(url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template("petitions/form.html", form=form, petition=petition), _status(form))
+
+
+@bp.post("/<int:petition_id>/submit")
+@login_required
+def submit(petition_id):
+    petition = _load(petition_id)
+    services.submit_petition(current_user, petition)
+    db.session.commit()
+    flash(_("Your petition now needs sponsors: share the link below with people who support it."), "success")
+    return redirect(url_for("petitions.detail", petition_id=petition.id))
+
+
+# --- signing -----------------------------------------------------------------------------------
+
+def _sign_page(petition, sponsor_token=None):
+    values = psettings.load()
+    one_click = current_user.is_authenticated and current_user.email_confirmed and not current_user.is_blocked
+    form = forms.OneClickForm() if one_click else forms.SignForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if one_click:
+            ok, _sig = _run(form, services.sign_as_user, current_user, petition.id, notify=form.notify.data,
+                            ip=client_ip(), sponsor_token=sponsor_token)
+            if ok:
+                flash(_("Thank you: your signature is recorded. The count is updated within a few seconds."),
+                      "success")
+                return redirect(url_for("petitions.detail", petition_id=petition.id))
+        else:
+            from civic import select_locale
+
+            ok, _r = _run(form, services.sign_petition, current_user, petition.id, name=form.name.data,
+                          email=form.email.data, postcode=form.postcode.data, attest=form.attest.data,
+                          notify=form.notify.data, ip=client_ip(), locale=select_locale(),
+                          sponsor_token=sponsor_token)
+            if ok:
+                return _no_store(render_template("petitions/check_mail.html", petition=petition,
+                                                 email=form.email.data.strip().lower()))
+    return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
+                                     sponsor_token=sponsor_token, paused=values["signing_paused"],
+                                     topics=services.TOPICS), _status(form))
+
+
+@bp.route("/<int:petition_id>/sign", methods=["GET", "POST"])
+def sign(petition_id):
+    petition = _load(petition_id)
+    if petition.state != S.OPEN:
+        raise InvalidTransition(_("This petition does not take signatures."))
+    return _sign_page(petition)
+
+
+@bp.route("/<int:petition_id>/sponsor/<token>", methods=["GET", "POST"])
+def sponsor(petition_id, token):
+    petition = db.session.get(Petition, petition_id)
+    if petition is None or token != petition.sponsor_token or petition.state in (S.DRAFT, S.HIDDEN, S.REMOVED):
+        raise NotFound()
+    if petition.state == S.OPEN:
+        return redirect(url_for("petitions.sign", petition_id=petition.id))
+    if petition.state not in (S.SPONSORS, S.MODERATION):
+        return redirect(url_for("petitions.detail", petition_id=petition.id))
+    return _sign_page(petition, sponsor_token=token)
+
+
+@bp.route("/signature/<token>/confirm", methods=["GET", "POST"])
+def confirm(token):
+    # GET only shows a button: link scanners in mail filters must not confirm.
+    form = forms.ButtonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            sig = services.confirm_signature(token)
+        except (ValidationError, InvalidTransition) as err:
+            db.session.rollback()
+            return _no_store(render_template("petitions/confirm.html", token=token, form=form, error=err.message), 400)
+        db.session.commit()
+        flash(_("Thank you: your signature is confirmed. The count is updated within a few seconds."), "success")
+        return redirect(url_for("petitions.detail", petition_id=sig.petition_id))
+    try:
+        sig = services.signature_from_token(token)
+    except ValidationError as err:
+        return _no_store(render_template("petitions/confirm.html", token=token, form=form, error=err.message), 400)
+    return _no_store(render_template("petitions/confirm.html", token=token, form=form, petition=sig.petition,
+                                     signature=sig))
+
+
+@bp.route("/signature/<token>/withdraw", methods=["GET", "POST"])
+def withdraw(token):
+    form = forms.ButtonForm()
+    try:
+        sig = services.signature_from_token(token)
+    except ValidationError as err:
+        return _no_store(render_template("petitions/withdraw.html", token=token, form=form, error=err.message), 400)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.withdraw_signature(current_user, token=token)
+        except (ValidationError, InvalidTransition) as err:
+            db.session.rollback()
+            return _no_store(render_template("petitions/withdraw.html", token=token, form=form, error=err.message,
+                                             petition=sig.petition), 409)
+        db.session.commit()
+        flash(_("Your signature is withdrawn. The count is updated within a few seconds."), "success")
+        return redirect(url_for("petitions.detail", petition_id=sig.petition_id))
+    return _no_store(render_template("petitions/withdraw.html", token=token, form=form, petition=sig.petition,
+                                     signature=sig))
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    import sqlalchemy as sa
+
+    sigs = services.my_signatures(current_user)
+    created = db.session.scalars(sa.select(Petition).where(Petition.creator_id == current_user.id)
+                                 .order_by(Petition.created_at.desc()).limit(100)).all()
+    return _no_store(render_template("petitions/mine.html", signatures=sigs, created=created,
+                                     form=forms.ButtonForm(), labels=services.state_labels()))
+
+
+@bp.post("/mine/<int:signature_id>/withdraw")
+@login_required
+def withdraw_mine(signature_id):
+    try:
+        sig = services.withdraw_signature(current_user, signature_id=signature_id)
+    except InvalidTransition as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("petitions.mine"))
+    db.session.commit()
+    flash(_("Your signature on “%(title)s” is withdrawn.", title=sig.petition.title), "success")
+    return redirect(url_for("petitions.mine"))
+
+
+# --- creator, officials, mediators --------------------------------------------------------------
+
+@bp.route("/<int:petition_id>/update", methods=["GET", "POST"])
+@login_required
+def post_update(petition_id):
+    petition = _load(petition_id)
+    if not services.is_creator(current_user, petition):
+        raise PermissionDenied()
+    form = forms.UpdateForm()
+    if form.validate_on_submit():
+        ok, _n = _run(form, services.post_update, current_user, petition, title=form.title.data, body=form.body.data)
+        if ok:
+            flash(_("Your update is published and will be mailed to the signers who asked for news."), "success")
+            return redirect(url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template("petitions/update.html", petition=petition, form=form), _status(form))
+
+
+@bp.route("/<int:petition_id>/respond", methods=["GET", "POST"])
+@login_required
+def respond(petition_id):
+    petition = _load(petition_id)
+    if not current_user.has_role(Role.OFFICIAL, petition.district_id):
+        raise PermissionDenied()
+    form = forms.ResponseForm()
+    if form.validate_on_submit():
+        ok, _n = _run(form, services.publish_response, current_user, petition, summary=form.summary.data,
+                      body=form.body.data, decision=form.decision.data)
+        if ok:
+            flash(_("The response is published. Signers who asked for news will receive it."), "success")
+            return redirect(url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template("petitions/respond.html", petition=petition, form=form), _status(form))
+
+
+@bp.route("/<int:petition_id>/debate", methods=["GET", "POST"])
+@login_required
+def debate(petition_id):
+    petition = _load(petition_id)
+    if not current_user.has_role(Role.OFFICIAL, petition.district_id):
+        raise PermissionDenied()
+    form = forms.DebateForm()
+    if form.validate_on_submit():
+        ok, _n = _run(form, services.publish_debate, current_user, petition, debate_date=form.debate_date.data,
+                      summary=form.summary.data, url=form.url.data or "", body=form.body.data or "")
+        if ok:
+            flash(_("The debate outcome is published."), "success")
+            return redirect(url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template("petitions/debate.html", petition=petition, form=form), _status(form))
+
+
+@bp.route("/<int:petition_id>/paper", methods=["GET", "POST"])
+@login_required
+def paper(petition_id):
+    petition = _load(petition_id)
+    if not current_user.has_role(Role.MEDIATOR, petition.district_id):
+        raise PermissionDenied()
+    form = forms.PaperForm()
+    if form.validate_on_submit():
+        ok, _s = _run(form, services.record_paper_signature, current_user, petition, name=form.name.data,
+                      postcode=form.postcode.data, signed_on=form.signed_on.data, batch=form.batch.data)
+        if ok:
+            flash(_("Paper signature recorded. You can enter the next one."), "success")
+            return redirect(url_for("petitions.paper", petition_id=petition.id, batch=form.batch.data))
+    if request.method == "GET" and request.args.get("batch"):
+        form.batch.data = request.args["batch"]
+    return _no_store(render_template("petitions/paper.html", petition=petition, form=form), _status(form))
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+def _require_moderator():
+    if not current_user.is_authenticated or not current_user.has_any_role(Role.MODERATOR):
+        raise PermissionDenied()
+
+
+@bp.get("/moderation")
+@login_required
+def moderation():
+    _require_moderator()
+    queue = services.moderation_queue(current_user)
+    values = psettings.load()
+    dues = {p.id: p.moderation_at + timedelta(days=values["moderation_target_days"]) for p in queue if p.moderation_at}
+    return _no_store(render_template("petitions/moderation.html", queue=queue, now=utcnow(), dues=dues,
+                                     target_days=values["moderation_target_days"], form=forms.ButtonForm()))
+
+
+@bp.route("/moderation/<int:petition_id>", methods=["GET", "POST"])
+@login_required
+def moderate(petition_id):
+    _require_moderator()
+    petition = _load(petition_id)
+    form = forms.ModerationForm()
+    status = 200
+    if request.method == "POST" and request.form.get("action") in ("take", "release"):
+        try:
+            if request.form["action"] == "take":
+                services.take_for_moderation(current_user, petition)
+            else:
+                services.release_moderation(current_user, petition)
+                flash(_("The petition is free for another moderator."), "success")
+            db.session.commit()
+        except InvalidTransition as err:
+            db.session.rollback()
+            flash(err.message, "error")
+        return redirect(url_for("petitions.moderation" if request.form["action"] == "release" else
+                                "petitions.moderate", petition_id=petition.id))
+    if request.method == "POST" and form.validate_on_submit():
+        decision = form.decision.data
+        try:
+            if decision == "approve":
+                services.approve_petition(current_user, petition)
+            elif decision == "reject":
+                services.reject_petition(current_user, petition, form.reject_code.data or "",
+                                         form.explanation.data or "")
+            else:
+                services.hide_petition(current_user, petition, form.hide_code.data or "", form.explanation.data or "")
+        except (ValidationError, InvalidTransition) as err:
+            db.session.rollback()
+            # The services name the reason "code": show it next to the select in use.
+            if "code" in err.fields:
+                err.fields[f"{decision}_code"] = err.fields.pop("code")
+            apply_errors(form, err)
+        else:
+            db.session.commit()
+            flash(_("Decision recorded; the creator and sponsors are informed by email."), "success")
+            return redirect(url_for("petitions.moderation"))
+    if request.method == "POST":
+        status = 422
+    locked_by_me = petition.locked_by_id == current_user.id and petition.locked_until and petition.locked_until > utcnow()
+    holder = None
+    if petition.locked_by_id and not locked_by_me and petition.locked_until and petition.locked_until > utcnow():
+        from civic.accounts.models import User
+
+        holder = db.session.get(User, petition.locked_by_id)
+    return _no_store(render_template("petitions/moderate.html", petition=petition, form=form,
+                                     locked_by_me=locked_by_me, holder=holder, topics=services.TOPICS,
+                                     similar=search.similar_open(f"{petition.title} {petition.background}",
+                                                                          exclude_id=petition.id),
+                                     button=forms.ButtonForm()), status)
+
+
+@bp.route("/<int:petition_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove(petition_id):
+    _require_moderator()
+    petition = _load(petition_id)
+    form = forms.RemoveForm()
+    if form.validate_on_submit():
+        ok, _r = _run(form, services.remove_petition, current_user, petition, form.code.data or "",
+                      form.explanation.data or "")
+        if ok:
+            flash(_("The petition is removed; its page now says why."), "success")
+            return redirect(url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template("petitions/remove.html", petition=petition, form=form), _status(form))
+
+
+@bp.post("/<int:petition_id>/restore")
+@login_required
+def restore(petition_id):
+    _require_moderator()
+    petition = _load(petition_id)
+    services.restore_petition(current_user, petition)
+    db.session.commit()
+    flash(_("The petition is restored."), "success")
+    return redirect(url_for("petitions.detail", petition_id=petition.id))
+
+
+@bp.route("/moderation/invalidate", methods=["GET", "POST"])
+@login_required
+def invalidate():
+    _require_moderator()
+    form = forms.InvalidationForm()
+    preview = None
+    status = 200
+    if request.method == "GET" and request.args.get("petition_id", type=int):
+        form.petition_id.data = request.args.get("petition_id", type=int)
+        for key in ("ip", "domain"):
+            if request.args.get(key):
+                getattr(form, key).data = request.args[key]
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            crit = services.parse_criteria(form.petition_id.data, form.ip.data, form.cidr.data, form.domain.data,
+                                           form.email_pattern.data, form.since.data, form.until.data)
+            if request.form.get("action") == "run":
+                run = services.start_invalidation(current_user, crit, form.reason.data or "")
+                db.session.commit()
+                flash(_("Invalidation started for %(n)d signatures; counts are corrected by the next tally.",
+                        n=run.previewed), "success")
+                return redirect(url_for("petitions.invalidate"))
+            preview = services.preview_invalidation(current_user, crit)
+        except CivicError as err:
+            db.session.rollback()
+            if not isinstance(err, ValidationError):
+                raise
+            apply_errors(form, err)
+    status = _status(form) if request.method == "POST" else 200
+    import sqlalchemy as sa
+
+    runs = db.session.scalars(sa.select(InvalidationRun).order_by(InvalidationRun.id.desc()).limit(20)).all()
+    return _no_store(render_template("petitions/invalidate.html", form=form, preview=preview, runs=runs), status)
+
+
+@bp.get("/moderation/traffic")
+@login_required
+def traffic():
+    _require_moderator()
+    import sqlalchemy as sa
+
+    reports = db.session.scalars(sa.select(TrafficReport).order_by(TrafficReport.hour.desc(), TrafficReport.count.desc())
+                                 .limit(200)).all()
+    return _no_store(render_template("petitions/traffic.html", reports=reports))
