@@ -27,7 +27,7 @@ from civic.core import audit, content, security
 from civic.core.emails import canonical_email, is_valid_email, normalise_email
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.jobs import enqueue, enqueue_batched
-from civic.core.outbox import queue_mail as _core_queue_mail
+from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
@@ -108,25 +108,6 @@ _POSTCODE = re.compile(r"^[0-9A-Z\-]{2,12}$")
 def reason_label(code: str | None) -> str:
     label = {**REJECT_REASONS, **REMOVE_REASONS}.get(code or "")
     return str(label) if label else ""
-
-
-def mail_context():
-    """Rendering a mail template runs the app's context processors, and the
-    navigation one builds URLs, which needs a request context: outside a
-    request (worker, scheduler, CLI) one is made from BASE_URL."""
-    from contextlib import nullcontext
-
-    from flask import has_request_context
-
-    if has_request_context():
-        return nullcontext()
-    return current_app.test_request_context(base_url=current_app.config["BASE_URL"])
-
-
-def queue_mail(*args, **kwargs):
-    """``civic.core.outbox.queue_mail`` that also works in jobs (see :func:`mail_context`)."""
-    with mail_context():
-        return _core_queue_mail(*args, **kwargs)
 
 
 # --- permissions ----------------------------------------------------------------
@@ -455,13 +436,12 @@ def send_signature_mails(ids=None, limit: int = 200) -> int:
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=Signature)
     rows = db.session.scalars(stmt).all()
-    with mail_context():  # one request context for the whole batch
-        for sig in rows:
-            sig.mail_pending = False
-            if sig.mails_sent >= MAX_CONFIRMATION_MAILS or not sig.email:
-                continue
-            sig.mails_sent += 1
-            _queue_signature_mail(sig)
+    for sig in rows:
+        sig.mail_pending = False
+        if sig.mails_sent >= MAX_CONFIRMATION_MAILS or not sig.email:
+            continue
+        sig.mails_sent += 1
+        _queue_signature_mail(sig)
     db.session.flush()
     return len(rows)
 

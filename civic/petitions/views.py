@@ -19,9 +19,9 @@ from civic.core.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
-    RateLimited,
     ValidationError,
 )
+from civic.core.forms import form_status, run_service
 from civic.core.security import client_ip
 from civic.core.time import utcnow
 from civic.extensions import db
@@ -69,23 +69,6 @@ def _no_store(body, status=200) -> Response:
     resp = make_response(body, status)
     resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-def _run(form, fn, *args, **kwargs):
-    """Run a service: commit on success; on a refusal put the message on the
-    form (next to its field) and roll back. Returns (ok, result)."""
-    try:
-        result = fn(*args, **kwargs)
-    except (ValidationError, RateLimited, InvalidTransition) as err:
-        db.session.rollback()
-        apply_errors(form, err)
-        return False, None
-    db.session.commit()
-    return True, result
-
-
-def _status(form) -> int:
-    return 422 if form.errors or form.form_errors else 200
 
 
 def _filters() -> dict:
@@ -185,7 +168,7 @@ def new():
     form = forms.PetitionForm()
     if request.method == "POST" and form.validate_on_submit():
         if request.form.get("action") == "create":
-            ok, petition = _run(form, services.create_petition, current_user, **_fields(form))
+            ok, petition = run_service(form, services.create_petition, current_user, **_fields(form))
             if ok:
                 flash(_("Your draft is saved. Read it again, then send it to your sponsors."), "success")
                 return redirect(url_for("petitions.detail", petition_id=petition.id))
@@ -198,7 +181,7 @@ def new():
                 similar = search.similar_open(f"{data['title']} {data['background']}")
                 return _no_store(render_template("petitions/preview.html", form=form, data=data, similar=similar,
                                                  topics=services.TOPICS))
-    return _no_store(render_template("petitions/form.html", form=form, petition=None), _status(form))
+    return _no_store(render_template("petitions/form.html", form=form, petition=None), form_status(form))
 
 
 @bp.route("/<int:petition_id>/edit", methods=["GET", "POST"])
@@ -209,11 +192,11 @@ def edit(petition_id):
         raise PermissionDenied()
     form = forms.PetitionForm(obj=petition if request.method == "GET" else None)
     if form.validate_on_submit():
-        ok, _p = _run(form, services.update_draft, current_user, petition, **_fields(form))
+        ok, _p = run_service(form, services.update_draft, current_user, petition, **_fields(form))
         if ok:
             flash(_("Your draft is saved."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/form.html", form=form, petition=petition), _status(form))
+    return _no_store(render_template("petitions/form.html", form=form, petition=petition), form_status(form))
 
 
 @bp.post("/<int:petition_id>/submit")
@@ -234,7 +217,7 @@ def _sign_page(petition, sponsor_token=None):
     form = forms.OneClickForm() if one_click else forms.SignForm()
     if request.method == "POST" and form.validate_on_submit():
         if one_click:
-            ok, _sig = _run(form, services.sign_as_user, current_user, petition.id, notify=form.notify.data,
+            ok, _sig = run_service(form, services.sign_as_user, current_user, petition.id, notify=form.notify.data,
                             ip=client_ip(), sponsor_token=sponsor_token)
             if ok:
                 flash(_("Thank you: your signature is recorded. The count is updated within a few seconds."),
@@ -243,7 +226,7 @@ def _sign_page(petition, sponsor_token=None):
         else:
             from civic import select_locale
 
-            ok, _r = _run(form, services.sign_petition, current_user, petition.id, name=form.name.data,
+            ok, _r = run_service(form, services.sign_petition, current_user, petition.id, name=form.name.data,
                           email=form.email.data, postcode=form.postcode.data, attest=form.attest.data,
                           notify=form.notify.data, ip=client_ip(), locale=select_locale(),
                           sponsor_token=sponsor_token)
@@ -252,7 +235,7 @@ def _sign_page(petition, sponsor_token=None):
                                                  email=form.email.data.strip().lower()))
     return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
                                      sponsor_token=sponsor_token, paused=values["signing_paused"],
-                                     topics=services.TOPICS), _status(form))
+                                     topics=services.TOPICS), form_status(form))
 
 
 @bp.route("/<int:petition_id>/sign", methods=["GET", "POST"])
@@ -353,11 +336,11 @@ def post_update(petition_id):
         raise PermissionDenied()
     form = forms.UpdateForm()
     if form.validate_on_submit():
-        ok, _n = _run(form, services.post_update, current_user, petition, title=form.title.data, body=form.body.data)
+        ok, _n = run_service(form, services.post_update, current_user, petition, title=form.title.data, body=form.body.data)
         if ok:
             flash(_("Your update is published and will be mailed to the signers who asked for news."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/update.html", petition=petition, form=form), _status(form))
+    return _no_store(render_template("petitions/update.html", petition=petition, form=form), form_status(form))
 
 
 @bp.route("/<int:petition_id>/respond", methods=["GET", "POST"])
@@ -368,12 +351,12 @@ def respond(petition_id):
         raise PermissionDenied()
     form = forms.ResponseForm()
     if form.validate_on_submit():
-        ok, _n = _run(form, services.publish_response, current_user, petition, summary=form.summary.data,
+        ok, _n = run_service(form, services.publish_response, current_user, petition, summary=form.summary.data,
                       body=form.body.data, decision=form.decision.data)
         if ok:
             flash(_("The response is published. Signers who asked for news will receive it."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/respond.html", petition=petition, form=form), _status(form))
+    return _no_store(render_template("petitions/respond.html", petition=petition, form=form), form_status(form))
 
 
 @bp.route("/<int:petition_id>/debate", methods=["GET", "POST"])
@@ -384,12 +367,12 @@ def debate(petition_id):
         raise PermissionDenied()
     form = forms.DebateForm()
     if form.validate_on_submit():
-        ok, _n = _run(form, services.publish_debate, current_user, petition, debate_date=form.debate_date.data,
+        ok, _n = run_service(form, services.publish_debate, current_user, petition, debate_date=form.debate_date.data,
                       summary=form.summary.data, url=form.url.data or "", body=form.body.data or "")
         if ok:
             flash(_("The debate outcome is published."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/debate.html", petition=petition, form=form), _status(form))
+    return _no_store(render_template("petitions/debate.html", petition=petition, form=form), form_status(form))
 
 
 @bp.route("/<int:petition_id>/paper", methods=["GET", "POST"])
@@ -400,14 +383,14 @@ def paper(petition_id):
         raise PermissionDenied()
     form = forms.PaperForm()
     if form.validate_on_submit():
-        ok, _s = _run(form, services.record_paper_signature, current_user, petition, name=form.name.data,
+        ok, _s = run_service(form, services.record_paper_signature, current_user, petition, name=form.name.data,
                       postcode=form.postcode.data, signed_on=form.signed_on.data, batch=form.batch.data)
         if ok:
             flash(_("Paper signature recorded. You can enter the next one."), "success")
             return redirect(url_for("petitions.paper", petition_id=petition.id, batch=form.batch.data))
     if request.method == "GET" and request.args.get("batch"):
         form.batch.data = request.args["batch"]
-    return _no_store(render_template("petitions/paper.html", petition=petition, form=form), _status(form))
+    return _no_store(render_template("petitions/paper.html", petition=petition, form=form), form_status(form))
 
 
 # --- moderation ------------------------------------------------------------------------------------
@@ -490,12 +473,12 @@ def remove(petition_id):
     petition = _load(petition_id)
     form = forms.RemoveForm()
     if form.validate_on_submit():
-        ok, _r = _run(form, services.remove_petition, current_user, petition, form.code.data or "",
+        ok, _r = run_service(form, services.remove_petition, current_user, petition, form.code.data or "",
                       form.explanation.data or "")
         if ok:
             flash(_("The petition is removed; its page now says why."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/remove.html", petition=petition, form=form), _status(form))
+    return _no_store(render_template("petitions/remove.html", petition=petition, form=form), form_status(form))
 
 
 @bp.post("/<int:petition_id>/restore")
@@ -537,7 +520,7 @@ def invalidate():
             if not isinstance(err, ValidationError):
                 raise
             apply_errors(form, err)
-    status = _status(form) if request.method == "POST" else 200
+    status = form_status(form) if request.method == "POST" else 200
     import sqlalchemy as sa
 
     runs = db.session.scalars(sa.select(InvalidationRun).order_by(InvalidationRun.id.desc()).limit(20)).all()

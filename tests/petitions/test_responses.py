@@ -39,10 +39,10 @@ def test_official_publishes_the_response_and_opted_in_signers_get_it_once(client
     assert len([m for m in mails() if m.subject.startswith("The official response")]) == 5
     html = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
     assert "<strong>le dimanche</strong>" in html and "Partly accepted" in html
-    # One response per petition.
+    # One response per petition: a second one is a state conflict.
     resp = client.post(f"/petitions/{petition.id}/respond", data={
         "decision": "refused", "summary": "Non.", "body": "Non."})
-    assert resp.status_code == 422
+    assert resp.status_code == 409
 
 
 def test_only_officials_publish_responses(client, login, factory, pf):

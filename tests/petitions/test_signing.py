@@ -148,7 +148,8 @@ def test_signing_is_refused_while_paused_site_wide(client, pf, setting):
     html = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
     assert "Signing is paused" in html
     resp = _sign(client, petition)
-    assert resp.status_code == 422 and "Signing is paused" in resp.get_data(as_text=True)
+    # A state conflict (409), with the reason on the page.
+    assert resp.status_code == 409 and "Signing is paused" in resp.get_data(as_text=True)
     assert count_rows(Signature) == 0
 
 
