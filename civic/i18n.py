@@ -33,7 +33,7 @@ def compile_catalogs(force: bool = False) -> list[Path]:
 # --- extraction and checks ---------------------------------------------------
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 CORE_PACKAGES = ["core", "accounts", "api"]
 CORE_TEMPLATE_DIRS = ["core", "accounts", "admin", "_macros", "mail/accounts"]
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.core.errors import InvalidTransition
@@ -90,7 +91,7 @@ PROJECT_STATUS_LABELS = {
 IMPLEMENTATION_LABELS = {
     ImplementationStatus.PLANNED: _l("Planned"),
     ImplementationStatus.IN_PROGRESS: _l("In progress"),
-    ImplementationStatus.DONE: _l("Done"),
+    ImplementationStatus.DONE: lazy_pgettext("implementation", "Done"),
     ImplementationStatus.CANCELLED: _l("Cancelled"),
 }
 

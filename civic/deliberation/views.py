@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -144,7 +144,7 @@ def _order_links(order: str) -> list[dict]:
     args = request.args.to_dict()
     args.pop(PAGE_ARG, None)
     links = []
-    for key, label in (("constructive", _("Most constructive")), ("newest", _("Newest")), ("oldest", _("Oldest"))):
+    for key, label in (("constructive", _("Most constructive")), ("newest", pgettext("comments", "Newest")), ("oldest", _("Oldest"))):
         args[ORDER_ARG] = key
         links.append({"key": key, "label": label, "current": key == order,
                       "url": f"{request.path}?{urlencode(args)}#comments"})

@@ -1,6 +1,7 @@
 """Human names of reasons, decision types and appeal outcomes (translated)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from civic.moderation.models import AppealStatus, DecisionType, ReportReason
 
@@ -26,7 +27,7 @@ REASON_HINTS = {
 
 DECISIONS = {
     DecisionType.KEEP: _l("Kept (reports dismissed)"),
-    DecisionType.HIDE: _l("Hidden"),
+    DecisionType.HIDE: lazy_pgettext("decision", "Hidden"),
     DecisionType.REDACT: _l("Personal data edited out"),
     DecisionType.BLOCK: _l("Account blocked"),
 }
