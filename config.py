@@ -65,4 +65,6 @@ def load_config() -> dict:
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Reference endpoints for the benchmarks in bench/ only: never set CIVIC_BENCH on a real site.
+        "BENCH_ENDPOINTS": os.environ.get("CIVIC_BENCH") == "1",
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from flask_babel import lazy_gettext as _l
 
 
@@ -44,7 +42,7 @@ def init_app(app):
 
     if not isinstance(app.wsgi_app, CountCache):
         app.wsgi_app = CountCache(app.wsgi_app, app)
-    if app.config.get("BENCH_ENDPOINTS") or os.environ.get("CIVIC_BENCH") == "1":
+    if app.config.get("BENCH_ENDPOINTS"):
         from civic.petitions import bench_views
 
         app.register_blueprint(bench_views.bp)
