@@ -7,16 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (  # noqa: F401, F811  (fixtures shared with the browser suite)
-    PASSWORD,
-    axe_snapshot_page,
-    browser,
-    live_server,
-    make_user,
-    playwright_instance,
-    site,
-    smtp_server,
-)
+from tests.browser.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
