@@ -251,13 +251,25 @@ def make_user(live_server):
 
 # --- browser -----------------------------------------------------------------------
 
+# One Playwright per process. Test modules outside tests/browser import these
+# fixtures (tests/deliberation/test_browser.py), which gives pytest a second
+# session fixture of the same name; a second sync_playwright().start() in the
+# same process fails ("Sync API inside the asyncio loop"), so they share it.
+_PLAYWRIGHT = {"instance": None, "users": 0}
+
+
 @pytest.fixture(scope="session")
 def playwright_instance():
     from playwright.sync_api import sync_playwright
 
-    p = sync_playwright().start()
-    yield p
-    p.stop()
+    if _PLAYWRIGHT["instance"] is None:
+        _PLAYWRIGHT["instance"] = sync_playwright().start()
+    _PLAYWRIGHT["users"] += 1
+    yield _PLAYWRIGHT["instance"]
+    _PLAYWRIGHT["users"] -= 1
+    if _PLAYWRIGHT["users"] == 0:
+        _PLAYWRIGHT["instance"].stop()
+        _PLAYWRIGHT["instance"] = None
 
 
 @pytest.fixture(scope="session")
@@ -350,20 +362,25 @@ class Site:
         return self.navigate(lambda: self.page.keyboard.press(key), expect_status)
 
     # keyboard ---------------------------------------------------------------
+    # What has the focus, in a few words (for failure messages).
+    FOCUS_JS = ("() => { const e = document.activeElement; if (!e || e === document.body) return 'body';"
+                " return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' +"
+                " JSON.stringify((e.innerText || e.value || e.getAttribute('aria-label') || '').trim().slice(0, 40)); }")
+
     def focused_description(self) -> str:
-        return self.page.evaluate(
-            "() => { const e = document.activeElement; if (!e || e === document.body) return 'body';"
-            " return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' +"
-            " JSON.stringify((e.innerText || e.value || e.getAttribute('aria-label') || '').trim().slice(0, 40)); }")
+        return self.page.evaluate(self.FOCUS_JS)
 
     def tab_to(self, locator, limit: int = 60) -> None:
         """Press Tab until ``locator`` has the focus, as a keyboard user would."""
         trail = []
+        # One round trip per key press: "is it focused, else what is?" in a single call.
+        probe = f"e => e === document.activeElement ? null : ({self.FOCUS_JS})()"
         for _ in range(limit):
             self.page.keyboard.press("Tab")
-            if locator.evaluate("e => e === document.activeElement"):
+            where = locator.evaluate(probe)
+            if where is None:
                 return
-            trail.append(self.focused_description())
+            trail.append(where)
         raise AssertionError(f"{locator} not reached after {limit} Tab presses; focus went: " + " > ".join(trail))
 
     # checks ---------------------------------------------------------------------
@@ -473,3 +490,110 @@ def pytest_terminal_summary(terminalreporter):
         f"{len(PAGE_FIGURES)} page loads checked (axe WCAG 2.1 A/AA, weight, third parties); "
         f"heaviest {heaviest[3]} B ({heaviest[1]} in {heaviest[0]}); "
         f"most requests {most[2]} ({most[1]} in {most[0]})")
+
+
+# --- helpers for the module flows (budgets, processes, consultations, moderation, accountability) ---
+
+def log_in(site, address: str, password: str = PASSWORD) -> None:
+    """Log in with the keyboard only, whatever the page's language: Tab to the
+    fields from the top of the page, type, and press Enter in the password field."""
+    page = site.page
+    site.visit("/account/login")
+    site.tab_to(page.locator("#email"))
+    page.keyboard.type(address)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    site.press("Enter")
+    assert page.locator("form[action='/account/logout'] button").count() == 1, f"{address} is not logged in"
+
+
+def log_out(site) -> None:
+    """The "Log out" button in the header, with the keyboard: Tab from the top
+    of a fresh page, or Shift+Tab back up from the content."""
+    page = site.page
+    button = page.locator("form[action='/account/logout'] button")
+    if page.evaluate("() => !document.activeElement || document.activeElement === document.body"):
+        site.tab_to(button)
+    else:
+        for _ in range(150):
+            page.keyboard.press("Shift+Tab")
+            if button.evaluate("e => e === document.activeElement"):
+                break
+        else:
+            raise AssertionError("Shift+Tab never reached the log-out button")
+    site.press("Enter")
+    assert button.count() == 0
+
+
+def skip_to_main(site) -> None:
+    """From the top of a freshly loaded page: Tab to the skip link and follow
+    it, so the next Tab lands in the content (fewer presses in long headers)."""
+    page = site.page
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    assert skip.evaluate("e => e === document.activeElement"), (
+        f"the first Tab on {page.url} went to {site.focused_description()}, not the skip link")
+    page.keyboard.press("Enter")
+
+
+def switch_language(site, lang: str) -> None:
+    """Press the language button in the header (a form that comes back to the same page)."""
+    page = site.page
+    button = page.locator(".lang-switch button")
+    assert button.get_attribute("value") == lang, f"the switch offers {button.get_attribute('value')}, not {lang}"
+    button.focus()
+    site.press("Enter")
+    assert page.locator("html").get_attribute("lang") == lang
+
+
+def wait_for_mails(live: LiveServer, address: str, count: int, timeout: float = 15.0) -> list[ReceivedMail]:
+    """The first ``count`` mails received for ``address`` (running queued jobs in RQ mode)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live.drain_jobs()
+        found = live.inbox.to(address)
+        if len(found) >= count:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(found)} mail(s) for {address} within {timeout}s, expected {count}: "
+                                 f"{[m.subject for m in found]}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def make_district(live_server):
+    """A district of its own for one test (the live database lasts the session):
+    returns its code."""
+    def make(name: str = "Minimes") -> str:
+        from civic.accounts.models import District
+        from civic.extensions import db
+
+        code = f"X{next(_seq)}{uuid.uuid4().hex[:4]}"
+
+        def create():
+            db.session.add(District(code=code, name=f"{name} {code}"))
+            db.session.commit()
+        live_server.query(create)
+        return code
+    return make
+
+
+@pytest.fixture
+def make_resident(live_server):
+    """A confirmed account verified as living in the district ``code``; returns its email."""
+    def make(name: str, code: str = "T06", locale: str = "en", **kw) -> str:
+        import sqlalchemy as sa
+
+        from civic.accounts.models import District
+        from civic.extensions import db
+        from tests import factories
+
+        address = unique_email()
+
+        def create():
+            district = db.session.scalar(sa.select(District).where(District.code == code))
+            factories.user(email=address, name=name, locale=locale, verified_in=district,
+                           district_id=district.id, **kw)
+        live_server.query(create)
+        return address
+    return make

@@ -130,3 +130,12 @@ def test_follow_up_is_published_with_decisions_and_participants_and_authors_are_
     assert "Partly adopted" in told.body and "Repris pour le samedi seulement" in told.body
     # Published means final.
     assert client.post(url, data={"action": "add_decision", "d-title": "Encore"}).status_code == 409
+
+
+def test_new_consultation_form_lists_districts_to_choose_from(client, login, official, factory):
+    factory.district(code="T06", name="Saint-Cyprien")
+    login(official)
+    resp = client.get("/consultations/new")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "Saint-Cyprien" in html

@@ -10,13 +10,18 @@
   var rule = panel.getAttribute("data-rule");
   var amount = parseInt(panel.getAttribute("data-amount"), 10) || 0;
   var points = parseInt(panel.getAttribute("data-points"), 10) || 0;
+  // Same shape as the server's money filter ("#,##0 ¤": "20,000 €", "20 000 €"),
+  // so a figure reads the same before and after "Check my ballot".
+  var locale = panel.getAttribute("data-locale") || undefined;
+  var currency = panel.getAttribute("data-currency") || "EUR";
   var money;
   try {
-    money = new Intl.NumberFormat(panel.getAttribute("data-locale") || undefined, {
-      style: "currency", currency: panel.getAttribute("data-currency") || "EUR", maximumFractionDigits: 0
-    });
+    var digits = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+    var symbol = new Intl.NumberFormat(locale, { style: "currency", currency: currency })
+      .formatToParts(0).filter(function (p) { return p.type === "currency"; })[0].value;
+    money = { format: function (n) { return digits.format(n) + " " + symbol; } };
   } catch (e) {
-    money = { format: function (n) { return String(n); } };
+    money = { format: function (n) { return String(n) + " " + currency; } };
   }
 
   function out(name, text) {
