@@ -132,6 +132,10 @@ def init_app(app):
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=(), interest-cohort=()")
         resp.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if resp.mimetype == "text/html":
+            # Pages differ by language (cookie or Accept-Language): caches must not mix them.
+            resp.vary.add("Cookie")
+            resp.vary.add("Accept-Language")
         if app.config.get("SESSION_COOKIE_SECURE"):
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Pages with forms or personal content are never cached by shared caches.

@@ -43,9 +43,10 @@ def home():
     return render_template("core/home.html", sections=sections)
 
 
-@bp.post("/language")
+@bp.route("/language", methods=["GET", "POST"])
 def set_language():
-    lang = request.form.get("lang")
+    # A link (GET) is enough: the only effect is a display preference.
+    lang = request.values.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated:
@@ -53,7 +54,7 @@ def set_language():
 
             set_locale(current_user, lang)
             db.session.commit()
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(safe_next(request.values.get("next")))
 
 
 @bp.get("/accessibility")

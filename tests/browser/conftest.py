@@ -539,9 +539,9 @@ def skip_to_main(site) -> None:
 def switch_language(site, lang: str) -> None:
     """Press the language button in the header (a form that comes back to the same page)."""
     page = site.page
-    button = page.locator(".lang-switch button")
-    assert button.get_attribute("value") == lang, f"the switch offers {button.get_attribute('value')}, not {lang}"
-    button.focus()
+    link = page.locator(".lang-switch a")
+    assert link.get_attribute("hreflang") == lang, f"the switch offers {link.get_attribute('hreflang')}, not {lang}"
+    link.focus()
     site.press("Enter")
     assert page.locator("html").get_attribute("lang") == lang
 

@@ -82,12 +82,12 @@ def test_register_and_confirm_in_french_after_switching_language(site):
     site.visit("/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
-    switch = page.get_by_role("button", name="Français")
+    switch = page.get_by_role("link", name="Français")
     switch.focus()
     site.press("Enter")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", level=1)).to_have_text("Participez à la vie de votre ville")
-    expect(page.get_by_role("button", name="English")).to_be_visible()
+    expect(page.get_by_role("link", name="English")).to_be_visible()
     expect(page.get_by_role("link", name="Aller au contenu principal")).to_be_attached()
 
     link = page.get_by_role("navigation", name="Votre compte").get_by_role("link", name="Créer un compte")

@@ -83,7 +83,7 @@ def test_a_resident_joins_a_debate_with_the_keyboard(site, make_user):  # noqa: 
     expect(page.get_by_role("heading", level=1)).to_have_text("How are comments sorted?")
 
     # The same debate in French.
-    page.get_by_role("button", name="Français").focus()
+    page.get_by_role("link", name="Français").focus()
     site.press("Enter")
     site.visit(f"/debates/{debate_id}")
     expect(page.get_by_role("heading", name="Où en est le débat")).to_be_visible()

@@ -90,3 +90,17 @@ def test_rate_limit_after_a_write_in_the_same_transaction_does_not_deadlock(app,
     assert security.hit("after-write", 5, 60)[0]
     db.session.commit()
     assert security.peek("after-write", 60) == 1
+
+
+def test_anonymous_pages_set_no_cookie_and_vary_on_language(client):
+    # No form, no CSRF token, no session: a shared cache may keep the page.
+    resp = client.get("/privacy")
+    assert "Set-Cookie" not in resp.headers
+    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in resp.headers["Vary"].split(",")}
+
+
+def test_language_link_switches_and_never_redirects_off_site(client):
+    resp = client.get("/language?lang=fr&next=/privacy")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/privacy")
+    assert '<html lang="fr">' in client.get("/privacy").get_data(as_text=True)
+    assert client.get("/language?lang=en&next=//evil.example/x").headers["Location"] in ("/", "http://localhost/")
