@@ -18,6 +18,24 @@ from civic.petitions.models import Petition, Signature, SignatureSource, Traffic
 from civic.petitions.tally import reconcile_counts, tally_signatures
 
 
+def run_signature_mails(batch: int = 200) -> int:
+    """Job: send every pending confirmation mail, batch by batch (each batch
+    commits with its outbox rows)."""
+    from civic.core.redis import redis_client
+
+    client = redis_client()
+    if client is not None:
+        client.delete(services.MAIL_TRIGGER_KEY)
+    total = 0
+    while True:
+        n = services.send_signature_mails(limit=batch)
+        db.session.commit()
+        total += n
+        if n < batch:
+            return total
+
+
+
 def traffic_report(now=None) -> list[TrafficReport]:
     """Hourly: IPs and email domains with unusual volume on one petition in the
     last full hour are recorded and mailed to moderators (once per hour)."""

@@ -448,7 +448,7 @@ def send_signature_mails(ids=None, limit: int = 200) -> int:
 
 # --- confirmation mails: one queued job per burst, not one per signature ----------
 
-_MAIL_KEY = "civic:petitions:signature-mails"
+MAIL_TRIGGER_KEY = "civic:petitions:signature-mails"
 
 
 def _trigger_signature_mails(sig_id: int) -> None:
@@ -471,12 +471,12 @@ def _trigger_signature_mails(sig_id: int) -> None:
 def _after_commit(session):
     if not session.info.pop("petitions_mail_trigger", False) or not has_app_context():
         return
-    from civic.core.jobs import dispatch, job_path
+    from civic.core.jobs import dispatch
     from civic.core.redis import redis_client
 
     try:
-        if redis_client().set(_MAIL_KEY, "1", nx=True, ex=10):
-            dispatch(current_app._get_current_object(), [(job_path(run_signature_mails), (), {})])
+        if redis_client().set(MAIL_TRIGGER_KEY, "1", nx=True, ex=10):
+            dispatch(current_app._get_current_object(), [("civic.petitions.jobs:run_signature_mails", (), {})])
     except Exception:  # Redis lost: the periodic sweeper sends the mails
         current_app.logger.warning("petitions: could not trigger confirmation mails; the sweeper will")
 
@@ -484,23 +484,6 @@ def _after_commit(session):
 @sa.event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop("petitions_mail_trigger", None)
-
-
-def run_signature_mails(batch: int = 200) -> int:
-    """Job: send every pending confirmation mail, batch by batch (each batch
-    commits with its outbox rows)."""
-    from civic.core.redis import redis_client
-
-    client = redis_client()
-    if client is not None:
-        client.delete(_MAIL_KEY)
-    total = 0
-    while True:
-        n = send_signature_mails(limit=batch)
-        db.session.commit()
-        total += n
-        if n < batch:
-            return total
 
 
 def sweep_signature_mails() -> int:
