@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from civic.accounts.permissions import require_contributor, require_login, requi
 from civic.core import audit, content, phases
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.follows import followers
+from civic.core.images import web_image
 from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
@@ -53,8 +53,6 @@ PROJECT_KIND = "project"
 PHASE_CODES = ("information", "submission", "review", "voting", "results", "implementation")
 PHASE_CAPABILITIES = {"submission": ("submit", "comment"), "review": ("comment",), "voting": ("vote", "comment"),
                       "information": ("comment",), "results": ("comment",), "implementation": ("comment",)}
-MAX_IMAGE_BYTES = 200 * 1024
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 def phase_label(code: str) -> str:
@@ -241,37 +239,6 @@ def on_phase_changed(edition: BudgetEdition, old_code: str | None, new_code: str
 
 # --- projects -------------------------------------------------------------------------
 
-def _process_image(raw: bytes) -> tuple[bytes, str, int, int]:
-    """Resize and re-encode an upload so it stays under 200 KB. Re-encoding
-    also drops metadata (EXIF GPS positions) and anything that is not an image."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise ValidationError(fields={"image": _("The image is too large (10 MB at most).")})
-    try:
-        img = Image.open(io.BytesIO(raw))
-        img.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationError(fields={"image": _("This file is not an image we can read (use JPEG, PNG or WebP).")}) from None
-    img = ImageOps.exif_transpose(img).convert("RGB")
-    side = 1600
-    quality = 82
-    while True:
-        candidate = img.copy()
-        candidate.thumbnail((side, side))
-        out = io.BytesIO()
-        candidate.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
-        data = out.getvalue()
-        if len(data) <= MAX_IMAGE_BYTES:
-            return data, "image/jpeg", candidate.width, candidate.height
-        if quality > 60:
-            quality -= 10
-        else:
-            side = int(side * 0.75)
-            if side < 64:
-                raise ValidationError(fields={"image": _("This image cannot be made small enough.")})
-
-
 def _validate_project_fields(edition, envelope_id, title, description, estimated_cost, location):
     errors = {}
     title = clean_text(title)
@@ -357,7 +324,8 @@ def set_project_image(actor, project: Project, raw: bytes, alt: str = "") -> Non
     require_login(actor)
     if actor.id != project.author_id and not is_official_for(actor, project.envelope.district_id):
         raise PermissionDenied()
-    data, ctype, w, h = _process_image(raw)
+    image = web_image(raw)
+    data, ctype, w, h = image.data, image.content_type, image.width, image.height
     row = db.session.get(ProjectImage, project.id)
     if row is None:
         row = ProjectImage(project_id=project.id, data=data, content_type=ctype, width=w, height=h)

@@ -10,7 +10,6 @@ The audit entries recorded on ``("proposal", id)`` with an action listed in
 
 from __future__ import annotations
 
-import io
 import math
 import re
 import unicodedata
@@ -28,6 +27,7 @@ from civic.accounts.models import District, Role, User, Verification
 from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.core import audit, content, follows, phases
 from civic.core.errors import CivicError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from civic.core.images import web_image
 from civic.core.models import AuditEntry
 from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text, render_markdown
@@ -51,9 +51,6 @@ from civic.processes.models import (
 
 PAGE_SIZE = 20
 DEFAULT_ANSWER_DELAY_DAYS = 90
-IMAGE_MAX_BYTES = 200 * 1024
-IMAGE_MAX_SIDE = 1600
-IMAGE_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 
 PHASE_CODES = ("information", "proposals", "support", "evaluation", "voting", "answering", "results",
                "implementation")
@@ -214,34 +211,9 @@ def _apply_process(process: Process, data: ProcessData) -> None:
         process.image_data, process.image_alt = None, None
         process.image_version += 1
     if data.image is not None:
-        process.image_data = prepare_image(data.image)
+        process.image_data = web_image(data.image).data
         process.image_version += 1
     process.image_alt = clean_text(data.image_alt)[:200] or None if process.image_data else None
-
-
-def prepare_image(raw: bytes) -> bytes:
-    """Check an uploaded image and resize it to a JPEG under 200 KB."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        img = Image.open(io.BytesIO(raw))
-        if img.width * img.height > IMAGE_MAX_PIXELS:
-            raise ValidationError(fields={"image": _("This image is too large. Use one under 40 megapixels.")})
-        if img.format not in ("JPEG", "PNG", "WEBP", "GIF"):
-            raise ValidationError(fields={"image": _("Use a JPEG, PNG or WebP image.")})
-        img.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationError(fields={"image": _("This file is not an image we can read.")}) from None
-    img = img.convert("RGB")
-    img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE))
-    # Lower quality first, then size, until it fits: the page must stay light.
-    while True:
-        for quality in (82, 70, 60, 50):
-            out = io.BytesIO()
-            img.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
-            if out.tell() <= IMAGE_MAX_BYTES:
-                return out.getvalue()
-        img.thumbnail((int(img.width * 0.75), int(img.height * 0.75)))
 
 
 def create_process(actor, data: ProcessData) -> Process:
