@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from civic.extensions import db
 from civic.petitions.models import NewsKind, Petition, PetitionNews, PetitionState
@@ -55,7 +55,8 @@ def home_section(_user) -> dict | None:
     return {"title": _("Petitions open for signatures"),
             "intro": _("Ask the city to act: past the threshold, it must answer in public."),
             "items": [{"title": p.title, "url": url_for("petitions.detail", petition_id=p.id),
-                       "detail": ngettext("%(num)d signature", "%(num)d signatures", p.signature_count)}
+                       "detail": ngettext("%(num)s signature", "%(num)s signatures", p.signature_count,
+                                                  num=format_decimal(p.signature_count))}
                       for p in rows],
             "more_url": url_for("petitions.index")}
 
