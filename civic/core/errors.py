@@ -5,7 +5,7 @@ Services raise these; views never build error responses by hand. Under
 an HTML page with the same message.
 """
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -86,12 +86,9 @@ def wants_json() -> bool:
 def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None):
     if wants_json():
         resp = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
-        resp.status_code = status
     else:
-        resp = render_template("core/error.html", status=status, message=message, code=code), status
-        from flask import make_response
-
-        resp = make_response(resp)
+        resp = make_response(render_template("core/error.html", status=status, message=message, code=code))
+    resp.status_code = status
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
