@@ -55,8 +55,8 @@ def home_section(_user) -> dict | None:
     return {"title": _("Petitions open for signatures"),
             "intro": _("Ask the city to act: past the threshold, it must answer in public."),
             "items": [{"title": p.title, "url": url_for("petitions.detail", petition_id=p.id),
-                       "detail": ngettext("%(num)s signature", "%(num)s signatures", p.signature_count,
-                                                  num=format_decimal(p.signature_count))}
+                       "detail": ngettext("%(count)s signature", "%(count)s signatures", p.signature_count,
+                                                  count=format_decimal(p.signature_count))}
                       for p in rows],
             "more_url": url_for("petitions.index")}
 

@@ -176,3 +176,16 @@ def test_every_petition_page_has_one_h1_labels_and_no_inline_script(client, logi
             if 'type="hidden"' in tag or not found:
                 continue
             assert f'for="{found.group(1)}"' in html, (path, tag)
+
+
+def test_home_page_lists_open_petitions_with_grouped_counts(client, pf):
+    from civic.extensions import db
+
+    petition = pf.petition()
+    petition.signature_count = 11442
+    db.session.commit()
+    resp = client.get("/")
+    assert resp.status_code == 200
+    assert "11,442 signatures" in resp.get_data(as_text=True)
+    fr = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "11\u202f442 signatures" in fr or "11\xa0442 signatures" in fr
