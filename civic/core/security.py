@@ -79,9 +79,16 @@ def _mark_flushed(session, _context):
 
 
 @event.listens_for(Session, "after_commit")
+def _clear_flushed_on_commit(session):
+    # Also fired when a savepoint is released: the outer transaction still holds the lock.
+    if not session.in_nested_transaction():
+        session.info.pop("civic_flushed", None)
+
+
 @event.listens_for(Session, "after_soft_rollback")
-def _clear_flushed(session, *_args):
-    session.info.pop("civic_flushed", None)
+def _clear_flushed_on_rollback(session, previous_transaction):
+    if not previous_transaction.nested:
+        session.info.pop("civic_flushed", None)
 
 
 def peek(key: str, window: int) -> int:

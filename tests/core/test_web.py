@@ -104,3 +104,16 @@ def test_language_link_switches_and_never_redirects_off_site(client):
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/privacy")
     assert '<html lang="fr">' in client.get("/privacy").get_data(as_text=True)
     assert client.get("/language?lang=en&next=//evil.example/x").headers["Location"] in ("/", "http://localhost/")
+
+
+def test_rate_limit_after_a_released_savepoint_still_uses_the_writing_connection(app):
+    from civic.core import audit, security
+    from civic.extensions import db
+
+    app.config["REDIS_URL"] = None
+    audit.record(None, "test.write")
+    db.session.flush()
+    with db.session.begin_nested():
+        audit.record(None, "test.nested")
+    assert security.hit("after-savepoint", 5, 60)[0]
+    db.session.commit()
