@@ -10,9 +10,13 @@ conditional UPDATE before sending, so two workers never send the same row, and
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 from flask import current_app, render_template
 from flask_babel import force_locale
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -59,6 +63,20 @@ def opt_out(email: str, topic: str) -> None:
         db.session.flush()
 
 
+@dataclass
+class Mail:
+    """One mail for :func:`queue_mails` (the arguments of :func:`queue_mail`)."""
+
+    to_email: str
+    subject: str | Callable[[], str]
+    template: str
+    context: dict | None = None
+    locale: str | None = None
+    user_id: int | None = None
+    topic: str | None = None
+    dedupe_key: str | None = None
+
+
 def queue_mail(to_email: str, subject: str | Callable[[], str], template: str, context: dict | None = None, *,
                user=None, locale: str | None = None, topic: str | None = None,
                dedupe_key: str | None = None) -> OutboxMessage | None:
@@ -70,54 +88,111 @@ def queue_mail(to_email: str, subject: str | Callable[[], str], template: str, c
     and carries a one-click unsubscribe link and List-Unsubscribe headers.
     Returns None when skipped (opted out, or ``dedupe_key`` already queued).
     """
-    if not to_email:
-        return None
-    if topic and is_opted_out(to_email, topic):
-        return None
-    if dedupe_key and db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
-        return None
-    locale = locale or getattr(user, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    ctx = dict(context or {})
+    ids = queue_mails([Mail(to_email, subject, template, context, locale=locale or getattr(user, "locale", None),
+                            user_id=getattr(user, "id", None), topic=topic, dedupe_key=dedupe_key)])
+    return db.session.get(OutboxMessage, ids[0]) if ids else None
+
+
+def queue_mails(mails: list[Mail], *, enqueue: bool = True) -> list[int]:
+    """Record many mails at once (what a mailing to thousands of signers or a
+    burst of confirmations needs): one query for the unsubscribes, one for the
+    dedupe keys, templates rendered one locale at a time, and one INSERT per
+    chunk. Same rules as :func:`queue_mail`; returns the ids of the rows made.
+
+    A dedupe key queued concurrently by another transaction is skipped by
+    ``ON CONFLICT DO NOTHING`` instead of failing this one. A job that goes on
+    to call :func:`deliver_messages` itself after commit passes
+    ``enqueue=False`` (if it dies first, the sweeper delivers).
+    """
+    mails = [m for m in mails if m.to_email]
+    opted_out = _opted_out({(m.to_email.lower(), m.topic) for m in mails if m.topic})
+    taken = _taken_dedupe_keys([m.dedupe_key for m in mails if m.dedupe_key])
+    kept, by_locale = set(), {}
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for m in mails:
+        if (m.topic and (m.to_email.lower(), m.topic) in opted_out) or m.dedupe_key in taken:
+            continue
+        if m.dedupe_key:
+            taken.add(m.dedupe_key)  # twice in this batch: once
+        by_locale.setdefault(m.locale or default, []).append(m)
+        kept.add(id(m))
+    rows = []
+    for locale, group in by_locale.items():
+        with force_locale(locale):
+            rows += [_render(m) for m in group]
+    ids = []
+    table = OutboxMessage.__table__
+    insert = (sa.dialects.postgresql.insert if db.engine.dialect.name == "postgresql"
+              else sa.dialects.sqlite.insert)
+    for i in range(0, len(rows), 500):
+        stmt = insert(table).values(rows[i:i + 500]).on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        ids += db.session.scalars(stmt.returning(table.c.id)).all()
+    if enqueue:
+        for mid in sorted(ids):
+            enqueue_batched(deliver_messages, mid)
+    return sorted(ids)
+
+
+def _taken_dedupe_keys(keys: list[str]) -> set[str]:
+    taken = set()
+    for i in range(0, len(keys), 500):
+        taken |= set(db.session.scalars(sa.select(OutboxMessage.dedupe_key)
+                                        .where(OutboxMessage.dedupe_key.in_(keys[i:i + 500]))))
+    return taken
+
+
+def _opted_out(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (email, topic) pairs among ``pairs`` whose address unsubscribed
+    from that topic or from all bulk mail."""
+    out = set()
+    pairs = sorted(pairs)
+    for i in range(0, len(pairs), 500):
+        chunk = pairs[i:i + 500]
+        rows = db.session.execute(sa.select(MailOptOut.email, MailOptOut.topic).where(
+            MailOptOut.email.in_({e for e, _t in chunk}), MailOptOut.topic.in_({t for _e, t in chunk} | {"*"}))).all()
+        for email, topic in rows:
+            out |= {(e, t) for e, t in chunk if e == email and topic in (t, "*")}
+    return out
+
+
+def _render(m: Mail) -> dict:
+    ctx = dict(m.context or {})
     ctx["site_name"] = current_app.config["SITE_NAME"]
     ctx["base_url"] = current_app.config["BASE_URL"]
-    if topic:
-        ctx["unsubscribe_url"] = absolute_url("core.unsubscribe", token=unsubscribe_token(to_email.lower(), topic))
-    with force_locale(locale):
-        subject_text = subject() if callable(subject) else str(subject)
-        body = render_template(f"mail/{template}.txt", **ctx)
-    msg = OutboxMessage(to_email=to_email, user_id=getattr(user, "id", None), subject=subject_text[:300],
-                        body_text=body, topic=topic, dedupe_key=dedupe_key)
-    db.session.add(msg)
-    db.session.flush()
-    enqueue_batched(deliver_messages, msg.id)
-    return msg
+    if m.topic:
+        ctx["unsubscribe_url"] = absolute_url("core.unsubscribe", token=unsubscribe_token(m.to_email.lower(), m.topic))
+    subject = m.subject() if callable(m.subject) else str(m.subject)
+    return {"to_email": m.to_email, "user_id": m.user_id, "subject": subject[:300],
+            "body_text": render_template(f"mail/{m.template}.txt", **ctx), "topic": m.topic,
+            "dedupe_key": m.dedupe_key, "created_at": utcnow(), "attempts": 0}
 
 
-def _claim(ids: list[int]) -> list[int]:
+def _claim(ids: list[int]) -> list:
+    """Claim the deliverable rows among ``ids`` with one conditional UPDATE,
+    committed before sending: a concurrent worker's UPDATE waits for this one
+    and then no longer matches the claimed rows."""
     now = utcnow()
     table = OutboxMessage.__table__
-    claimed = []
-    # One conditional UPDATE per row, committed before sending: a concurrent
-    # worker sees the claim and skips the row.
-    for mid in ids:
-        n = db.session.execute(
-            table.update().where(
-                table.c.id == mid, table.c.delivered_at.is_(None), table.c.failed_at.is_(None),
-                sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
-            ).values(claimed_until=now + CLAIM, attempts=table.c.attempts + 1)
-        ).rowcount
-        if n:
-            claimed.append(mid)
+    rows = db.session.execute(
+        table.update().where(
+            table.c.id.in_(ids), table.c.delivered_at.is_(None), table.c.failed_at.is_(None),
+            sa.or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+        ).values(claimed_until=now + CLAIM, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.to_email, table.c.subject, table.c.body_text, table.c.topic, table.c.attempts)
+    ).all()
     db.session.commit()
-    return claimed
+    return sorted(rows, key=lambda r: r.id)
 
 
 def deliver_messages(ids: list[int]) -> None:
-    """Job: deliver outbox rows by id; already delivered or claimed rows are skipped."""
-    claimed = _claim(list(ids))
-    if not claimed:
+    """Job: deliver outbox rows by id; already delivered or claimed rows are skipped.
+
+    Each mail is marked delivered in its own small transaction right after it
+    is sent, so a worker killed mid-batch re-sends nothing already marked.
+    """
+    rows = _claim(list(ids))
+    if not rows:
         return
-    rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))).all()
     try:
         transport = mail.Transport().__enter__()
     except Exception as exc:  # SMTP down: release for the sweeper, with backoff
@@ -125,42 +200,59 @@ def deliver_messages(ids: list[int]) -> None:
             _failed(row, exc)
         db.session.commit()
         return
-    # On PostgreSQL the per-mail "delivered" marks need not wait for the WAL
-    # flush: only a crash of the database server itself could lose the last
-    # few milliseconds of marks (those mails would be sent again). A killed
-    # worker loses nothing: its commits are in the server already.
-    relaxed = db.engine.dialect.name == "postgresql"
+    table = OutboxMessage.__table__
+    domain = current_app.config["BASE_URL"].split("//")[-1].split("/")[0].split(":")[0] or "civic.localhost"
     try:
-        for row in rows:
-            if relaxed:
-                db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-            headers = {}
-            if row.topic:
-                url = absolute_url("core.unsubscribe", token=unsubscribe_token(row.to_email.lower(), row.topic))
-                headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-            domain = current_app.config["BASE_URL"].split("//")[-1].split("/")[0].split(":")[0] or "civic.localhost"
-            msg = mail.build(row.to_email, row.subject, row.body_text, headers=headers,
-                             message_id=f"<outbox-{row.id}@{domain}>")
-            try:
-                transport.send(msg, f"{row.id:08d}")
-            except Exception as exc:
-                _failed(row, exc)
-            else:
-                row.delivered_at = utcnow()
-                row.last_error = None
-            # Commit after each send: a crash later re-sends at most nothing already marked.
-            db.session.commit()
+        with _marks_connection() as marks:
+            for row in rows:
+                headers = {}
+                if row.topic:
+                    url = absolute_url("core.unsubscribe", token=unsubscribe_token(row.to_email.lower(), row.topic))
+                    headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+                msg = mail.build(row.to_email, row.subject, row.body_text, headers=headers,
+                                 message_id=f"<outbox-{row.id}@{domain}>")
+                try:
+                    transport.send(msg, f"{row.id:08d}")
+                except Exception as exc:
+                    _failed(row, exc, conn=marks)
+                else:
+                    marks.execute(table.update().where(table.c.id == row.id)
+                                  .values(delivered_at=utcnow(), last_error=None))
     finally:
         transport.__exit__(None, None, None)
 
 
-def _failed(row: OutboxMessage, exc: Exception) -> None:
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+@contextmanager
+def _marks_connection():
+    """A connection in autocommit mode for the per-mail marks: each mark is
+    one statement and one round trip, committed as soon as the mail is sent.
+
+    On PostgreSQL the marks need not wait for the WAL flush: only a crash of
+    the database server itself could lose the last few milliseconds of marks
+    (those mails would be sent again). A killed worker loses nothing: its
+    marks are in the server already.
+    """
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        relaxed = conn.dialect.name == "postgresql"
+        if relaxed:
+            conn.exec_driver_sql("SET synchronous_commit TO OFF")
+        try:
+            yield conn
+        finally:
+            if relaxed:
+                conn.exec_driver_sql("RESET synchronous_commit")
+
+
+def _failed(row, exc: Exception, *, conn=None) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    table = OutboxMessage.__table__
     if row.attempts >= MAX_ATTEMPTS:
-        row.failed_at = utcnow()
+        values = {"failed_at": utcnow()}
     else:
-        row.claimed_until = utcnow() + timedelta(seconds=30 * 2 ** row.attempts)
-    current_app.logger.warning("outbox %s: delivery failed (%s)", row.id, row.last_error)
+        values = {"claimed_until": utcnow() + timedelta(seconds=30 * 2 ** row.attempts)}
+    (conn or db.session).execute(table.update().where(table.c.id == row.id).values(last_error=error, **values))
+    current_app.logger.warning("outbox %s: delivery failed (%s)", row.id, error)
 
 
 def sweep_outbox(limit: int = 1000) -> int:
