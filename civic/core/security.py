@@ -30,18 +30,25 @@ def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
     Returns ``(allowed, retry_after_seconds)``. Database counters are written
     in their own transaction so the count holds even if the request rolls back.
     """
+    return hit_many([(key, limit, window)])[0]
+
+
+def hit_many(hits: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
+    """:func:`hit` for several ``(key, limit, window)`` at once: one Redis
+    round trip for all of them (the signing path counts per IP and per domain)."""
     now = int(time.time())
-    start = now - now % window
-    retry_after = start + window - now
+    windows = [(key, limit, now - now % window, now - now % window + window - now, window)
+               for key, limit, window in hits]
     client = redis_client()
     if client is not None:
-        rkey = f"civic:rl:{key}:{start}"
         try:
-            pipe = client.pipeline()
-            pipe.incr(rkey)
-            pipe.expire(rkey, window + 5)
-            count = pipe.execute()[0]
-            return count <= limit, retry_after
+            pipe = client.pipeline(transaction=False)
+            for key, _limit, start, _retry, window in windows:
+                rkey = f"civic:rl:{key}:{start}"
+                pipe.incr(rkey)
+                pipe.expire(rkey, window + 5)
+            counts = pipe.execute()[::2]
+            return [(count <= limit, retry) for count, (_k, limit, _s, retry, _w) in zip(counts, windows, strict=True)]
         except Exception:  # Redis lost: fall back to the database, never fail open silently
             current_app.logger.warning("rate limit: Redis unavailable, using the database")
     session = db.session()
@@ -51,9 +58,10 @@ def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
         # session's own connection instead (the count then shares the
         # transaction's fate; SQLite is for development, production counts in
         # Redis or PostgreSQL on their own connection).
-        return _count(session.connection(), key, start, limit, retry_after, racing=False)
+        conn = session.connection()
+        return [_count(conn, key, start, limit, retry, racing=False) for key, limit, start, retry, _w in windows]
     with db.engine.begin() as conn:
-        return _count(conn, key, start, limit, retry_after)
+        return [_count(conn, key, start, limit, retry) for key, limit, start, retry, _w in windows]
 
 
 def _count(conn, key: str, start: int, limit: int, retry_after: int, *, racing: bool = True) -> tuple[bool, int]:

@@ -27,7 +27,7 @@ from civic.core import audit, content, security
 from civic.core.emails import canonical_email, is_valid_email, normalise_email
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.jobs import enqueue, enqueue_batched
-from civic.core.outbox import queue_mail
+from civic.core.outbox import Mail, deliver_messages, queue_mail, queue_mails
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
@@ -286,14 +286,12 @@ def _check_can_sign(petition: Petition | None, values: dict, sponsor_token: str 
 
 
 def _over_limits(values: dict, petition_id: int, ip: str, domain: str) -> bool:
-    """Count this signature against the per-IP and per-domain limits; True if over one."""
-    over = False
-    ok, _retry = security.hit(f"psig-ip:{petition_id}:{ip}", values["ip_limit"], 3600)
-    over = over or not ok
+    """Count this signature against the per-IP and per-domain limits (one
+    round trip to Redis); True if over one."""
+    hits = [(f"psig-ip:{petition_id}:{ip}", values["ip_limit"], 3600)]
     if domain and domain not in psettings.exempt_domains(values):
-        ok, _retry = security.hit(f"psig-dom:{petition_id}:{domain}", values["domain_limit"], 3600)
-        over = over or not ok
-    return over
+        hits.append((f"psig-dom:{petition_id}:{domain}", values["domain_limit"], 3600))
+    return not all(ok for ok, _retry in security.hit_many(hits))
 
 
 _INSERT_SQL: dict = {}
@@ -321,6 +319,20 @@ def _insert_signature(row: dict) -> int | None:
 
 
 _SIGN_SETTINGS = ("signing_paused", "max_before_moderation", "ip_limit", "domain_limit", "exempt_domains")
+_SIGN_LOOKUP: list = []
+
+
+def _sign_lookup() -> sa.Select:
+    """The signing path's one read: the petition's columns the checks need, the
+    district of the postcode and the settings (built once, run with binds)."""
+    if not _SIGN_LOOKUP:
+        t = Petition.__table__
+        _SIGN_LOOKUP.append(sa.select(
+            t.c.id, t.c.state, t.c.sponsor_token,
+            sa.select(DistrictPostcode.district_id).where(DistrictPostcode.postcode == sa.bindparam("postcode"))
+            .scalar_subquery().label("district_id"), *psettings.subqueries(*_SIGN_SETTINGS))
+            .where(t.c.id == sa.bindparam("pid")))
+    return _SIGN_LOOKUP[0]
 
 
 def sign_petition(actor, petition_id: int, *, name: str, email: str, postcode: str, attest: bool,
@@ -350,13 +362,10 @@ def sign_petition(actor, petition_id: int, *, name: str, email: str, postcode: s
         raise ValidationError(fields=errors)
     # The hot path of a surge: one statement reads the petition, the district
     # of the postcode and the settings the checks need.
-    found = db.session.execute(sa.select(
-        Petition, sa.select(DistrictPostcode.district_id).where(DistrictPostcode.postcode == postcode_n)
-        .scalar_subquery().label("district_id"), *psettings.subqueries(*_SIGN_SETTINGS))
-        .where(Petition.id == petition_id)).first()
+    found = db.session.execute(_sign_lookup(), {"pid": petition_id, "postcode": postcode_n}).first()
     if found is None:
         raise NotFound()
-    petition, district_id = found[0], found.district_id
+    petition, district_id = found, found.district_id
     values = psettings.from_row(found, *_SIGN_SETTINGS)
     sponsor = _check_can_sign(petition, values, sponsor_token)
     canonical = canonical_email(email_n)
@@ -425,24 +434,34 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
     return sig
 
 
-def send_signature_mails(ids=None, limit: int = 200) -> int:
+def send_signature_mails(ids=None, limit: int = 200, *, deliver: bool = False) -> int:
     """Job: turn signatures waiting for their confirmation mail into outbox
     mail. Rows are claimed with SKIP LOCKED on PostgreSQL; the dedupe key
-    (signature, mail number) makes a replay harmless."""
-    stmt = sa.select(Signature).where(Signature.mail_pending.is_(True))
+    (signature, mail number) makes a replay harmless. A burst of thousands of
+    signatures per minute is mailed in batches: one read, one update and one
+    outbox insert per batch."""
+    t = Signature.__table__
+    stmt = sa.select(t.c.id, t.c.petition_id, t.c.state, t.c.sponsor, t.c.name, t.c.email, t.c.locale, t.c.nonce,
+                     t.c.mails_sent).where(t.c.mail_pending.is_(True))
     if ids:
-        stmt = stmt.where(Signature.id.in_(list(ids)))
-    stmt = stmt.order_by(Signature.id).limit(limit)
+        stmt = stmt.where(t.c.id.in_(list(ids)))
+    stmt = stmt.order_by(t.c.id).limit(limit)
     if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=Signature)
-    rows = db.session.scalars(stmt).all()
-    for sig in rows:
-        sig.mail_pending = False
-        if sig.mails_sent >= MAX_CONFIRMATION_MAILS or not sig.email:
-            continue
-        sig.mails_sent += 1
-        _queue_signature_mail(sig)
-    db.session.flush()
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = db.session.execute(stmt).all()
+    if not rows:
+        return 0
+    due = [r for r in rows if r.mails_sent < MAX_CONFIRMATION_MAILS and r.email]
+    db.session.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(mail_pending=False))
+    if due:
+        db.session.execute(t.update().where(t.c.id.in_([r.id for r in due]))
+                           .values(mails_sent=t.c.mails_sent + 1))
+    petitions = {p.id: p for p in db.session.scalars(sa.select(Petition).where(
+        Petition.id.in_({r.petition_id for r in due})))}
+    mail_ids = queue_mails([_signature_mail(r, petitions[r.petition_id]) for r in due], enqueue=not deliver)
+    if deliver:
+        db.session.commit()
+        deliver_messages(mail_ids)
     return len(rows)
 
 
@@ -497,18 +516,19 @@ def sweep_signature_mails() -> int:
     return done
 
 
-def _queue_signature_mail(sig: Signature) -> None:
-    petition = sig.petition
+def _signature_mail(sig, petition: Petition) -> Mail:
+    """The confirmation mail of ``sig`` (a Signature or a row with its
+    columns), numbered by the mails already sent for the dedupe key."""
     token = signature_token(sig)
     ctx = {"signature": sig, "petition": petition, "name": sig.name,
            "petition_url": absolute_url("petitions.detail", petition_id=petition.id),
            "confirm_url": absolute_url("petitions.confirm", token=token),
            "withdraw_url": absolute_url("petitions.withdraw", token=token)}
-    if sig.state == SignatureState.VALIDATED:
+    if SignatureState(sig.state) == SignatureState.VALIDATED:
         subject, template = (lambda: _("You have already signed this petition")), "petitions/already_signed"
     else:
         subject, template = (lambda: _("Confirm your signature")), "petitions/confirm_signature"
-    queue_mail(sig.email, subject, template, ctx, locale=sig.locale, dedupe_key=f"psig:{sig.id}:{sig.mails_sent}")
+    return Mail(sig.email, subject, template, ctx, locale=sig.locale, dedupe_key=f"psig:{sig.id}:{sig.mails_sent + 1}")
 
 
 def confirm_signature(token: str) -> Signature:
@@ -977,9 +997,8 @@ def mail_news(news_id: int) -> None:
                 NewsKind.UPDATE: lambda: _("News from the petition you signed")}
     ctx = {"petition": petition, "news": news, "decision": str(DECISIONS.get(news.decision or "", "")),
            "url": absolute_url("petitions.detail", petition_id=petition.id)}
-    for sid, email, locale in rows:
-        queue_mail(email, subjects[news.kind], template, ctx, locale=locale, topic=f"petition:{petition.id}",
-                   dedupe_key=f"pnews:{news.id}:{sid}")
+    queue_mails([Mail(email, subjects[news.kind], template, ctx, locale=locale, topic=f"petition:{petition.id}",
+                      dedupe_key=f"pnews:{news.id}:{sid}") for sid, email, locale in rows])
     if rows:
         news.mailed_up_to = rows[-1][0]
     if len(rows) < NEWS_BATCH:
