@@ -101,6 +101,10 @@ def create_app(config: dict | None = None) -> Flask:
     for _name, mod in mods:
         mod.init_app(app)
     api.init_app(app)
+    if app.config.get("SHARED_CACHE", True):
+        from civic.core.sharedcache import SharedCache
+
+        app.wsgi_app = SharedCache(app.wsgi_app, app)
     from civic import cli
 
     cli.init_app(app)

@@ -169,7 +169,9 @@ def comments_panel(kind_name: str, obj, user):
     settings_row = services.comment_settings(kind_name, obj.id)
     return Markup(render_template(
         "deliberation/_comments.html", kind=kind_name, obj=obj, sided=spec["alignment"], threads=threads,
-        form=CommentForm(sided=spec["alignment"], formdata=None),
+        # No form (and so no CSRF token in the session) for visitors who are
+        # not logged in: their page sets no cookie and shared caches may keep it.
+        form=CommentForm(sided=spec["alignment"], formdata=None) if getattr(user, "is_authenticated", False) else None,
         closed=services.closed_reason(kind_name, obj, settings_row), settings_row=settings_row,
         block=services.comment_block_reason(user) if getattr(user, "is_authenticated", False) else None,
         is_official=services.is_official_for(user, content.get_kind(kind_name).district_id(obj)),

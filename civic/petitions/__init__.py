@@ -28,6 +28,7 @@ def init_app(app):
     from civic.core.nav import register_nav
     from civic.petitions import (
         api,  # noqa: F401  (adds the API routes at import time)
+        caching,
         cli,
         demo,
         hooks,
@@ -38,10 +39,8 @@ def init_app(app):
     )
 
     app.register_blueprint(views.bp)
-    from civic.petitions.fastcount import CountCache
-
-    if not isinstance(app.wsgi_app, CountCache):
-        app.wsgi_app = CountCache(app.wsgi_app, app)
+    # The two URLs a surge hits: the page (anonymous visitors) and the count it polls.
+    caching.register()
     if app.config.get("BENCH_ENDPOINTS"):
         from civic.petitions import bench_views
 

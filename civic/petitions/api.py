@@ -112,9 +112,9 @@ def api_detail(petition_id):
          "id": {"type": "integer"}, "signature_count": {"type": "integer"},
          "next_threshold": {"type": ["integer", "null"]}, "state": {"type": "string"}}}}})
 def api_count(petition_id):
-    # Light: a few columns, no ORM object. civic.petitions.fastcount keeps the
-    # whole response in Redis for one tally interval, so most polls of a surge
-    # never get here.
+    # Light: a few columns, no ORM object. The shared cache (see
+    # civic.petitions.caching) keeps the whole response in Redis for one tally
+    # interval, so most polls of a surge never get here.
     row = db.session.execute(sa.select(
         Petition.id, Petition.state, Petition.signature_count, Petition.paper_count, Petition.response_threshold,
         Petition.debate_threshold, Petition.tallied_at, Petition.updated_at, Petition.reason_code)

@@ -27,6 +27,7 @@ from civic.core import audit
 from civic.core.jobs import job_lock
 from civic.core.time import utcnow
 from civic.extensions import db
+from civic.petitions import caching
 from civic.petitions.models import DistrictCount, Petition, Signature, SignatureSource, SignatureState
 
 log = logging.getLogger("civic.petitions.tally")
@@ -62,7 +63,6 @@ def tally_signatures(batch: int = BATCH, max_batches: int = 50) -> int:
             for _ in range(max_batches):
                 n = tally_batch(batch)
                 db.session.commit()
-                _forget_cached_counts()
                 total += n
                 if n < batch:
                     break
@@ -99,19 +99,12 @@ def tally_batch(batch: int = BATCH) -> int:
             districts[(r.petition_id, r.district_id)] += delta
     apply_petition_deltas(totals)
     apply_district_deltas(districts)
-    db.session.info.setdefault("petitions_tallied", set()).update(pid for pid, d in totals.items() if any(d))
+    caching.changed(db.session, (pid for pid, d in totals.items() if any(d)))
     for ids, counted in ((to_count, True), (to_uncount, False)):
         for i in range(0, len(ids), 900):
             db.session.execute(t.update().where(t.c.id.in_(ids[i:i + 900])).values(counted=counted, dirty=False))
     check_thresholds_for(list(totals))
     return len(rows)
-
-
-def _forget_cached_counts() -> None:
-    # After the commit: the count endpoint's shared copy now lags the database.
-    from civic.petitions.fastcount import forget_counts
-
-    forget_counts(db.session.info.pop("petitions_tallied", set()))
 
 
 def apply_petition_deltas(totals: dict) -> None:

@@ -189,3 +189,14 @@ def test_home_page_lists_open_petitions_with_grouped_counts(client, pf):
     assert "11,442 signatures" in resp.get_data(as_text=True)
     fr = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "11\u202f442 signatures" in fr or "11\xa0442 signatures" in fr
+
+
+def test_anonymous_petition_page_sets_no_cookie_with_csrf_on(app, client, pf):
+    # The page a surge lands on: no form token in the session, so no cookie,
+    # and shared caches (and civic.core.sharedcache) may keep it.
+    app.config["WTF_CSRF_ENABLED"] = True
+    petition = pf.petition()
+    resp = client.get(f"/petitions/{petition.id}")
+    assert resp.status_code == 200
+    assert "Set-Cookie" not in resp.headers
+    assert resp.headers["Cache-Control"].startswith("public")
