@@ -280,6 +280,7 @@ def main() -> None:
                     help="in the read phase, one request in N is the petition page, the others the count")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument("--worker-class", default="gthread", help="gunicorn worker class (sync, gthread)")
     ap.add_argument("--web-threads", type=int, default=4,
                     help="threads per gunicorn worker (gthread: keep-alive); at most the SQLAlchemy pool size (5)")
     ap.add_argument("--rq-workers", type=int, default=2)
@@ -312,7 +313,7 @@ def main() -> None:
         procs.append(subprocess.Popen(cmd, env=env, cwd=REPO, stdout=logs, stderr=subprocess.STDOUT,
                                       start_new_session=True))
 
-    start([str(VENV / "gunicorn"), "-w", str(args.web_workers), "-k", "gthread", "--threads", str(args.web_threads),
+    start([str(VENV / "gunicorn"), "-w", str(args.web_workers), "-k", args.worker_class, "--threads", str(args.web_threads),
            "-b", f"127.0.0.1:{args.port}",
            "--backlog", "2048", "--log-level", "warning", "wsgi:app"])
     # Background work (confirmation mails, tallies) runs at a lower CPU
@@ -396,6 +397,13 @@ def main() -> None:
         "count_only_rps": count_only["rps"], "page_only_rps": page_only["rps"], "floor_p99_ms": round(floor["p99_us"] / 1000, 1),
         "worker_nice": args.worker_nice, "web_workers": args.web_workers, "web_threads": args.web_threads, "connections": args.connections, "cpus": os.cpu_count(),
     }
+    # Background jobs the run needed, by function (from the workers' log).
+    jobs = {}
+    for m in re.finditer(r"Successfully completed civic\.core\.jobs\.run_job\('([\w.:]+)'",
+                         (tmp / "stack.log").read_text(errors="replace")):
+        name = m.group(1).rpartition(":")[2]
+        jobs[name] = jobs.get(name, 0) + 1
+    result["jobs"] = jobs
     shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(result))
 
