@@ -107,7 +107,7 @@ def queue_mails(mails: list[Mail], *, enqueue: bool = True) -> list[int]:
     mails = [m for m in mails if m.to_email]
     opted_out = _opted_out({(m.to_email.lower(), m.topic) for m in mails if m.topic})
     taken = _taken_dedupe_keys([m.dedupe_key for m in mails if m.dedupe_key])
-    kept, by_locale = set(), {}
+    by_locale = {}
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     for m in mails:
         if (m.topic and (m.to_email.lower(), m.topic) in opted_out) or m.dedupe_key in taken:
@@ -115,22 +115,41 @@ def queue_mails(mails: list[Mail], *, enqueue: bool = True) -> list[int]:
         if m.dedupe_key:
             taken.add(m.dedupe_key)  # twice in this batch: once
         by_locale.setdefault(m.locale or default, []).append(m)
-        kept.add(id(m))
     rows = []
     for locale, group in by_locale.items():
         with force_locale(locale):
             rows += [_render(m) for m in group]
     ids = []
-    table = OutboxMessage.__table__
-    insert = (sa.dialects.postgresql.insert if db.engine.dialect.name == "postgresql"
-              else sa.dialects.sqlite.insert)
-    for i in range(0, len(rows), 500):
-        stmt = insert(table).values(rows[i:i + 500]).on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
-        ids += db.session.scalars(stmt.returning(table.c.id)).all()
+    if rows:
+        # One statement compiled once; SQLAlchemy sends the rows as multi-row
+        # INSERTs ("insertmanyvalues"), a 200-row VALUES list compiled per
+        # batch cost more than rendering the mails.
+        ids = list(db.session.connection().execute(_insert_statement(), rows).scalars())
     if enqueue:
         for mid in sorted(ids):
             enqueue_batched(deliver_messages, mid)
     return sorted(ids)
+
+
+_STATEMENTS: dict = {}
+
+
+def _insert_statement():
+    dialect = db.engine.dialect.name
+    if ("insert", dialect) not in _STATEMENTS:
+        table = OutboxMessage.__table__
+        insert = sa.dialects.postgresql.insert if dialect == "postgresql" else sa.dialects.sqlite.insert
+        _STATEMENTS["insert", dialect] = (insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+                                          .returning(table.c.id))
+    return _STATEMENTS["insert", dialect]
+
+
+def _delivered_statement():
+    if "delivered" not in _STATEMENTS:
+        table = OutboxMessage.__table__
+        _STATEMENTS["delivered"] = table.update().where(table.c.id == sa.bindparam("mid")).values(
+            delivered_at=sa.bindparam("at"), last_error=None)
+    return _STATEMENTS["delivered"]
 
 
 def _taken_dedupe_keys(keys: list[str]) -> set[str]:
@@ -200,7 +219,6 @@ def deliver_messages(ids: list[int]) -> None:
             _failed(row, exc)
         db.session.commit()
         return
-    table = OutboxMessage.__table__
     domain = current_app.config["BASE_URL"].split("//")[-1].split("/")[0].split(":")[0] or "civic.localhost"
     try:
         with _marks_connection() as marks:
@@ -216,8 +234,7 @@ def deliver_messages(ids: list[int]) -> None:
                 except Exception as exc:
                     _failed(row, exc, conn=marks)
                 else:
-                    marks.execute(table.update().where(table.c.id == row.id)
-                                  .values(delivered_at=utcnow(), last_error=None))
+                    marks.execute(_delivered_statement(), {"mid": row.id, "at": utcnow()})
     finally:
         transport.__exit__(None, None, None)
 

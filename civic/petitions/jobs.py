@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from civic.accounts.models import Role
 from civic.core.jobs import register_periodic
+from civic.core.outbox import deliver_messages
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
@@ -47,8 +48,12 @@ def run_signature_mails(batch: int = 200) -> int:
             pass
     total = 0
     while True:
-        n = services.send_signature_mails(limit=batch, deliver=True)
+        n, mail_ids = services.queue_signature_mails(limit=batch, enqueue=False)
         db.session.commit()
+        # Delivered here rather than by one more queued job per batch: in a
+        # surge the queue's overhead per job cost more than the mails. If this
+        # worker dies first, the outbox sweeper delivers them.
+        deliver_messages(mail_ids)
         total += n
         if n < batch:
             break

@@ -27,7 +27,7 @@ from civic.core import audit, content, security
 from civic.core.emails import canonical_email, is_valid_email, normalise_email
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.jobs import enqueue, enqueue_batched
-from civic.core.outbox import Mail, deliver_messages, queue_mail, queue_mails
+from civic.core.outbox import Mail, queue_mail, queue_mails
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
@@ -436,12 +436,22 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
     return sig
 
 
-def send_signature_mails(ids=None, limit: int = 200, *, deliver: bool = False) -> int:
+def send_signature_mails(ids=None, limit: int = 200) -> int:
     """Job: turn signatures waiting for their confirmation mail into outbox
-    mail. Rows are claimed with SKIP LOCKED on PostgreSQL; the dedupe key
+    mail (delivered by jobs after commit). Returns how many were claimed."""
+    return queue_signature_mails(ids, limit)[0]
+
+
+def queue_signature_mails(ids=None, limit: int = 200, *, enqueue: bool = True) -> tuple[int, list[int]]:
+    """Claim up to ``limit`` signatures waiting for their confirmation mail
+    and queue the mails; returns ``(claimed, outbox_ids)``.
+
+    Rows are claimed with SKIP LOCKED on PostgreSQL; the dedupe key
     (signature, mail number) makes a replay harmless. A burst of thousands of
     signatures per minute is mailed in batches: one read, one update and one
-    outbox insert per batch."""
+    outbox insert per batch. With ``enqueue=False`` the caller delivers the
+    returned ids after its commit (one queued job less per batch).
+    """
     t = Signature.__table__
     stmt = sa.select(t.c.id, t.c.petition_id, t.c.state, t.c.sponsor, t.c.name, t.c.email, t.c.locale, t.c.nonce,
                      t.c.mails_sent).where(t.c.mail_pending.is_(True))
@@ -452,19 +462,18 @@ def send_signature_mails(ids=None, limit: int = 200, *, deliver: bool = False) -
         stmt = stmt.with_for_update(skip_locked=True)
     rows = db.session.execute(stmt).all()
     if not rows:
-        return 0
+        return 0, []
     due = [r for r in rows if r.mails_sent < MAX_CONFIRMATION_MAILS and r.email]
     db.session.execute(t.update().where(t.c.id.in_([r.id for r in rows])).values(mail_pending=False))
     if due:
         db.session.execute(t.update().where(t.c.id.in_([r.id for r in due]))
                            .values(mails_sent=t.c.mails_sent + 1))
-    petitions = {p.id: p for p in db.session.scalars(sa.select(Petition).where(
+    # Only what the mail shows: loading whole Petition objects (and their
+    # relationships) cost more per batch than the mails' queries.
+    petitions = {p.id: p for p in db.session.execute(sa.select(Petition.id, Petition.title).where(
         Petition.id.in_({r.petition_id for r in due})))}
-    mail_ids = queue_mails([_signature_mail(r, petitions[r.petition_id]) for r in due], enqueue=not deliver)
-    if deliver:
-        db.session.commit()
-        deliver_messages(mail_ids)
-    return len(rows)
+    mail_ids = queue_mails([_signature_mail(r, petitions[r.petition_id]) for r in due], enqueue=enqueue)
+    return len(rows), mail_ids
 
 
 # --- confirmation mails: one queued job per burst, not one per signature ----------
@@ -518,7 +527,7 @@ def sweep_signature_mails() -> int:
     return done
 
 
-def _signature_mail(sig, petition: Petition) -> Mail:
+def _signature_mail(sig, petition) -> Mail:
     """The confirmation mail of ``sig`` (a Signature or a row with its
     columns), numbered by the mails already sent for the dedupe key."""
     token = signature_token(sig)

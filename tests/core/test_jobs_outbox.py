@@ -150,6 +150,40 @@ def test_failed_smtp_keeps_the_message_for_a_retry(app, mails, run_jobs):
     assert len(mails()) == 1
 
 
+def test_queue_mails_batch_skips_unsubscribed_and_repeated_keys(app, mails):
+    outbox.opt_out("gone@example.org", "petition:1")
+    db.session.commit()
+    ctx = {"user": type("U", (), {"display_name": "A"})(), "url": "http://x"}
+    ids = outbox.queue_mails([
+        outbox.Mail("a@example.org", "Subject", "accounts/confirm", ctx, dedupe_key="k1"),
+        outbox.Mail("b@example.org", "Subject", "accounts/confirm", ctx, dedupe_key="k1"),  # same key: once
+        outbox.Mail("gone@example.org", "Subject", "accounts/confirm", ctx, topic="petition:1"),
+        outbox.Mail("c@example.org", "Subject", "accounts/confirm", ctx, topic="petition:1", locale="fr"),
+    ])
+    assert len(ids) == 2
+    db.session.commit()
+    assert sorted(m.to for m in mails()) == ["a@example.org", "c@example.org"]
+    assert outbox.queue_mails([outbox.Mail("a@example.org", "Subject", "accounts/confirm", ctx,
+                                           dedupe_key="k1")]) == []  # a retried producer
+
+
+def test_mail_headers_and_long_lines_survive_any_relay(app):
+    from email import message_from_bytes, policy
+
+    from civic.core import mail
+
+    app.config["MAIL_FROM"] = "Mairie de Cité <no-reply@mairie.example>"
+    long_line = "é" * 700  # 1,400 bytes: over SMTP's 998-byte line limit
+    raw = bytes(mail.build("a@example.org", "Confirmez votre signature — été", f"Bonjour\n{long_line}\n",
+                           headers={"List-Unsubscribe": "<http://civic.test/unsubscribe/" + "x" * 120 + ">"}))
+    assert all(len(line) <= 998 for line in raw.replace(b"\r\n", b"\n").split(b"\n"))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["From"] == "Mairie de Cité <no-reply@mairie.example>"
+    assert parsed["Subject"] == "Confirmez votre signature — été"
+    assert parsed.get_body().get_content() == f"Bonjour\n{long_line}\n"
+    assert parsed["List-Unsubscribe"] == "<http://civic.test/unsubscribe/" + "x" * 120 + ">"
+
+
 def test_bulk_mail_has_one_click_unsubscribe_that_works(app, client, mails):
     _queue(topic="petition:1:updates")
     db.session.commit()
