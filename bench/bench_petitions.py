@@ -16,6 +16,11 @@ open petition, then drives it over loopback with wrk:
 4. the reference: ``POST /bench/floor/<id>``, one plain INSERT into the same
    table in the same app and stack (registered only with ``CIVIC_BENCH=1``).
 
+Phases 1 and 4 alternate in ``--rounds 3`` rounds (reference, then signing,
+then the signing round's mails drain) that share ``--duration``: machine
+drift and the way wrk's connections happen to spread over the web workers
+weigh on both alike.
+
 After the workers drain and the tally has run, it checks that the tallied
 count equals the confirmed rows exactly. The last line printed is one JSON
 object: ``sign_rps``, ``sign_p99_ms``, ``confirm_rps``, ``read_rps``,
@@ -52,13 +57,14 @@ end
 function init(args)
   n = 0
   path = args[1]
+  round = args[2] or "1"
   codes = {"31000", "31100", "31200", "31300", "31400", "31500", "31700"}
 end
 function request()
   n = n + 1
   local body = string.format(
-    '{"name":"Bench %d-%d","email":"b%d.%d@bench%d.example","postcode":"%s","attest":true,"notify":%s}',
-    tid, n, tid, n, tid, codes[(n % 7) + 1], (n % 3 == 0) and "true" or "false")
+    '{"name":"Bench %d-%d","email":"b%s.%d.%d@bench%d.example","postcode":"%s","attest":true,"notify":%s}',
+    tid, n, round, tid, n, tid, codes[(n % 7) + 1], (n % 3 == 0) and "true" or "false")
   return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
 end
 %(done)s
@@ -112,10 +118,11 @@ end
 function init(args)
   n = 0
   path = args[1]
+  round = args[2] or "1"
 end
 function request()
   n = n + 1
-  local body = string.format('{"name":"Floor %d-%d","email":"f%d.%d@floor%d.example"}', tid, n, tid, n, tid)
+  local body = string.format('{"name":"Floor %d-%d","email":"f%s.%d.%d@floor%d.example"}', tid, n, round, tid, n, tid)
   return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
 end
 %(done)s
@@ -250,6 +257,15 @@ def wrk(script: str, url: str, args: list, *, duration: int, connections: int, t
     return data
 
 
+def combine(runs: list[dict]) -> dict:
+    """Rounds of one phase as one: throughput over the summed time, the worst p99."""
+    seconds = sum(r["seconds"] for r in runs)
+    ok = sum(r["ok"] for r in runs)
+    return {"ok": ok, "seconds": round(seconds, 2), "rps": round(ok / seconds, 1) if seconds else 0.0,
+            "p99_us": max(r["p99_us"] for r in runs), "status_errors": sum(r["status_errors"] for r in runs),
+            "socket_errors": sum(r["socket_errors"] for r in runs), "rounds_rps": [r["rps"] for r in runs]}
+
+
 def psql_count(dsn: str, sql: str) -> int:
     out = subprocess.run(["psql", dsn, "-tAc", sql], capture_output=True, text=True)
     return int(out.stdout.strip() or 0)
@@ -276,6 +292,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--duration", type=int, default=30, help="seconds of each wrk phase")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="signing and reference phases alternate in this many rounds sharing --duration")
     ap.add_argument("--reads-per-page", type=int, default=4,
                     help="in the read phase, one request in N is the petition page, the others the count")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -283,6 +301,9 @@ def main() -> None:
     ap.add_argument("--worker-class", default="gthread", help="gunicorn worker class (sync, gthread)")
     ap.add_argument("--web-threads", type=int, default=4,
                     help="threads per gunicorn worker (gthread: keep-alive); at most the SQLAlchemy pool size (5)")
+    ap.add_argument("--keep-alive", type=int, default=2,
+                    help="gunicorn keep-alive seconds; 0 closes each connection after its response (as nginx "
+                         "talks to its upstreams by default), so connections spread over every worker")
     ap.add_argument("--rq-workers", type=int, default=2)
     ap.add_argument("--worker-nice", type=int, default=10, help="nice level of RQ workers and scheduler (0: none)")
     ap.add_argument("--worker-idle", action="store_true",
@@ -316,6 +337,7 @@ def main() -> None:
                                       start_new_session=True))
 
     start([str(VENV / "gunicorn"), "-w", str(args.web_workers), "-k", args.worker_class, "--threads", str(args.web_threads),
+           "--keep-alive", str(args.keep_alive),
            "-b", f"127.0.0.1:{args.port}",
            "--backlog", "2048", "--log-level", "warning", "wsgi:app"])
     # Background work (confirmation mails, tallies) runs at a lower CPU
@@ -332,14 +354,35 @@ def main() -> None:
         wait_http(f"{base}/healthz")
         common = {"duration": args.duration, "connections": args.connections, "threads": args.threads, "tmp": tmp}
 
-        log(f"phase 1: signing for {args.duration} s")
-        sign = wrk(SIGN_LUA, base, [f"/api/v1/petitions/{pid}/signatures"], **common)
-        log(f"  {sign}")
+        # Phases 1 and 4 alternate in rounds: a reference round, then a
+        # signing round, then the signing round's mails are let drain. Drift
+        # on a shared machine, and how the load generator's connections
+        # happen to spread over the web workers, then weigh on both alike.
+        dsn = f"{args.pg}/{args.database}"
+        pending_sql = f"SELECT count(*) FROM petition_signature WHERE petition_id = {pid} AND mail_pending"
+        seg = {**common, "duration": max(5, args.duration // args.rounds)}
+        # Warm-up (not measured): first requests load code, fill connection
+        # pools and caches; its signatures are checked like the others.
+        log("warm-up: 3 s of each endpoint")
+        warm = {**common, "duration": 3}
+        wrk(FLOOR_LUA, base, [f"/bench/floor/{floor_id}", "w"], **warm)
+        warm_sign = wrk(SIGN_LUA, base, [f"/api/v1/petitions/{pid}/signatures", "w"], **warm)
+        signs, floors = [], []
+        for r in range(args.rounds):
+            log(f"round {r + 1}/{args.rounds}: reference endpoint (one plain INSERT) for {seg['duration']} s")
+            floors.append(wrk(FLOOR_LUA, base, [f"/bench/floor/{floor_id}", r + 1], **seg))
+            log(f"  {floors[-1]}")
+            log(f"round {r + 1}/{args.rounds}: signing for {seg['duration']} s")
+            signs.append(wrk(SIGN_LUA, base, [f"/api/v1/petitions/{pid}/signatures", r + 1], **seg))
+            log(f"  {signs[-1]}")
+            deadline = time.time() + 300
+            while psql_count(dsn, pending_sql) and time.time() < deadline:
+                time.sleep(0.5)
+        sign, floor = combine(signs), combine(floors)
 
         tokens = tmp / "confirm_paths.txt"
         n_tokens = int(run_py(TOKENS_SNIPPET, env, pid, tokens))
         log(f"phase 2: confirming {n_tokens} signatures")
-        dsn = f"{args.pg}/{args.database}"
         validated_sql = f"SELECT count(*) FROM petition_signature WHERE petition_id = {pid} AND state = 'validated'"
         confirm = wrk(CONFIRM_LUA, base, [tokens, args.threads], **{**common, "duration": 900},
                       until=lambda: psql_count(dsn, validated_sql) >= n_tokens)
@@ -357,9 +400,6 @@ def main() -> None:
         page_only = wrk(READ_LUA, base, [f"/api/v1/petitions/{pid}/count", f"/petitions/{pid}", 1], **short)
         log(f"  count endpoint alone: {count_only['rps']} req/s; petition page alone: {page_only['rps']} req/s")
 
-        log(f"phase 4: reference endpoint (one plain INSERT) for {args.duration} s")
-        floor = wrk(FLOOR_LUA, base, [f"/bench/floor/{floor_id}"], **common)
-        log(f"  {floor}")
 
         log("draining the queue and waiting for the tally")
         deadline = time.time() + 900
@@ -386,7 +426,7 @@ def main() -> None:
 
     # Lost: a 202 with no row, a 200 confirmation not validated, or a countable
     # confirmed row not in the tally. Double counted: the tally above the rows.
-    lost = (max(0, sign["ok"] - state["rows"]) + max(0, min(confirm["ok"], n_tokens) - state["validated"])
+    lost = (max(0, sign["ok"] + warm_sign["ok"] - state["rows"]) + max(0, min(confirm["ok"], n_tokens) - state["validated"])
             + max(0, state["confirmed_countable"] - state["tallied"]))
     double = max(0, state["tallied"] - state["confirmed_countable"]) + abs(state["tallied_by_district"] - state["tallied"])
     result = {
@@ -398,7 +438,8 @@ def main() -> None:
         "mails_written": mails, "errors": {k: v["status_errors"] + v["socket_errors"] for k, v in
                                            {"sign": sign, "confirm": confirm, "read": read, "floor": floor}.items()},
         "read_p99_ms": round(read["p99_us"] / 1000, 1), "reads_per_page": args.reads_per_page,
-        "count_only_rps": count_only["rps"], "page_only_rps": page_only["rps"], "floor_p99_ms": round(floor["p99_us"] / 1000, 1),
+        "count_only_rps": count_only["rps"], "page_only_rps": page_only["rps"],
+        "sign_rounds_rps": sign["rounds_rps"], "floor_rounds_rps": floor["rounds_rps"], "floor_p99_ms": round(floor["p99_us"] / 1000, 1),
         "worker_nice": args.worker_nice, "web_workers": args.web_workers, "web_threads": args.web_threads, "connections": args.connections, "cpus": os.cpu_count(),
     }
     # Background jobs the run needed, by function (from the workers' log).
