@@ -99,7 +99,7 @@ def tally_batch(batch: int = BATCH) -> int:
             districts[(r.petition_id, r.district_id)] += delta
     apply_petition_deltas(totals)
     apply_district_deltas(districts)
-    caching.changed(db.session, (pid for pid, d in totals.items() if any(d)))
+    caching.counts_changed(db.session, (pid for pid, d in totals.items() if any(d)))
     for ids, counted in ((to_count, True), (to_uncount, False)):
         for i in range(0, len(ids), 900):
             db.session.execute(t.update().where(t.c.id.in_(ids[i:i + 900])).values(counted=counted, dirty=False))

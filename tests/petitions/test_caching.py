@@ -79,3 +79,16 @@ def test_a_removed_petition_answers_410_at_once(app, client, pf, factory):
     db.session.commit()
     assert client.get(url).status_code == 410
     assert client.get(f"/api/v1/petitions/{petition.id}/count").status_code == 410
+
+
+def test_a_tally_refreshes_the_count_at_once_and_the_page_within_its_max_age(app, client, pf, tally):
+    petition = pf.petition()
+    url = f"/petitions/{petition.id}"
+    assert "data-count>0<" in client.get(url).get_data(as_text=True).replace(" ", "")
+    assert client.get(f"/api/v1/petitions/{petition.id}/count").get_json()["signature_count"] == 0
+    pf.signatures(petition, 3)
+    tally()
+    assert client.get(f"/api/v1/petitions/{petition.id}/count").get_json()["signature_count"] == 3
+    # A tally folding a backlog commits batch after batch: the page is not
+    # re-rendered for each one; its script polls the fresh count meanwhile.
+    assert "data-count>0<" in client.get(url).get_data(as_text=True).replace(" ", "")
