@@ -52,7 +52,7 @@ def hit_many(hits: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
         except Exception:  # Redis lost: fall back to the database, never fail open silently
             current_app.logger.warning("rate limit: Redis unavailable, using the database")
     session = db.session()
-    if db.engine.dialect.name == "sqlite" and session.info.get("civic_flushed"):
+    if db.engine.dialect.name == "sqlite" and (session.info.get("civic_flushed") or _sqlite_wrote(session)):
         # SQLite has one writer: this transaction already holds the write lock,
         # so a second connection would wait for it until timeout. Count on the
         # session's own connection instead (the count then shares the
@@ -62,6 +62,15 @@ def hit_many(hits: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
         return [_count(conn, key, start, limit, retry, racing=False) for key, limit, start, retry, _w in windows]
     with db.engine.begin() as conn:
         return [_count(conn, key, start, limit, retry) for key, limit, start, retry, _w in windows]
+
+
+def _sqlite_wrote(session) -> bool:
+    """Whether this session's SQLite transaction already wrote (and so holds
+    the write lock), including through Core statements that fire no flush
+    event: Python's sqlite3 only opens a transaction for a write."""
+    if not session.in_transaction():
+        return False
+    return bool(getattr(session.connection().connection.dbapi_connection, "in_transaction", False))
 
 
 def _count(conn, key: str, start: int, limit: int, retry_after: int, *, racing: bool = True) -> tuple[bool, int]:

@@ -117,3 +117,21 @@ def test_rate_limit_after_a_released_savepoint_still_uses_the_writing_connection
         audit.record(None, "test.nested")
     assert security.hit("after-savepoint", 5, 60)[0]
     db.session.commit()
+
+
+def test_rate_limit_after_a_core_write_does_not_deadlock(app):
+    # queue_mail writes with a Core INSERT, which fires no flush event: the
+    # SQLite fallback must still see that this transaction holds the lock.
+    import time
+
+    from civic.core import outbox, security
+    from civic.extensions import db
+
+    app.config["REDIS_URL"] = None
+    outbox.queue_mail("a@example.org", "Subject", "accounts/confirm",
+                      {"user": type("U", (), {"display_name": "A"})(), "url": "http://x"})
+    started = time.monotonic()
+    assert security.hit("after-core-write", 5, 60)[0]
+    assert time.monotonic() - started < 5  # not the 15 s busy timeout
+    db.session.commit()
+    assert security.peek("after-core-write", 60) == 1
