@@ -10,8 +10,6 @@ import time
 
 import sqlalchemy as sa
 from flask import current_app, request
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from civic.core.models import RateCounter
 from civic.core.redis import redis_client
@@ -52,7 +50,7 @@ def hit_many(hits: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
         except Exception:  # Redis lost: fall back to the database, never fail open silently
             current_app.logger.warning("rate limit: Redis unavailable, using the database")
     session = db.session()
-    if db.engine.dialect.name == "sqlite" and (session.info.get("civic_flushed") or _sqlite_wrote(session)):
+    if db.engine.dialect.name == "sqlite" and _sqlite_wrote(session):
         # SQLite has one writer: this transaction already holds the write lock,
         # so a second connection would wait for it until timeout. Count on the
         # session's own connection instead (the count then shares the
@@ -66,8 +64,9 @@ def hit_many(hits: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
 
 def _sqlite_wrote(session) -> bool:
     """Whether this session's SQLite transaction already wrote (and so holds
-    the write lock), including through Core statements that fire no flush
-    event: Python's sqlite3 only opens a transaction for a write."""
+    the write lock), through the ORM or Core statements alike: Python's
+    sqlite3 only opens a transaction for a write. (A mark set on flush
+    missed Core writes.)"""
     if not session.in_transaction():
         return False
     return bool(getattr(session.connection().connection.dbapi_connection, "in_transaction", False))
@@ -88,24 +87,6 @@ def _count(conn, key: str, start: int, limit: int, retry_after: int, *, racing: 
                 conn.execute(table.update().where(*where).values(count=table.c.count + 1))
     count = conn.execute(sa.select(table.c.count).where(*where)).scalar()
     return count <= limit, retry_after
-
-
-@event.listens_for(Session, "after_flush")
-def _mark_flushed(session, _context):
-    session.info["civic_flushed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _clear_flushed_on_commit(session):
-    # Also fired when a savepoint is released: the outer transaction still holds the lock.
-    if not session.in_nested_transaction():
-        session.info.pop("civic_flushed", None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _clear_flushed_on_rollback(session, previous_transaction):
-    if not previous_transaction.nested:
-        session.info.pop("civic_flushed", None)
 
 
 def peek(key: str, window: int) -> int:
