@@ -56,6 +56,8 @@ def _top_level_rows(kind: str, object_id: int) -> list:
 def ordered_top_level(kind: str, object_id: int, order: str, sided: bool) -> list:
     """Top-level comments of the item (light rows) in the requested order."""
     rows = _top_level_rows(kind, object_id)
+    if not rows:  # most items have no comment: skip the reactions query
+        return rows
     if order == "newest":
         return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
     if order == "oldest":
@@ -83,7 +85,8 @@ def thread_page(kind: str, object_id: int, user=None, order: str = "constructive
     start = (page - 1) * per_page
     page_ids = [r.id for r in rows[start:start + per_page]]
     has_next = len(rows) > start + per_page
-    total, hidden = comment_totals(kind, object_id)
+    # Every comment hangs from a top-level one: none of those, nothing to count.
+    total, hidden = comment_totals(kind, object_id) if rows else (0, 0)
     if not page_ids:
         return ThreadPage([], order, page, False, total, hidden)
     comments = db.session.scalars(

@@ -203,9 +203,15 @@ def comment_settings(kind_name: str, object_id: int) -> CommentSettings | None:
     return db.session.get(CommentSettings, (kind_name, object_id))
 
 
-def closed_reason(kind_name: str, obj, settings_row: CommentSettings | None = None) -> str | None:
-    """Why new comments are refused on this item now (None when open)."""
-    row = settings_row if settings_row is not None else comment_settings(kind_name, obj.id)
+_NOT_LOADED = object()
+
+
+def closed_reason(kind_name: str, obj, settings_row=_NOT_LOADED) -> str | None:
+    """Why new comments are refused on this item now (None when open).
+
+    ``settings_row``: the item's CommentSettings when the caller has already
+    looked it up (None: the item has none), so the page asks only once."""
+    row = comment_settings(kind_name, obj.id) if settings_row is _NOT_LOADED else settings_row
     if row is not None and row.closed_at is not None:
         return _("Comments are closed on this page.")
     is_open = content.hook(kind_name, "comments_open")
