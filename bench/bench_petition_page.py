@@ -112,8 +112,11 @@ def log(msg: str) -> None:
 
 
 def wrk(url: str, duration: int, connections: int, script: Path) -> dict:
+    # A new connection per request: with keep-alive, a gunicorn worker that
+    # happens to take two of wrk's connections for a whole run doubles that
+    # run's latency (one GIL), and which page suffers was down to luck.
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
-                          "-s", str(script), url], capture_output=True, text=True)
+                          "-H", "Connection: close", "-s", str(script), url], capture_output=True, text=True)
     m = re.search(r"^WRKJSON (.*)$", out.stdout, re.M)
     if not m:
         sys.stderr.write(out.stdout + out.stderr)
