@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from civic.core import jobs, outbox
+from civic.core import jobs, mail, outbox
 from civic.core.models import OutboxMessage, PeriodicRun
 from civic.core.time import utcnow
 from civic.extensions import db
@@ -220,3 +220,29 @@ def test_mail_can_be_queued_outside_a_request(app, mails):
     _queue(to="job@example.org")
     db.session.commit()
     assert [m.to for m in mails()] == ["job@example.org"]
+
+
+def test_delivery_marks_sent_mails_in_small_groups(app, mails, monkeypatch):
+    """A worker killed while sending mail 26 would re-send at most the mails
+    after the last group mark (21-25), never the first 20."""
+    ctx = {"user": type("U", (), {"display_name": "A"})(), "url": "http://x"}
+    ids = outbox.queue_mails([outbox.Mail(f"p{i}@example.org", "Subject", "accounts/confirm", ctx)
+                              for i in range(30)], enqueue=False)
+    db.session.commit()
+    seen_marked = []
+    real_send = mail.Transport.send
+
+    def send(self, msg, name):
+        with db.engine.connect() as conn:  # what a sweeper would see right now
+            seen_marked.append(conn.execute(sa.select(sa.func.count()).select_from(OutboxMessage)
+                                            .where(OutboxMessage.delivered_at.is_not(None))).scalar())
+        real_send(self, msg, name)
+
+    monkeypatch.setattr(mail.Transport, "send", send)
+    monkeypatch.setattr(outbox, "MARK_WITHIN", 3600)  # count-based groups only, whatever the machine's speed
+    outbox.deliver_messages(ids)
+    assert seen_marked[:21] == [0] * 20 + [20]  # marked once 20 were sent, not before nor one by one
+    assert seen_marked[25] == 20
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.delivered_at.is_(None))) == 0  # the last group at the end
+    assert len(mails()) == 30
