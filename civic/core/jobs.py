@@ -26,9 +26,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from civic.core.aftercommit import after_commit
 from civic.core.models import JobLock, PeriodicRun
 from civic.core.time import utcnow
 from civic.extensions import db
@@ -52,46 +51,26 @@ def resolve(path: str):
 
 def enqueue(fn, *args, **kwargs) -> None:
     """Run ``fn(*args, **kwargs)`` after the current transaction commits."""
-    session = _session_in_transaction()
-    session.info.setdefault("civic_jobs", []).append((job_path(fn), args, kwargs))
+    after_commit(db.session(), "jobs", _dispatch_jobs, [(job_path(fn), args, kwargs)])
 
 
 def enqueue_batched(fn, item) -> None:
     """Collect ``item`` for ``fn(items)``, called after commit in chunks of
     BATCH_SIZE (one job per chunk instead of one per item)."""
-    session = _session_in_transaction()
-    session.info.setdefault("civic_batches", {}).setdefault(job_path(fn), []).append(item)
+    after_commit(db.session(), "job-batches", _dispatch_batches, [(job_path(fn), item)])
 
 
-def _session_in_transaction():
-    # The job's fate is tied to a transaction: begin one if none is open, so
-    # a rollback() with no SQL emitted yet still drops the job.
-    session = db.session()
-    if not session.in_transaction():
-        session.begin()
-    return session
+def _dispatch_jobs(jobs: list) -> None:
+    dispatch(current_app._get_current_object(), jobs)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session):
-    # Also fired when a savepoint is released: the jobs wait for the real commit.
-    if session.in_nested_transaction():
-        return
-    jobs = session.info.pop("civic_jobs", [])
-    for path, items in session.info.pop("civic_batches", {}).items():
-        for i in range(0, len(items), BATCH_SIZE):
-            jobs.append((path, (items[i:i + BATCH_SIZE],), {}))
-    if jobs and has_app_context():
-        dispatch(current_app._get_current_object(), jobs)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session, previous_transaction):
-    # Fires for every rollback() call, even when no SQL was emitted yet; a
-    # savepoint rollback keeps the jobs of the enclosing transaction.
-    if not previous_transaction.nested:
-        session.info.pop("civic_jobs", None)
-        session.info.pop("civic_batches", None)
+def _dispatch_batches(items: list) -> None:
+    by_path: dict[str, list] = {}
+    for path, item in items:
+        by_path.setdefault(path, []).append(item)
+    dispatch(current_app._get_current_object(),
+             [(path, (batch[i:i + BATCH_SIZE],), {}) for path, batch in by_path.items()
+              for i in range(0, len(batch), BATCH_SIZE)])
 
 
 def dispatch(app, jobs) -> None:

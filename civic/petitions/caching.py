@@ -11,15 +11,13 @@ once instead of up to one interval later. A tally drops the count only.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from civic.core import sharedcache
+from civic.core.aftercommit import after_commit
 
 PAGE_CACHE = "petition-page"
 COUNT_CACHE = "petition-count"
-_KEY = "petitions_changed"
-_COUNTS_KEY = "petitions_counts_changed"
 
 
 def register() -> None:
@@ -30,7 +28,7 @@ def register() -> None:
 def changed(session, petition_ids) -> None:
     """Have the cached copies of ``petition_ids`` dropped after this commit
     (for changes made with Core statements, which the ORM does not see)."""
-    session.info.setdefault(_KEY, set()).update(petition_ids)
+    after_commit(session, "petitions:purge-pages", _purge_pages, petition_ids)
 
 
 def counts_changed(session, petition_ids) -> None:
@@ -38,7 +36,17 @@ def counts_changed(session, petition_ids) -> None:
     for the rest of its max-age (its script polls the count): a tally that
     folds a backlog commits batch after batch, and purging the page at each
     one would re-render it for every visitor of a surge."""
-    session.info.setdefault(_COUNTS_KEY, set()).update(petition_ids)
+    after_commit(session, "petitions:purge-counts", _purge_counts, petition_ids)
+
+
+def _purge_pages(ids: list) -> None:
+    ids = set(ids)
+    sharedcache.purge(PAGE_CACHE, ids)
+    sharedcache.purge(COUNT_CACHE, ids)
+
+
+def _purge_counts(ids: list) -> None:
+    sharedcache.purge(COUNT_CACHE, set(ids))
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -58,21 +66,3 @@ def _note_changes(session, _context):
     # re-render the page for every visitor of a surge.
     if ids:
         changed(session, ids)
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _purge(session):
-    if session.in_nested_transaction():
-        return  # a savepoint: wait for the real commit
-    ids = session.info.pop(_KEY, set())
-    counts = session.info.pop(_COUNTS_KEY, set())
-    if (ids or counts) and has_app_context():
-        sharedcache.purge(PAGE_CACHE, ids)
-        sharedcache.purge(COUNT_CACHE, ids | counts)
-
-
-@sa.event.listens_for(Session, "after_soft_rollback")
-def _forget(session, previous_transaction):
-    if not previous_transaction.nested:
-        session.info.pop(_KEY, None)
-        session.info.pop(_COUNTS_KEY, None)

@@ -13,17 +13,17 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from civic.accounts.models import District, DistrictPostcode, Role, User, UserRole
 from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.accounts.services import normalise_postcode
 from civic.core import audit, content, security
+from civic.core.aftercommit import after_commit
 from civic.core.emails import canonical_email, is_valid_email, normalise_email
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.jobs import enqueue, enqueue_batched
@@ -494,13 +494,10 @@ def _trigger_signature_mails(sig_id: int) -> None:
     if not current_app.config.get("REDIS_URL"):
         enqueue_batched(send_signature_mails, sig_id)
         return
-    db.session.info["petitions_mail_trigger"] = True
+    after_commit(db.session(), "petitions:mail-trigger", _wake_mail_job)
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _after_commit(session):
-    if not session.info.pop("petitions_mail_trigger", False) or not has_app_context():
-        return
+def _wake_mail_job(_items) -> None:
     from civic.core.jobs import dispatch
     from civic.core.redis import redis_client
 
@@ -509,11 +506,6 @@ def _after_commit(session):
             dispatch(current_app._get_current_object(), [("civic.petitions.jobs:run_signature_mails", (), {})])
     except Exception:  # Redis lost: the periodic sweeper sends the mails
         current_app.logger.warning("petitions: could not trigger confirmation mails; the sweeper will")
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _after_rollback(session):
-    session.info.pop("petitions_mail_trigger", None)
 
 
 def sweep_signature_mails() -> int:
