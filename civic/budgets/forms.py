@@ -7,6 +7,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, StringFiel
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from civic.accounts.forms import coerce_optional_int
+from civic.core.forms import select_choices
 
 from .models import IMPLEMENTATION_LABELS, SELECTION_RULE_LABELS, VOTE_RULE_LABELS
 
@@ -27,8 +28,8 @@ class ProjectForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("feasible", _l("Feasible: it goes to the vote")),
-                                                   ("unfeasible", _l("Not feasible"))],
+    decision = RadioField(_l("Decision"), choices=select_choices([("feasible", _l("Feasible: it goes to the vote")),
+                                                                  ("unfeasible", _l("Not feasible"))]),
                           validators=[DataRequired(_l("Choose a decision."))])
     final_cost = IntegerField(_l("Cost set by the city"), validators=[Optional()])
     reason = TextAreaField(_l("Public reason"), validators=[Optional(), Length(max=3000)])
@@ -42,7 +43,7 @@ class MergeForm(FlaskForm):
 
 
 class UpdateForm(FlaskForm):
-    status = SelectField(_l("Status"), choices=[(s.value, label) for s, label in IMPLEMENTATION_LABELS.items()])
+    status = SelectField(_l("Status"), choices=select_choices((s.value, label) for s, label in IMPLEMENTATION_LABELS.items()))
     progress = IntegerField(_l("Progress (%)"), validators=[InputRequired(_l("Give a percentage between 0 and 100.")),
                                                             NumberRange(min=0, max=100, message=_l("Give a percentage between 0 and 100."))])
     body = TextAreaField(_l("What happened"), validators=[Optional(), Length(max=5000)])
@@ -50,9 +51,9 @@ class UpdateForm(FlaskForm):
 
 
 class RulesMixin:
-    vote_rule = SelectField(_l("How residents vote"), choices=[(k.value, v) for k, v in VOTE_RULE_LABELS.items()])
+    vote_rule = SelectField(_l("How residents vote"), choices=select_choices((k.value, v) for k, v in VOTE_RULE_LABELS.items()))
     selection_rule = SelectField(_l("How winners are computed"),
-                                 choices=[(k.value, v) for k, v in SELECTION_RULE_LABELS.items()])
+                                 choices=select_choices((k.value, v) for k, v in SELECTION_RULE_LABELS.items()))
     min_choices = IntegerField(_l("Approval: minimum number of projects"), validators=[Optional()])
     max_choices = IntegerField(_l("Approval: maximum number of projects"), validators=[Optional()])
     min_spend_percent = IntegerField(_l("Budget: minimum share of the envelope to spend (%)"), validators=[Optional()])
@@ -86,7 +87,7 @@ class EnvelopeForm(FlaskForm):
         super().__init__(*a, **kw)
         from civic.accounts.services import all_districts
 
-        self.district_id.choices = [("", _l("Whole city"))] + [(str(d.id), d.name) for d in all_districts()]
+        self.district_id.choices = select_choices([("", _l("Whole city"))] + [(str(d.id), d.name) for d in all_districts()])
 
 
 class MovePhaseForm(FlaskForm):

@@ -14,7 +14,7 @@ from civic.accounts.forms import apply_errors
 from civic.accounts.models import Role
 from civic.core import phases
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from civic.core.forms import form_status, run_service
+from civic.core.forms import form_status, run_service, select_choices
 from civic.extensions import db
 
 from . import forms, services
@@ -135,7 +135,7 @@ def projects(edition_id):
 def new_project(edition_id):
     edition = _edition(edition_id)
     form = forms.ProjectForm()
-    form.envelope_id.choices = [("", _("Choose…"))] + [(str(e.id), e.name) for e in edition.envelopes]
+    form.envelope_id.choices = select_choices([("", _("Choose…"))] + [(str(e.id), e.name) for e in edition.envelopes])
     if request.method == "GET" and len(edition.envelopes) == 1:
         form.envelope_id.data = edition.envelopes[0].id
     if form.validate_on_submit():
@@ -168,7 +168,7 @@ def _render_project(project, *, review_form=None, merge_form=None, update_form=N
         others = db.session.scalars(sa.select(Project).where(
             Project.envelope_id == project.envelope_id, Project.id != project.id,
             Project.status != ProjectStatus.MERGED, Project.hidden.is_(False)).order_by(Project.title)).all()
-        mf.into_id.choices = [("", _("Choose…"))] + [(str(p.id), p.title) for p in others]
+        mf.into_id.choices = select_choices([("", _("Choose…"))] + [(str(p.id), p.title) for p in others])
         ctx["merge_form"] = mf
         if project.implementation_status is not None:
             ctx["update_form"] = update_form or forms.UpdateForm(
@@ -471,7 +471,8 @@ def manage(edition_id):
     envelope_form = forms.EnvelopeForm(prefix="envelope")
     phase_form = forms.MovePhaseForm(prefix="phase")
     phase_list = phases.phases_for(services.KIND, edition.id)
-    phase_form.phase_id.choices = [("", _("Choose…"))] + [(str(p.id), services.phase_label(p.code)) for p in phase_list]
+    phase_form.phase_id.choices = select_choices([("", _("Choose…"))]
+                                                 + [(str(p.id), services.phase_label(p.code)) for p in phase_list])
     status = 200
     if request.method == "POST":
         if action == "rules" and rules_form.validate_on_submit():

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from civic.accounts.forms import _district_choices, coerce_optional_int
+from civic.core.forms import select_choices
 
 from .models import Eligibility, Outcome, QuestionKind
 from .services import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
@@ -34,7 +35,7 @@ class ConsultationForm(FlaskForm):
                                              "Example: Study of opening hours | https://example.org/study.pdf"))
     district_id = SelectField(_l("Area concerned"), coerce=coerce_optional_int, validate_choice=False,
                               validators=[Optional()])
-    eligibility = RadioField(_l("Who may answer"), choices=[(e.value, ELIGIBILITY_LABELS[e]) for e in Eligibility],
+    eligibility = RadioField(_l("Who may answer"), choices=select_choices((e.value, ELIGIBILITY_LABELS[e]) for e in Eligibility),
                              default=Eligibility.CONFIRMED_EMAIL.value,
                              validators=[DataRequired(_l("Choose who may answer."))])
     district_ids = SelectMultipleField(_l("Districts whose verified residents may answer"), coerce=int,
@@ -55,7 +56,7 @@ class ConsultationForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField(_l("Type of question"), choices=[(k.value, KIND_LABELS[k]) for k in QuestionKind])
+    kind = SelectField(_l("Type of question"), choices=select_choices((k.value, KIND_LABELS[k]) for k in QuestionKind))
     prompt = StringField(_l("Question"), validators=[DataRequired(_l("Write the question.")), Length(max=500)])
     help_text = StringField(_l("Help text"), validators=[Optional(), Length(max=1000)])
     choices = TextAreaField(_l("Options"), validators=[Optional()],
@@ -104,6 +105,6 @@ class LinkForm(FlaskForm):
     object_id = IntegerField(_l("Number of the contribution"),
                              validators=[DataRequired(_l("Enter the number of the contribution."))],
                              description=_l("The number at the end of its address."))
-    outcome = RadioField(_l("What became of it"), choices=[(o.value, OUTCOME_LABELS[o]) for o in Outcome],
+    outcome = RadioField(_l("What became of it"), choices=select_choices((o.value, OUTCOME_LABELS[o]) for o in Outcome),
                          validators=[DataRequired(_l("Choose what became of the contribution."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give the reason: people deserve to know why."))])

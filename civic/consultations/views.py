@@ -13,6 +13,7 @@ from civic.accounts.forms import apply_errors
 from civic.accounts.models import Role
 from civic.core import content
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from civic.core.forms import select_choices
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -318,9 +319,9 @@ def followup(consultation_id):
     fform = forms.FollowupForm(prefix="f", obj=None if request.method == "POST" else SimpleNamespace(
         heard=c.heard_md, next_steps=services.next_steps_text(c)))
     dform = forms.DecisionForm(prefix="d")
-    dform.question_id.choices = [("", _("None in particular"))] + [(str(q.id), q.prompt) for q in c.questions]
+    dform.question_id.choices = select_choices([("", _("None in particular"))] + [(str(q.id), q.prompt) for q in c.questions])
     lform = forms.LinkForm(prefix="l")
-    lform.kind.choices = [(k.name, k.label()) for k in content.kinds()]
+    lform.kind.choices = select_choices((k.name, k.label()) for k in content.kinds())
     decision_id = request.form.get("decision_id", type=int)
     status, errors = 200, []
     action = request.form.get("action")

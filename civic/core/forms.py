@@ -3,10 +3,19 @@ the service's reasons next to the form's fields and roll back."""
 
 from __future__ import annotations
 
+from wtforms.fields.choices import SelectChoice
+
 from civic.core.errors import InvalidTransition, RateLimited, ValidationError
 from civic.extensions import db
 
 FORM_ERRORS = (ValidationError, RateLimited, InvalidTransition)
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the ``SelectChoice`` list a select, radio or
+    checkbox field takes (WTForms deprecates plain tuples). Labels are kept as
+    given, so lazy translations stay lazy."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def apply_errors(form, err) -> None:

@@ -6,11 +6,12 @@ from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from civic.accounts.forms import coerce_optional_int
+from civic.core.forms import select_choices
 from civic.deliberation.models import MAX_BODY
 
 
 def alignment_choices():
-    return [("for", _l("For")), ("against", _l("Against")), ("neutral", _l("Neutral, or a question"))]
+    return select_choices([("for", _l("For")), ("against", _l("Against")), ("neutral", _l("Neutral, or a question"))])
 
 
 class CommentForm(FlaskForm):
@@ -48,7 +49,8 @@ class DebateForm(FlaskForm):
         super().__init__(*a, **kw)
         from civic.accounts.services import all_districts
 
-        self.district_id.choices = [("", _l("The whole city"))] + [(str(d.id), d.name) for d in all_districts()]
+        self.district_id.choices = select_choices([("", _l("The whole city"))]
+                                                  + [(str(d.id), d.name) for d in all_districts()])
 
 
 class CloseDebateForm(FlaskForm):

@@ -5,13 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from civic.core.forms import select_choices
 from civic.moderation import labels
 from civic.moderation.models import DecisionType
 
 
 def _reason_choices(empty_label=None):
     choices = [(r.value, label) for r, label in labels.REASONS.items()]
-    return ([("", empty_label)] if empty_label else []) + choices
+    return select_choices(([("", empty_label)] if empty_label else []) + choices)
 
 
 class ReportForm(FlaskForm):
@@ -22,11 +23,11 @@ class ReportForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[
+    decision = RadioField(_l("Decision"), choices=select_choices([
         (DecisionType.KEEP.value, _l("Keep: the content breaks no rule; dismiss the reports")),
         (DecisionType.HIDE.value, _l("Hide the content")),
         (DecisionType.REDACT.value, _l("Edit out personal data and keep the rest")),
-    ], validators=[DataRequired(_l("Choose a decision."))])
+    ]), validators=[DataRequired(_l("Choose a decision."))])
     reason_code = SelectField(_l("Rule broken"), choices=_reason_choices(_l("None (content kept)")),
                               validators=[Optional()],
                               description=_l("Needed to hide or edit; leave empty to keep."))
@@ -37,8 +38,8 @@ class DecisionForm(FlaskForm):
                                                  "moderators and the audit trail."))
 
 
-BLOCK_DURATIONS = [("7", _l("7 days")), ("30", _l("30 days")), ("90", _l("3 months")), ("365", _l("1 year")),
-                   ("permanent", _l("Permanently"))]
+BLOCK_DURATIONS = select_choices([("7", _l("7 days")), ("30", _l("30 days")), ("90", _l("3 months")),
+                                  ("365", _l("1 year")), ("permanent", _l("Permanently"))])
 
 
 class BlockForm(FlaskForm):
@@ -62,9 +63,9 @@ class AppealForm(FlaskForm):
 
 
 class AppealDecisionForm(FlaskForm):
-    outcome = RadioField(_l("Outcome"), choices=[
+    outcome = RadioField(_l("Outcome"), choices=select_choices([
         ("upheld", _l("Confirm the decision")),
         ("overturned", _l("Reverse the decision (undo its effects)")),
-    ], validators=[DataRequired(_l("Choose whether to confirm or reverse the decision."))])
+    ]), validators=[DataRequired(_l("Choose whether to confirm or reverse the decision."))])
     statement = TextAreaField(_l("Statement of reasons"), validators=[DataRequired(_l("Explain the decision."))],
                               description=_l("Sent to the person who appealed."))

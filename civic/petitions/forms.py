@@ -15,13 +15,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from civic.accounts.forms import coerce_optional_int
+from civic.core.forms import select_choices
 from civic.petitions.services import DECISIONS, HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, TOPICS
 
 
 def _districts(empty):
     from civic.accounts.services import all_districts
 
-    return [("", empty)] + [(str(d.id), d.name) for d in all_districts()]
+    return select_choices([("", empty)] + [(str(d.id), d.name) for d in all_districts()])
 
 
 class PetitionForm(FlaskForm):
@@ -34,7 +35,7 @@ class PetitionForm(FlaskForm):
                                description=_l("300 characters at most."))
     details = TextAreaField(_l("More details"), validators=[Optional(), Length(max=800)],
                             description=_l("800 characters at most. Facts, places, figures."))
-    topic = SelectField(_l("Topic"), choices=[(k, v) for k, v in TOPICS.items()], default="other")
+    topic = SelectField(_l("Topic"), choices=select_choices(TOPICS.items()), default="other")
     district_id = SelectField(_l("Where?"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
     decision_maker = StringField(_l("Who can decide?"), validators=[Optional(), Length(max=120)],
                                  description=_l("For example the deputy mayor for sport, or the district council."))
@@ -65,23 +66,24 @@ class ButtonForm(FlaskForm):
 
 
 class ModerationForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("approve", _l("Publish")), ("reject", _l("Reject (reason shown)")),
-                                                    ("hide", _l("Hide (reason not shown)"))],
+    decision = RadioField(_l("Decision"), choices=select_choices([("approve", _l("Publish")),
+                                                                   ("reject", _l("Reject (reason shown)")),
+                                                                   ("hide", _l("Hide (reason not shown)"))]),
                           validators=[DataRequired(_l("Choose a decision."))])
-    reject_code = SelectField(_l("Reason for rejecting"), choices=[("", "—")] + list(REJECT_REASONS.items()),
+    reject_code = SelectField(_l("Reason for rejecting"), choices=select_choices([("", "—"), *REJECT_REASONS.items()]),
                               validators=[Optional()])
-    hide_code = SelectField(_l("Reason for hiding"), choices=[("", "—")] + list(HIDE_REASONS.items()),
+    hide_code = SelectField(_l("Reason for hiding"), choices=select_choices([("", "—"), *HIDE_REASONS.items()]),
                             validators=[Optional()])
     explanation = TextAreaField(_l("Explanation for the creator"), validators=[Optional(), Length(max=2000)])
 
 
 class RemoveForm(FlaskForm):
-    code = SelectField(_l("Reason"), choices=[("", "—")] + list(REMOVE_REASONS.items()), validators=[Optional()])
+    code = SelectField(_l("Reason"), choices=select_choices([("", "—"), *REMOVE_REASONS.items()]), validators=[Optional()])
     explanation = TextAreaField(_l("Explanation shown on the page"), validators=[Optional(), Length(max=2000)])
 
 
 class ResponseForm(FlaskForm):
-    decision = SelectField(_l("Decision taken"), choices=[("", "—")] + list(DECISIONS.items()),
+    decision = SelectField(_l("Decision taken"), choices=select_choices([("", "—"), *DECISIONS.items()]),
                            validators=[Optional()])
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(_l("Write a short summary of the response.")),
                                                        Length(max=600)])

@@ -25,19 +25,20 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from civic.accounts.forms import _district_choices, coerce_optional_int
+from civic.core.forms import select_choices
 from civic.processes import services
 
 MARKDOWN_HINT = _l("You can use simple formatting: **bold**, *italic*, lists starting with “-”, and links.")
 
 
 def phase_code_choices():
-    return [(code, services.PHASE_LABELS[code]) for code in services.PHASE_CODES]
+    return select_choices((code, services.PHASE_LABELS[code]) for code in services.PHASE_CODES)
 
 
 def capability_choices():
-    return [("submit", _l("Submit proposals")), ("support", _l("Support proposals")),
-            ("comment", _l("Comment on proposals")), ("vote", _l("Vote in the budget")),
-            ("answer", _l("Answer the questionnaire"))]
+    return select_choices([("submit", _l("Submit proposals")), ("support", _l("Support proposals")),
+                           ("comment", _l("Comment on proposals")), ("vote", _l("Vote in the budget")),
+                           ("answer", _l("Answer the questionnaire"))])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -62,10 +63,10 @@ class ProcessForm(FlaskForm):
     requires_verification = BooleanField(_l("Only verified residents of the district can submit and support"))
     support_limit = IntegerField(_l("Supports per person in this process"), validators=[Optional()],
                                  description=_l("Leave empty for no limit."))
-    threshold_type = SelectField(_l("Support threshold"), choices=[
+    threshold_type = SelectField(_l("Support threshold"), choices=select_choices([
         ("none", _l("No threshold: every proposal gets an official answer")),
         ("count", _l("A number of supports")),
-        ("percent", _l("A percentage of the verified residents of the district"))])
+        ("percent", _l("A percentage of the verified residents of the district"))]))
     threshold_value = StringField(_l("Threshold value"), validators=[Optional()],
                                   description=_l("A number of supports, or a percentage such as 1 or 0.5."))
     answer_delay_days = IntegerField(_l("Days to answer once the threshold is reached"),
@@ -93,7 +94,7 @@ class ProcessForm(FlaskForm):
 
 
 class PhaseRowForm(Form):
-    code = SelectField(_l("Kind of phase"), choices=[("", _l("(no phase)"))], validate_choice=False)
+    code = SelectField(_l("Kind of phase"), choices=select_choices([("", _l("(no phase)"))]), validate_choice=False)
     title = StringField(_l("Title shown"), validators=[Optional(), Length(max=200)])
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on (included)"), validators=[Optional()])
@@ -107,7 +108,7 @@ class PhasesForm(FlaskForm):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         for row in self.rows:
-            row.form.code.choices = [("", _l("(no phase)"))] + phase_code_choices()
+            row.form.code.choices = select_choices([("", _l("(no phase)"))]) + phase_code_choices()
             row.form.capabilities.choices = capability_choices()
 
 
@@ -139,10 +140,10 @@ class ProposalForm(FlaskForm):
 
     def setup(self, process):
         if process.district_id is not None:
-            self.district_id.choices = [(str(process.district_id), process.district.name)]
+            self.district_id.choices = select_choices([(str(process.district_id), process.district.name)])
         else:
             self.district_id.choices = _district_choices(_l("The whole city"))
-        self.category.choices = [("", _l("Choose…"))] + [(c, c) for c in process.categories]
+        self.category.choices = select_choices([("", _l("Choose…"))] + [(c, c) for c in process.categories])
         return self
 
 
@@ -177,7 +178,8 @@ class WithdrawForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[("accepted", _l("Accept")), ("rejected", _l("Reject"))])
+    decision = SelectField(_l("Decision"), choices=select_choices([("accepted", _l("Accept")),
+                                                                   ("rejected", _l("Reject"))]))
     answer = TextAreaField(_l("Official answer"), validators=[DataRequired(_l("Write the official answer.")),
                                                              Length(max=20000)],
                            description=_l("Public. Give the reasons of the decision and what happens next."))
@@ -195,4 +197,4 @@ class UpdateForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.status.choices = [(k.value, v) for k, v in services.STATUS_LABELS.items()]
+        self.status.choices = select_choices((k.value, v) for k, v in services.STATUS_LABELS.items())

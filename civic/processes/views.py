@@ -16,7 +16,7 @@ from civic.accounts.models import District, Role
 from civic.accounts.permissions import require_role
 from civic.core import phases
 from civic.core.errors import CivicError, InvalidTransition, PermissionDenied, ValidationError
-from civic.core.forms import form_status, run_service
+from civic.core.forms import form_status, run_service, select_choices
 from civic.core.time import utcnow
 from civic.core.views import safe_next
 from civic.extensions import db
@@ -246,7 +246,7 @@ def edit_phases(process_id):
     existing = phases.phases_for("process", process.id)
     form = forms.PhasesForm()
     move_form = forms.MovePhaseForm(prefix="move")
-    move_form.phase_id.choices = [("", _("Choose…"))] + [(str(p.id), p.title) for p in existing]
+    move_form.phase_id.choices = select_choices([("", _("Choose…"))] + [(str(p.id), p.title) for p in existing])
     if request.method == "GET":
         from flask_babel import to_user_timezone
 
@@ -296,7 +296,7 @@ def move_phase(process_id):
     process = _manageable(process_id)
     existing = phases.phases_for("process", process.id)
     move_form = forms.MovePhaseForm(prefix="move")
-    move_form.phase_id.choices = [("", _("Choose…"))] + [(str(p.id), p.title) for p in existing]
+    move_form.phase_id.choices = select_choices([("", _("Choose…"))] + [(str(p.id), p.title) for p in existing])
     if move_form.validate_on_submit():
         ok, _r = run_service(move_form, services.move_process_phase, current_user, process,
                                    move_form.phase_id.data, move_form.reason.data)
