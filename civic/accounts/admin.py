@@ -160,7 +160,9 @@ def settings():
             try:
                 value = settings_mod.parse_setting(spec.key, raw)
             except ValueError as exc:
-                field.errors = [_("Enter a whole number within the allowed range (%(limit)s).", limit=exc.args[0] if exc.args else "")]
+                reason = exc.args[0] if exc.args else ""
+                field.errors = [str(reason) if spec.type is str else
+                                _("Enter a whole number within the allowed range (%(limit)s).", limit=reason)]
                 continue
             if value != settings_mod.get_setting(spec.key):
                 settings_mod.store_setting(spec.key, value)

@@ -22,6 +22,9 @@ class SettingSpec:
     help: Callable[[], str] | None = None
     minimum: int | None = None
     maximum: int | None = None
+    # For text settings: returns the normalised value, or raises ValueError
+    # with the message shown next to the field.
+    validate: Callable[[str], str] | None = None
 
 
 _SPECS: dict[str, SettingSpec] = {}
@@ -64,6 +67,8 @@ def parse_setting(key: str, raw: str):
             raise ValueError(spec.minimum)
         if spec.maximum is not None and value > spec.maximum:
             raise ValueError(spec.maximum)
+    if spec.validate is not None:
+        value = spec.validate(value)
     return value
 
 

@@ -287,11 +287,15 @@ def _check_can_sign(petition: Petition | None, values: dict, sponsor_token: str 
 
 def _over_limits(values: dict, petition_id: int, ip: str, domain: str) -> bool:
     """Count this signature against the per-IP and per-domain limits (one
-    round trip to Redis); True if over one."""
-    hits = [(f"psig-ip:{petition_id}:{ip}", values["ip_limit"], 3600)]
+    round trip to Redis); True if over one. Addresses in the exempt networks
+    (the town hall's public computers, a mediator's laptop) skip the IP limit;
+    large email providers skip the domain limit."""
+    hits = []
+    if not psettings.ip_exempt(values, ip):
+        hits.append((f"psig-ip:{petition_id}:{ip}", values["ip_limit"], 3600))
     if domain and domain not in psettings.exempt_domains(values):
         hits.append((f"psig-dom:{petition_id}:{domain}", values["domain_limit"], 3600))
-    return not all(ok for ok, _retry in security.hit_many(hits))
+    return bool(hits) and not all(ok for ok, _retry in security.hit_many(hits))
 
 
 _INSERT_SQL: dict = {}
@@ -320,7 +324,8 @@ def _insert_signature(row: dict) -> int | None:
     return db.session.connection().execute(stmt, row).scalar()
 
 
-_SIGN_SETTINGS = ("signing_paused", "max_before_moderation", "ip_limit", "domain_limit", "exempt_domains")
+_SIGN_SETTINGS = ("signing_paused", "max_before_moderation", "ip_limit", "domain_limit", "exempt_domains",
+                  "exempt_networks")
 _SIGN_LOOKUP: list = []
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+from functools import lru_cache
+
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from civic.core.models import Setting
@@ -14,6 +18,22 @@ TALLY_SECONDS = 5
 
 BIG_PROVIDERS = ("gmail.com,outlook.com,hotmail.com,hotmail.fr,live.fr,yahoo.com,yahoo.fr,orange.fr,wanadoo.fr,"
                  "free.fr,sfr.fr,laposte.net,icloud.com,proton.me,protonmail.com,bbox.fr,neuf.fr")
+
+
+
+def _networks_setting(raw: str) -> str:
+    """Validate the exempt networks (comma-separated addresses or CIDR ranges)."""
+    cleaned = []
+    for part in (p.strip() for p in raw.replace("\n", ",").split(",")):
+        if not part:
+            continue
+        try:
+            cleaned.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(_("“%(value)s” is not an IP address or a network like 203.0.113.0/24.",
+                               value=part)) from None
+    return ", ".join(cleaned)
+
 
 SPECS = [
     SettingSpec("petitions.sponsors_needed", 5, int, lambda: _l("Petitions: sponsors needed before moderation"),
@@ -43,6 +63,11 @@ SPECS = [
                 lambda: _l("Petitions: signatures per hour from one email domain on one petition"), minimum=1),
     SettingSpec("petitions.exempt_domains", BIG_PROVIDERS, str,
                 lambda: _l("Petitions: large email providers exempt from the domain limit (comma-separated)")),
+    SettingSpec("petitions.exempt_networks", "", str,
+                lambda: _l("Petitions: networks exempt from the IP limit (comma-separated)"),
+                help=lambda: _l("Public computers where many residents sign from one address: the town hall, "
+                                "libraries, a mediator's laptop. For example 203.0.113.7, 198.51.100.0/24."),
+                validate=_networks_setting),
     SettingSpec("petitions.report_volume", 50, int,
                 lambda: _l("Petitions: hourly volume from one IP or domain that is reported to moderators"),
                 minimum=1),
@@ -96,3 +121,27 @@ def from_row(row, *names: str) -> dict:
 
 def exempt_domains(values: dict) -> set[str]:
     return {d.strip().lower() for d in (values.get("exempt_domains") or "").split(",") if d.strip()}
+
+
+def ip_exempt(values: dict, ip: str) -> bool:
+    """Whether ``ip`` is in one of the networks exempt from the per-IP limit."""
+    networks = _parse_networks(values.get("exempt_networks") or "")
+    if not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in net for net in networks if net.version == address.version)
+
+
+@lru_cache(maxsize=16)
+def _parse_networks(raw: str) -> tuple:
+    # Parsed once per distinct value: the signing path asks at every signature.
+    out = []
+    for part in raw.split(","):
+        try:
+            out.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            continue  # stored before validation existed: ignored rather than fatal
+    return tuple(out)

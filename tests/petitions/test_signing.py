@@ -174,6 +174,44 @@ def test_over_the_ip_limit_the_signature_is_accepted_mailed_and_never_counted(cl
     assert reload(petition).signature_count == 2
 
 
+def test_signers_at_the_town_hall_computers_are_not_held_by_the_ip_limit(client, pf, setting, tally):
+    """Many residents sign from one public address with a mediator: once an
+    administrator lists that network, the IP limit does not flag them."""
+    petition = pf.petition()
+    setting("ip_limit", 2)
+    setting("exempt_networks", "198.51.100.0/24, 127.0.0.1")
+    for i in range(3):  # the test client signs from 127.0.0.1
+        assert _sign(client, petition, email=f"mairie{i}@example.org").status_code == 200
+    for i in range(3):
+        client.post(f"/petitions/{petition.id}/sign", data={**FORM, "email": f"cafe{i}@example.org"},
+                    environ_base={"REMOTE_ADDR": "192.0.2.40"})
+    flagged = db.session.scalars(sa.select(Signature.email).where(Signature.flagged.is_(True))).all()
+    assert flagged == ["cafe2@example.org"]
+
+
+def test_exempt_networks_setting_refuses_what_is_not_a_network_and_keeps_the_input(client, login, factory):
+    from civic.core import settings as settings_mod
+    from civic.core.models import AuditEntry
+
+    login(factory.user(roles=["admin"]))
+    data = {}
+    for spec in settings_mod.specs():
+        value = settings_mod.get_setting(spec.key)
+        if value is not False:
+            data[spec.key.replace(".", "__")] = "y" if value is True else str(value)
+    bad = client.post("/admin/settings", data={**data, "petitions__exempt_networks": "203.0.113.7, mairie-wifi"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "“mairie-wifi” is not an IP address or a network" in page
+    assert 'value="203.0.113.7, mairie-wifi"' in page  # the input is kept
+    assert settings_mod.get_setting("petitions.exempt_networks") == ""
+    ok = client.post("/admin/settings", data={**data, "petitions__exempt_networks": "203.0.113.7,\n198.51.100.9/24"})
+    assert ok.status_code == 302
+    assert settings_mod.get_setting("petitions.exempt_networks") == "203.0.113.7/32, 198.51.100.0/24"
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "settings.changed")).one()
+    assert entry.data["petitions.exempt_networks"] == "203.0.113.7/32, 198.51.100.0/24"
+
+
 def test_over_the_domain_limit_flags_but_big_providers_are_exempt(client, pf, setting):
     petition = pf.petition()
     setting("domain_limit", 1)
