@@ -20,7 +20,6 @@ BIG_PROVIDERS = ("gmail.com,outlook.com,hotmail.com,hotmail.fr,live.fr,yahoo.com
                  "free.fr,sfr.fr,laposte.net,icloud.com,proton.me,protonmail.com,bbox.fr,neuf.fr")
 
 
-
 def _networks_setting(raw: str) -> str:
     """Validate the exempt networks (comma-separated addresses or CIDR ranges)."""
     cleaned = []
