@@ -95,7 +95,8 @@ def traffic_report(now=None) -> list[TrafficReport]:
         titles = dict(db.session.execute(sa.select(Petition.id, Petition.title).where(
             Petition.id.in_({r.petition_id for r in found}))).all())
         lines = [{"petition": titles.get(r.petition_id, "?"), "petition_id": r.petition_id, "type": r.key_type,
-                  "key": r.key, "count": r.count} for r in found]
+                  "key": r.key, "count": r.count,
+                  "exempt": r.key_type == "ip" and psettings.ip_exempt(values, r.key)} for r in found]
         for mod in services._people_with_role(Role.MODERATOR, None):
             services.queue_mail(mod.email, lambda: _("Petitions: unusual signing volume"), "petitions/traffic_report",
                        {"lines": lines, "hour": hour, "url": absolute_url("petitions.traffic")}, user=mod,

@@ -1,6 +1,7 @@
 """Moderators' tools (invalidation, hourly volume report), retention,
 privacy, the registry hooks and the demo data."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -81,6 +82,25 @@ def test_hourly_report_lists_unusual_volume_and_mails_moderators_once(factory, p
     assert traffic_report() == []  # the same hour is not reported twice
     db.session.commit()
     assert [m.subject for m in mails("mod@example.org")] == ["Petitions: unusual signing volume"]
+
+
+def test_an_exempt_network_is_still_reported_but_marked_as_exempt(client, login, factory, pf, mails, setting):
+    setting("report_volume", 3)
+    setting("exempt_networks", "198.51.100.0/24")
+    moderator = factory.user(email="mod@example.org", roles=["moderator"])
+    petition = pf.petition()
+    hour_ago = utcnow().replace(minute=10) - timedelta(hours=1)
+    _set(pf.signatures(petition, 4), ip="198.51.100.7", created_at=hour_ago)  # the town hall
+    _set(pf.signatures(petition, 3), ip="203.0.113.9", created_at=hour_ago)
+    traffic_report()
+    db.session.commit()
+    body = mails("mod@example.org")[0].body
+    assert "198.51.100.7 — 4 (exempt network" in body
+    assert "203.0.113.9 — 3\n" in body
+    login(moderator)
+    page = client.get("/petitions/moderation/traffic").get_data(as_text=True)
+    assert page.count("(exempt network)") == 1
+    assert re.search(r"198\.51\.100\.7 <strong>\(exempt network\)</strong>", page)
 
 
 def test_signers_are_anonymised_after_retention_and_district_counts_survive(factory, pf, tally, setting):
