@@ -20,18 +20,27 @@ BIG_PROVIDERS = ("gmail.com,outlook.com,hotmail.com,hotmail.fr,live.fr,yahoo.com
                  "free.fr,sfr.fr,laposte.net,icloud.com,proton.me,protonmail.com,bbox.fr,neuf.fr")
 
 
-def _networks_setting(raw: str) -> str:
-    """Validate the exempt networks (comma-separated addresses or CIDR ranges)."""
-    cleaned = []
+def _networks(raw: str, *, strict: bool) -> list:
+    """The networks of a comma- (or line-) separated list. ``strict``: a part
+    that is not a network raises ValueError with the message for the
+    settings page; otherwise it is skipped (a value written without the
+    page, by the CLI or a script, must not break signing)."""
+    out = []
     for part in (p.strip() for p in raw.replace("\n", ",").split(",")):
         if not part:
             continue
         try:
-            cleaned.append(str(ipaddress.ip_network(part, strict=False)))
+            out.append(ipaddress.ip_network(part, strict=False))
         except ValueError:
-            raise ValueError(_("“%(value)s” is not an IP address or a network like 203.0.113.0/24.",
-                               value=part)) from None
-    return ", ".join(cleaned)
+            if strict:
+                raise ValueError(_("“%(value)s” is not an IP address or a network like 203.0.113.0/24.",
+                                   value=part)) from None
+    return out
+
+
+def _networks_setting(raw: str) -> str:
+    """Validate and normalise the exempt networks for the settings page."""
+    return ", ".join(str(net) for net in _networks(raw, strict=True))
 
 
 SPECS = [
@@ -137,10 +146,4 @@ def ip_exempt(values: dict, ip: str) -> bool:
 @lru_cache(maxsize=16)
 def _parse_networks(raw: str) -> tuple:
     # Parsed once per distinct value: the signing path asks at every signature.
-    out = []
-    for part in raw.split(","):
-        try:
-            out.append(ipaddress.ip_network(part.strip(), strict=False))
-        except ValueError:
-            continue  # stored before validation existed: ignored rather than fatal
-    return tuple(out)
+    return tuple(_networks(raw, strict=False))
