@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test lint translations bench-petitions bench-petition-page bench-equal-shares
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo-reset: install
 test: install
 	scripts/ensure-chromium
 	$(BIN)/pytest
+
+## Everything but the browser flows (no Chromium needed): the quick loop while working.
+test-fast: install
+	$(BIN)/pytest -m "not browser"
 
 lint: install
 	$(BIN)/ruff check civic tests bench config.py wsgi.py

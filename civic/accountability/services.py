@@ -5,13 +5,10 @@ which due date, and when it answered. There is no separate list to keep."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
-
-from flask import current_app
+from datetime import datetime
 
 from civic.core import content
-from civic.core.time import utcnow
+from civic.core.time import local_day, utcnow
 
 
 class State(enum.StrEnum):
@@ -21,17 +18,12 @@ class State(enum.StrEnum):
     OVERDUE = "overdue"     # not answered, past the due date
 
 
-def _local_day(moment: datetime) -> date:
-    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Paris"))
-    return moment.replace(tzinfo=UTC).astimezone(tz).date()
-
-
 def days_late(due: datetime, at: datetime) -> int:
     """Days late in the site's calendar: 0 when on time, at least 1 when late
     (answered at 1 a.m. for a midnight deadline is one day late)."""
     if at <= due:
         return 0
-    return max(1, (_local_day(at) - _local_day(due)).days)
+    return max(1, (local_day(at) - local_day(due)).days)
 
 
 def classify(item: dict, now: datetime) -> dict:

@@ -14,10 +14,11 @@ from wtforms.validators import Optional
 
 from civic.accounts import forms, services
 from civic.accounts.models import District, Role, User, UserRole
-from civic.accounts.permissions import require_role
+from civic.accounts.permissions import can_manage_accounts
 from civic.core import settings as settings_mod
 from civic.core.errors import NotFound, ValidationError
 from civic.core.models import AuditEntry
+from civic.core.permissions import require, require_login
 from civic.extensions import db
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,7 +30,8 @@ PAGE_SIZE = 50
 @admin_bp.before_request
 @login_required
 def _admins_only():
-    require_role(current_user, Role.ADMIN)
+    require_login(current_user)
+    require(can_manage_accounts(current_user))
 
 
 @admin_bp.get("/")

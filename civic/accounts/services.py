@@ -34,11 +34,12 @@ from civic.accounts.models import (
     Verification,
     VerificationMethod,
 )
-from civic.accounts.permissions import require_login, require_role
+from civic.accounts.permissions import can_manage_accounts
 from civic.core import audit, security
 from civic.core.emails import is_valid_email, normalise_email
 from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.outbox import queue_mail
+from civic.core.permissions import require, require_login, require_role
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
@@ -283,7 +284,8 @@ def update_profile(user: User, display_name: str, locale: str, district_id: int 
 
 def grant_role(actor: User, user: User, role: Role | str, district_id: int | None = None, reason: str = "") -> UserRole:
     """Grant ``role`` to ``user``, optionally limited to one district (admins only)."""
-    require_role(actor, Role.ADMIN)
+    require_login(actor)
+    require(can_manage_accounts(actor))
     role = Role(role)
     if role not in SCOPED_ROLES:
         district_id = None
@@ -306,7 +308,8 @@ def grant_role(actor: User, user: User, role: Role | str, district_id: int | Non
 
 
 def revoke_role(actor: User, grant_id: int, reason: str = "") -> None:
-    require_role(actor, Role.ADMIN)
+    require_login(actor)
+    require(can_manage_accounts(actor))
     grant = db.session.get(UserRole, grant_id)
     if grant is None:
         raise NotFound()
@@ -337,7 +340,8 @@ def normalise_postcode(value: str) -> str:
 
 def save_district(actor: User, district: District | None, name: str, code: str, postcodes: str) -> District:
     """Create or update a district and its postcodes (admins only)."""
-    require_role(actor, Role.ADMIN)
+    require_login(actor)
+    require(can_manage_accounts(actor))
     name, code = clean_text(name), clean_text(code).upper()
     errors = {}
     if not name:
@@ -418,7 +422,8 @@ def upload_census(actor: User, stream: io.BufferedIOBase | bytes, filename: str)
     """Import a census CSV (columns: last_name, first_name, birth_date,
     postcode, district_code). Rejects the whole file, with line numbers, if
     any row is invalid: a half-imported list would verify some people only."""
-    require_role(actor, Role.ADMIN)
+    require_login(actor)
+    require(can_manage_accounts(actor))
     raw = stream if isinstance(stream, bytes) else stream.read()
     try:
         text = raw.decode("utf-8-sig")
@@ -520,6 +525,7 @@ def verify_in_person(mediator: User, user: User, district_id: int, note: str = "
 
 
 def revoke_verification(actor: User, user: User, reason: str) -> None:
+    require_login(actor)
     v = user.active_verification
     if v is None:
         raise NotFound()

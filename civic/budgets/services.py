@@ -20,12 +20,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from civic.accounts.models import District, Role, User, Verification
-from civic.accounts.permissions import require_contributor, require_login, require_role
 from civic.core import audit, content, phases
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.follows import followers
 from civic.core.images import web_image
 from civic.core.outbox import queue_mail
+from civic.core.permissions import require_contributor, require_login, require_role
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +13,7 @@ from civic.accounts.models import Role
 from civic.core import phases
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.forms import form_status, run_service, select_choices
+from civic.core.time import start_of_day
 from civic.extensions import db
 
 from . import forms, services
@@ -446,7 +445,7 @@ def new_edition():
         raise PermissionDenied()
     form = forms.EditionForm()
     if form.validate_on_submit():
-        starts = {code: datetime.combine(getattr(form, code).data, time(0, 0))
+        starts = {code: start_of_day(getattr(form, code).data)
                   for code in services.PHASE_CODES if getattr(form, code).data}
         ok, edition = run_service(form, services.create_edition, current_user, title=form.title.data,
                                       description=form.description.data or "", total_amount=form.total_amount.data,

@@ -19,22 +19,20 @@ import random
 import re
 import secrets
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from civic.accounts.models import District, Role, User
-from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.core import audit, content
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.jobs import enqueue
 from civic.core.outbox import queue_mail
+from civic.core.permissions import is_user, require_contributor, require_login, require_role
 from civic.core.sanitize import clean_text, render_markdown
-from civic.core.time import utcnow
+from civic.core.time import end_of_day, last_day, local_day, start_of_day, today, utcnow  # noqa: F401 (services.today() is used by callers)
 from civic.core.urls import absolute_url
 from civic.extensions import db
 
@@ -82,35 +80,6 @@ ELIGIBILITY_LABELS = {
     Eligibility.RESIDENTS: _l("Verified residents of the city"),
     Eligibility.DISTRICTS: _l("Verified residents of the chosen districts"),
 }
-
-
-# --- dates: forms speak in local days, the database in naive UTC -------------
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Paris"))
-
-
-def start_of_day(day: date) -> datetime:
-    """Midnight (local time) at the start of ``day``, as naive UTC."""
-    return datetime.combine(day, time.min, tzinfo=_tz()).astimezone(UTC).replace(tzinfo=None)
-
-
-def end_of_day(day: date) -> datetime:
-    """The instant ``day`` ends (local time), as naive UTC: an exclusive bound."""
-    return start_of_day(day + timedelta(days=1))
-
-
-def local_day(moment: datetime) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(_tz()).date()
-
-
-def last_day(moment: datetime) -> date:
-    """The last local day included before the exclusive bound ``moment``."""
-    return local_day(moment - timedelta(seconds=1))
-
-
-def today() -> date:
-    return local_day(utcnow())
 
 
 # --- permissions ---------------------------------------------------------------

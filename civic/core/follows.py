@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civic.core import content
+from civic.core.permissions import require_login
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -27,8 +28,6 @@ class Follow(db.Model):
 
 def follow(user, kind: str, object_id: int) -> None:
     """Follow an item the person can see (idempotent)."""
-    from civic.accounts.permissions import require_login
-
     require_login(user)
     content.load(kind, object_id, user)
     if not is_following(user, kind, object_id):
@@ -37,8 +36,7 @@ def follow(user, kind: str, object_id: int) -> None:
 
 
 def unfollow(user, kind: str, object_id: int) -> None:
-    from civic.accounts.permissions import require_login
-
+    """Stop following an item (idempotent)."""
     require_login(user)
     db.session.execute(sa.delete(Follow).where(Follow.user_id == user.id, Follow.kind == kind,
                                                Follow.object_id == object_id))

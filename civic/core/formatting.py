@@ -4,6 +4,8 @@ from datetime import date, datetime
 
 from flask_babel import format_currency, format_date, format_datetime, format_decimal
 
+from civic.core.time import local_day
+
 
 def init_app(app):
     @app.template_filter("date")
@@ -11,7 +13,9 @@ def init_app(app):
         if value is None:
             return ""
         if isinstance(value, datetime):
-            value = value.date()
+            # Stored moments are naive UTC: the day people mean is the local one
+            # (a phase from local midnight on 1 December is 30 November 23:00 UTC).
+            value = local_day(value)
         return format_date(value, fmt)
 
     @app.template_filter("datetime")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from civic.core import audit, content
 from civic.core.errors import NotFound, ValidationError
+from civic.core.permissions import ADMIN, require_role
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -151,10 +152,7 @@ def _enter(owner_kind: str, owner_id: int, target: Phase, actor, reason: str | N
 
 def move_phase(actor, owner_kind: str, owner_id: int, phase_id: int, reason: str = "") -> Phase:
     """Make ``phase_id`` the current phase by hand (admins; audited with the reason)."""
-    from civic.accounts.models import Role
-    from civic.accounts.permissions import require_role
-
-    require_role(actor, Role.ADMIN)
+    require_role(actor, ADMIN)
     phase = db.session.get(Phase, phase_id)
     if phase is None or phase.owner_kind != owner_kind or phase.owner_id != owner_id:
         raise NotFound()

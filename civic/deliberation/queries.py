@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from civic.accounts.permissions import is_user
+from civic.core.permissions import is_user
 from civic.deliberation import ranking
 from civic.deliberation.models import Alignment, Comment, Debate, DebateState, Reaction, ReactionValue
 from civic.extensions import db

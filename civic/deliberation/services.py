@@ -15,10 +15,10 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from civic.accounts.models import Role
-from civic.accounts.permissions import is_user, require_login
 from civic.core import audit, content
 from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.jobs import enqueue
+from civic.core.permissions import is_user, require_login
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.settings import get_setting
 from civic.core.time import utcnow

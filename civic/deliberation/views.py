@@ -14,6 +14,7 @@ from markupsafe import Markup
 from civic.accounts.forms import apply_errors
 from civic.core import content
 from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
+from civic.core.time import to_utc
 from civic.core.views import safe_next
 from civic.deliberation import queries, ranking, services
 from civic.deliberation.forms import CloseCommentsForm, CloseDebateForm, CommentForm, DebateForm
@@ -75,7 +76,7 @@ def new_debate():
         raise PermissionDenied()
     form = DebateForm()
     if form.validate_on_submit():
-        ends_at = datetime.combine(form.ends_at.data, time(23, 59)) if form.ends_at.data else None
+        ends_at = to_utc(datetime.combine(form.ends_at.data, time(23, 59))) if form.ends_at.data else None
         try:
             debate = services.open_debate(current_user, form.title.data, form.body.data, form.district_id.data,
                                           ends_at, form.sources.data)

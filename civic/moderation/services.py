@@ -19,10 +19,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
 from civic.accounts.models import Role, User, UserRole
-from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.core import audit, content, security
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.outbox import queue_mail
+from civic.core.permissions import is_user, require_contributor, require_login, require_role
 from civic.core.sanitize import clean_text
 from civic.core.settings import get_setting
 from civic.core.time import utcnow
@@ -443,6 +443,7 @@ def open_case_count(actor) -> int:
 
 
 def get_case(actor, case_id: int) -> ModerationCase:
+    require_login(actor)  # before the lookup: an anonymous visitor learns nothing of which cases exist
     case = db.session.get(ModerationCase, case_id)
     if case is None:
         raise NotFound()
@@ -719,6 +720,7 @@ def appeal_decision(actor, decision_id: int, text: str) -> Appeal:
 
 
 def get_appeal(actor, appeal_id: int) -> Appeal:
+    require_login(actor)
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound()

@@ -20,7 +20,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm.attributes import flag_modified
 
 from civic.accounts.models import District, DistrictPostcode, Role, User, UserRole
-from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.accounts.services import normalise_postcode
 from civic.core import audit, content, security
 from civic.core.aftercommit import after_commit
@@ -28,6 +27,7 @@ from civic.core.emails import canonical_email, is_valid_email, normalise_email
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.jobs import enqueue, enqueue_batched
 from civic.core.outbox import Mail, queue_mail, queue_mails
+from civic.core.permissions import is_user, require_contributor, require_login, require_role
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url

@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 
 from civic.accounts.forms import apply_errors
 from civic.accounts.models import Role
-from civic.accounts.permissions import require_contributor
 from civic.core.errors import (
     CivicError,
     Gone,
@@ -22,6 +21,7 @@ from civic.core.errors import (
     ValidationError,
 )
 from civic.core.forms import form_status, run_service
+from civic.core.permissions import require_contributor
 from civic.core.security import client_ip
 from civic.core.time import utcnow
 from civic.extensions import db

@@ -24,12 +24,12 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import selectinload
 
 from civic.accounts.models import District, Role, User, Verification
-from civic.accounts.permissions import is_user, require_contributor, require_login, require_role
 from civic.core import audit, content, follows, phases
 from civic.core.errors import CivicError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.images import web_image
 from civic.core.models import AuditEntry
 from civic.core.outbox import queue_mail
+from civic.core.permissions import is_user, require_contributor, require_login, require_role
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url

@@ -13,10 +13,10 @@ from flask_babel import to_utc
 from flask_login import current_user, login_required
 
 from civic.accounts.models import District, Role
-from civic.accounts.permissions import require_role
 from civic.core import phases
 from civic.core.errors import CivicError, InvalidTransition, PermissionDenied, ValidationError
 from civic.core.forms import form_status, run_service, select_choices
+from civic.core.permissions import require_role
 from civic.core.time import utcnow
 from civic.core.views import safe_next
 from civic.extensions import db
