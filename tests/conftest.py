@@ -124,6 +124,10 @@ class IsolatedClient(FlaskClient):
     locale, the logged-in user)."""
 
     def open(self, *args, **kwargs):
+        # A streamed answer (the CSV exports) is read to its end inside the
+        # request's own context, as a real server would, before the test's
+        # context is restored.
+        kwargs.setdefault("buffered", True)
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)

@@ -3,16 +3,13 @@ aggregates (and free texts a moderator cleared)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
-from flask import Response as HttpResponse
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from civic.api import bp, doc, page_params
 from civic.core.errors import NotFound
+from civic.core.export import csv_response
 from civic.extensions import db
 
 from . import services
@@ -123,25 +120,25 @@ def api_consultation_results(consultation_id):
      responses={"200": {"description": "CSV", "media": "text/csv", "schema": {"type": "string"}}})
 def api_consultation_results_csv(consultation_id):
     c = _results(consultation_id)
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["question_id", "question", "kind", "district", "option", "measure", "value"])
-    for q in c.results["questions"]:
-        groups = [(None, q)] + [(g["code"], g) for g in q.get("by_district", [])]
-        for district, g in groups:
-            base = [q["id"], q["prompt"], q["kind"], district or "all"]
-            w.writerow(base + ["", "answered", g["answered"]])
-            for ch in g.get("choices", []):
-                w.writerow(base + [ch["label"], "count", ch["count"]])
-                w.writerow(base + [ch["label"], "percent", ch["percent"]])
-            if "other" in g:
-                w.writerow(base + ["other", "count", g["other"]["count"]])
-            for row in g.get("ranking", []):
-                w.writerow(base + [row["label"], "borda", row["borda"]])
-                w.writerow(base + [row["label"], "average_rank", row["average_rank"] if row["average_rank"] else ""])
-                w.writerow(base + [row["label"], "ranked", row["ranked"]])
-            for row in g.get("scale", []):
-                w.writerow(base + [row["value"], "count", row["count"]])
-                w.writerow(base + [row["value"], "percent", row["percent"]])
-    return HttpResponse(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="consultation-{c.id}-results.csv"'})
+    header = ["question_id", "question", "kind", "district", "option", "measure", "value"]
+
+    def rows():
+        for q in c.results["questions"]:
+            groups = [(None, q)] + [(g["code"], g) for g in q.get("by_district", [])]
+            for district, g in groups:
+                base = [q["id"], q["prompt"], q["kind"], district or "all"]
+                yield base + ["", "answered", g["answered"]]
+                for ch in g.get("choices", []):
+                    yield base + [ch["label"], "count", ch["count"]]
+                    yield base + [ch["label"], "percent", ch["percent"]]
+                if "other" in g:
+                    yield base + ["other", "count", g["other"]["count"]]
+                for row in g.get("ranking", []):
+                    yield base + [row["label"], "borda", row["borda"]]
+                    yield base + [row["label"], "average_rank", row["average_rank"] if row["average_rank"] else ""]
+                    yield base + [row["label"], "ranked", row["ranked"]]
+                for row in g.get("scale", []):
+                    yield base + [row["value"], "count", row["count"]]
+                    yield base + [row["value"], "percent", row["percent"]]
+
+    return csv_response(f"consultation-{c.id}-results.csv", header, rows())

@@ -3,10 +3,7 @@ appeals, and the public transparency report. Thin views over the services."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,6 +11,7 @@ from flask_login import current_user, login_required
 from civic.accounts.forms import apply_errors
 from civic.core import content
 from civic.core.errors import InvalidTransition, ValidationError
+from civic.core.export import csv_response
 from civic.core.forms import run_service
 from civic.core.time import utcnow
 from civic.extensions import db
@@ -211,10 +209,4 @@ def transparency():
 
 @bp.get("/transparency.csv")
 def transparency_csv():
-    figures = transparency_figures()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(figures))
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="moderation-transparency.csv"'})
+    return csv_response("moderation-transparency.csv", CSV_COLUMNS, csv_rows(transparency_figures()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from datetime import datetime, time, timedelta
 
@@ -15,6 +13,7 @@ from flask_login import current_user, login_required
 from civic.accounts.models import District, Role
 from civic.core import phases
 from civic.core.errors import CivicError, InvalidTransition, PermissionDenied, ValidationError
+from civic.core.export import csv_response, iso
 from civic.core.forms import form_status, run_service, select_choices
 from civic.core.permissions import require_role
 from civic.core.time import utcnow
@@ -135,30 +134,26 @@ def proposals(process_id):
 def proposals_csv(process_id):
     """Public download: proposals with their answers, no personal data."""
     process = services.get_process(process_id, current_user)
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["id", "title", "url", "district", "category", "place", "state", "supports", "author",
-                "published_at", "queued_at", "answer_due_at", "answered_at", "official_answer",
-                "implementation_progress"])
-    page = 1
-    while True:
-        rows, has_next = services.list_proposals(None, process.id, order="newest", page=page, limit=500)
-        progress = _latest_progress([p.id for p in rows])
-        for p in rows:
-            w.writerow([p.id, p.title, url_for("processes.proposal", proposal_id=p.id, _external=True),
-                        p.district.name if p.district else "", p.category or "", p.place or "", p.state.value,
-                        p.support_count, p.author.display_name if p.author else "",
-                        _iso(p.created_at), _iso(p.queued_at), _iso(p.answer_due_at), _iso(p.answered_at),
-                        p.answer or "", progress.get(p.id, "")])
-        if not has_next:
-            break
-        page += 1
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="process-{process.id}-proposals.csv"'})
+    header = ["id", "title", "url", "district", "category", "place", "state", "supports", "author",
+              "published_at", "queued_at", "answer_due_at", "answered_at", "official_answer",
+              "implementation_progress"]
 
+    def rows():
+        page = 1
+        while True:
+            chunk, has_next = services.list_proposals(None, process.id, order="newest", page=page, limit=500)
+            progress = _latest_progress([p.id for p in chunk])
+            for p in chunk:
+                yield [p.id, p.title, url_for("processes.proposal", proposal_id=p.id, _external=True),
+                       p.district.name if p.district else "", p.category or "", p.place or "", p.state.value,
+                       p.support_count, p.author.display_name if p.author else "",
+                       iso(p.created_at), iso(p.queued_at), iso(p.answer_due_at), iso(p.answered_at),
+                       p.answer or "", progress.get(p.id, "")]
+            if not has_next:
+                return
+            page += 1
 
-def _iso(value):
-    return value.isoformat() + "Z" if value else ""
+    return csv_response(f"process-{process.id}-proposals.csv", header, rows())
 
 
 def _latest_progress(ids):
