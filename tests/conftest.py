@@ -190,12 +190,10 @@ def mails(app, run_jobs):
 
 @pytest.fixture
 def login(client):
+    from tests.helpers import login as log_in
+
     def do(user_or_email, password: str = PASSWORD, remember: bool = False):
-        addr = getattr(user_or_email, "email", user_or_email)
-        resp = client.post("/account/login", data={"email": addr, "password": password,
-                                                   "remember": "y" if remember else ""})
-        assert resp.status_code == 302, resp.get_data(as_text=True)
-        return resp
+        return log_in(client, user_or_email, password, remember)
     return do
 
 

@@ -33,7 +33,7 @@ def user(email: str | None = None, name: str | None = None, *, roles=(), confirm
     db.session.add(u)
     db.session.flush()
     for r in roles:
-        role, _, dist = (r if isinstance(r, tuple) else (r, None, None)) if not isinstance(r, tuple) else (r[0], None, r[1])
+        role, dist = r if isinstance(r, tuple) else (r, None)  # "official" or ("official", district)
         db.session.add(UserRole(user_id=u.id, role=Role(role), district_id=getattr(dist, "id", dist)))
     if verified_in is not None:
         db.session.add(Verification(user_id=u.id, district_id=verified_in.id, method=VerificationMethod.IN_PERSON))

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from civic.core.columns import enum_column
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -142,7 +143,7 @@ class UserRole(db.Model):
     __tablename__ = "user_role"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
     granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -197,7 +198,7 @@ class Verification(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
     method: Mapped[VerificationMethod] = mapped_column(
-        sa.Enum(VerificationMethod, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+        enum_column(VerificationMethod))
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     census_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("census_record.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)

@@ -17,13 +17,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from civic.core.columns import enum_column
 from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
-
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class VoteRule(enum.StrEnum):
@@ -130,8 +127,8 @@ class BudgetEdition(db.Model):
     description_html: Mapped[str] = mapped_column(sa.Text, default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
     total_amount: Mapped[int] = mapped_column(sa.BigInteger)
-    vote_rule: Mapped[VoteRule] = mapped_column(_enum(VoteRule))
-    selection_rule: Mapped[SelectionRule] = mapped_column(_enum(SelectionRule))
+    vote_rule: Mapped[VoteRule] = mapped_column(enum_column(VoteRule))
+    selection_rule: Mapped[SelectionRule] = mapped_column(enum_column(SelectionRule))
     min_choices: Mapped[int | None] = mapped_column(sa.Integer)
     max_choices: Mapped[int | None] = mapped_column(sa.Integer)
     min_spend_percent: Mapped[int | None] = mapped_column(sa.Integer)
@@ -140,7 +137,7 @@ class BudgetEdition(db.Model):
     rank_max: Mapped[int | None] = mapped_column(sa.Integer)
     # Set when voting opens; from then on the rules cannot change.
     rules_frozen_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    results_status: Mapped[ResultsStatus] = mapped_column(_enum(ResultsStatus), default=ResultsStatus.PENDING)
+    results_status: Mapped[ResultsStatus] = mapped_column(enum_column(ResultsStatus), default=ResultsStatus.PENDING)
     results_computed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     results_published_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
@@ -215,7 +212,7 @@ class Project(db.Model):
     category: Mapped[str] = mapped_column(sa.String(80), default="")
     estimated_cost: Mapped[int] = mapped_column(sa.BigInteger)
     final_cost: Mapped[int | None] = mapped_column(sa.BigInteger)
-    status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus), default=ProjectStatus.SUBMITTED)
+    status: Mapped[ProjectStatus] = mapped_column(enum_column(ProjectStatus), default=ProjectStatus.SUBMITTED)
     review_reason: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("budget_project.id", ondelete="SET NULL"))
@@ -225,7 +222,7 @@ class Project(db.Model):
     has_image: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # Results and implementation (set when results are published).
     selected: Mapped[bool | None] = mapped_column(sa.Boolean)
-    implementation_status: Mapped[ImplementationStatus | None] = mapped_column(_enum(ImplementationStatus))
+    implementation_status: Mapped[ImplementationStatus | None] = mapped_column(enum_column(ImplementationStatus))
     progress: Mapped[int] = mapped_column(sa.Integer, default=0)
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
@@ -283,7 +280,7 @@ class ProjectUpdate(db.Model):
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_project.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
-    status: Mapped[ImplementationStatus] = mapped_column(_enum(ImplementationStatus))
+    status: Mapped[ImplementationStatus] = mapped_column(enum_column(ImplementationStatus))
     progress: Mapped[int] = mapped_column(sa.Integer)
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
 
@@ -310,7 +307,7 @@ class Ballot(db.Model):
     envelope_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_envelope.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     paper_voter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("budget_paper_voter.id", ondelete="CASCADE"))
-    channel: Mapped[BallotChannel] = mapped_column(_enum(BallotChannel))
+    channel: Mapped[BallotChannel] = mapped_column(enum_column(BallotChannel))
     paper_reference: Mapped[str | None] = mapped_column(sa.String(60))
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # Ordered (the order is the ranking for ranking ballots) and aligned points.
@@ -338,7 +335,7 @@ class BudgetResult(db.Model):
     __tablename__ = "budget_result"
     id: Mapped[int] = mapped_column(primary_key=True)
     envelope_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_envelope.id", ondelete="CASCADE"))
-    rule: Mapped[SelectionRule] = mapped_column(_enum(SelectionRule))
+    rule: Mapped[SelectionRule] = mapped_column(enum_column(SelectionRule))
     official: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     selected: Mapped[list] = mapped_column(sa.JSON)
     explanations: Mapped[dict] = mapped_column(sa.JSON)

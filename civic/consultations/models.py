@@ -21,12 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.accounts.models import District
+from civic.core.columns import enum_column
 from civic.core.time import utcnow
 from civic.extensions import db
-
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Status(enum.StrEnum):
@@ -79,9 +76,9 @@ class Consultation(db.Model):
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # The area concerned (None: city-wide): scopes officials and the accountability filter.
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="SET NULL"), index=True)
-    eligibility: Mapped[Eligibility] = mapped_column(_enum(Eligibility), default=Eligibility.CONFIRMED_EMAIL)
+    eligibility: Mapped[Eligibility] = mapped_column(enum_column(Eligibility), default=Eligibility.CONFIRMED_EMAIL)
     free_text_private: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT, index=True)
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.DRAFT, index=True)
     opens_at: Mapped[datetime] = mapped_column(sa.DateTime)
     closes_at: Mapped[datetime] = mapped_column(sa.DateTime)
     results_due_at: Mapped[datetime] = mapped_column(sa.DateTime)
@@ -129,7 +126,7 @@ class ConsultationQuestion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(sa.Integer)
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    kind: Mapped[QuestionKind] = mapped_column(enum_column(QuestionKind))
     prompt: Mapped[str] = mapped_column(sa.String(500))
     help_text: Mapped[str] = mapped_column(sa.String(1000), default="")
     required: Mapped[bool] = mapped_column(sa.Boolean, default=True)
@@ -205,7 +202,7 @@ class FreeTextAnswer(db.Model):
                                                    index=True)
     is_other: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     text: Mapped[str] = mapped_column(sa.Text)
-    review: Mapped[Review] = mapped_column(_enum(Review), default=Review.PENDING, index=True)
+    review: Mapped[Review] = mapped_column(enum_column(Review), default=Review.PENDING, index=True)
 
     __table_args__ = {"sqlite_with_rowid": False}
 
@@ -235,7 +232,7 @@ class FollowupLink(db.Model):
     decision_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation_decision.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[int] = mapped_column(sa.Integer)
-    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome))
     reason: Mapped[str] = mapped_column(sa.Text)
 
     decision: Mapped[FollowupDecision] = relationship(back_populates="links")

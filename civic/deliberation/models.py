@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from civic.core.columns import enum_column
 from civic.core.errors import InvalidTransition
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
@@ -23,9 +24,6 @@ MAX_DEPTH = 2
 MAX_BODY = 2000
 
 
-def _enum(cls):
-    return sa.Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e],
-                   create_constraint=True, name=cls.__name__.lower())
 
 
 class DebateState(enum.StrEnum):
@@ -63,7 +61,7 @@ class Debate(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text)
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="SET NULL"), index=True)
     ends_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    state: Mapped[DebateState] = mapped_column(_enum(DebateState), default=DebateState.OPEN)
+    state: Mapped[DebateState] = mapped_column(enum_column(DebateState), default=DebateState.OPEN)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
     conclusion_source: Mapped[str | None] = mapped_column(sa.Text)
@@ -135,9 +133,9 @@ class Comment(db.Model):
     root_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     depth: Mapped[int] = mapped_column(sa.Integer, default=0)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    alignment: Mapped[Alignment | None] = mapped_column(_enum(Alignment))
+    alignment: Mapped[Alignment | None] = mapped_column(enum_column(Alignment))
     # The author's standing when writing, shown as a badge (kept if roles change later).
-    badge: Mapped[Badge | None] = mapped_column(_enum(Badge))
+    badge: Mapped[Badge | None] = mapped_column(enum_column(Badge))
     body_source: Mapped[str] = mapped_column(sa.Text, default="")
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
     is_official_answer: Mapped[bool] = mapped_column(sa.Boolean, default=False)
@@ -180,7 +178,7 @@ class Reaction(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    value: Mapped[ReactionValue] = mapped_column(_enum(ReactionValue))
+    value: Mapped[ReactionValue] = mapped_column(enum_column(ReactionValue))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("comment_id", "user_id"),)

@@ -21,13 +21,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from civic.core.columns import enum_column
 from civic.core.time import utcnow
 from civic.extensions import db
-
-
-def _enum(cls):
-    return sa.Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e],
-                   validate_strings=True)
 
 
 class ReportReason(enum.StrEnum):
@@ -84,8 +80,8 @@ class ModerationCase(db.Model):
     # in SQL without loading every item.
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="SET NULL"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    source: Mapped[CaseSource] = mapped_column(_enum(CaseSource), default=CaseSource.REPORTS)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.OPEN)
+    source: Mapped[CaseSource] = mapped_column(enum_column(CaseSource), default=CaseSource.REPORTS)
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.OPEN)
     report_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     first_reported_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
@@ -116,7 +112,7 @@ class Report(db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("moderation_case.id", ondelete="CASCADE"), index=True)
     # NULL once the reporter deleted their account (the report still counts).
     reporter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    reason: Mapped[ReportReason] = mapped_column(_enum(ReportReason))
+    reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason))
     details: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
 
@@ -136,9 +132,9 @@ class Decision(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[int] = mapped_column(sa.Integer)
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="SET NULL"))
-    type: Mapped[DecisionType] = mapped_column(_enum(DecisionType))
+    type: Mapped[DecisionType] = mapped_column(enum_column(DecisionType))
     # Violation found (None when content is kept).
-    reason_code: Mapped[ReportReason | None] = mapped_column(_enum(ReportReason))
+    reason_code: Mapped[ReportReason | None] = mapped_column(enum_column(ReportReason))
     statement: Mapped[str] = mapped_column(sa.Text)
     moderator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     # The person the decision is about (author of the item, or the blocked person).
@@ -171,7 +167,7 @@ class Appeal(db.Model):
     appellant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, index=True)
-    status: Mapped[AppealStatus] = mapped_column(_enum(AppealStatus), default=AppealStatus.PENDING)
+    status: Mapped[AppealStatus] = mapped_column(enum_column(AppealStatus), default=AppealStatus.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     statement: Mapped[str | None] = mapped_column(sa.Text)
@@ -190,7 +186,7 @@ class Hold(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[int] = mapped_column(sa.Integer)
-    cause: Mapped[HoldCause] = mapped_column(_enum(HoldCause))
+    cause: Mapped[HoldCause] = mapped_column(enum_column(HoldCause))
     ref_id: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(sa.DateTime)

@@ -20,13 +20,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from civic.core.columns import enum_column
 from civic.core.time import utcnow
 from civic.extensions import db
-
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
-                   validate_strings=True)
 
 
 class PetitionState(enum.StrEnum):
@@ -59,7 +55,7 @@ class SignatureSource(enum.StrEnum):
 class Petition(db.Model):
     __tablename__ = "petition"
     id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[PetitionState] = mapped_column(_enum(PetitionState), default=PetitionState.DRAFT, index=True)
+    state: Mapped[PetitionState] = mapped_column(enum_column(PetitionState), default=PetitionState.DRAFT, index=True)
     title: Mapped[str] = mapped_column(sa.String(80))
     background: Mapped[str] = mapped_column(sa.String(300))
     details: Mapped[str] = mapped_column(sa.String(800), default="")
@@ -83,7 +79,7 @@ class Petition(db.Model):
     reason_code: Mapped[str | None] = mapped_column(sa.String(30))
     reason_text: Mapped[str | None] = mapped_column(sa.Text)
     # Where a removed petition goes back to if moderation restores it.
-    state_before_removal: Mapped[PetitionState | None] = mapped_column(_enum(PetitionState))
+    state_before_removal: Mapped[PetitionState | None] = mapped_column(enum_column(PetitionState, name="state_before_removal"))
 
     # A petition being moderated is locked to one moderator for a while.
     locked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
@@ -142,8 +138,8 @@ class Signature(db.Model):
     __tablename__ = "petition_signature"
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     petition_id: Mapped[int] = mapped_column(sa.ForeignKey("petition.id", ondelete="CASCADE"))
-    state: Mapped[SignatureState] = mapped_column(_enum(SignatureState), default=SignatureState.PENDING)
-    source: Mapped[SignatureSource] = mapped_column(_enum(SignatureSource), default=SignatureSource.ONLINE)
+    state: Mapped[SignatureState] = mapped_column(enum_column(SignatureState), default=SignatureState.PENDING)
+    source: Mapped[SignatureSource] = mapped_column(enum_column(SignatureSource), default=SignatureSource.ONLINE)
     sponsor: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # Personal data: NULL once anonymised (retention) or erased (account deleted).
     name: Mapped[str | None] = mapped_column(sa.String(100))
@@ -232,7 +228,7 @@ class PetitionNews(db.Model):
     __tablename__ = "petition_news"
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(sa.ForeignKey("petition.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[NewsKind] = mapped_column(_enum(NewsKind))
+    kind: Mapped[NewsKind] = mapped_column(enum_column(NewsKind))
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     title: Mapped[str | None] = mapped_column(sa.String(120))
     summary: Mapped[str] = mapped_column(sa.String(600))

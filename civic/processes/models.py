@@ -17,14 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.accounts.models import District, User
+from civic.core.columns import enum_column
 from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
-
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
-                   validate_strings=True)
 
 
 class ThresholdType(enum.StrEnum):
@@ -91,7 +87,7 @@ class Process(db.Model):
 
     # Rules of the process, edited by admins and officials.
     support_limit: Mapped[int | None] = mapped_column(sa.Integer)  # per person in this process; None = no limit
-    threshold_type: Mapped[ThresholdType] = mapped_column(_enum(ThresholdType), default=ThresholdType.NONE)
+    threshold_type: Mapped[ThresholdType] = mapped_column(enum_column(ThresholdType), default=ThresholdType.NONE)
     # A number of supports, or hundredths of a percent (150 = 1.5 %) for PERCENT.
     threshold_value: Mapped[int | None] = mapped_column(sa.Integer)
     requires_verification: Mapped[bool] = mapped_column(sa.Boolean, default=False)
@@ -148,7 +144,7 @@ class Proposal(db.Model):
     category: Mapped[str | None] = mapped_column(sa.String(80))
     place: Mapped[str | None] = mapped_column(sa.String(200))
 
-    state: Mapped[ProposalState] = mapped_column(_enum(ProposalState), default=ProposalState.PUBLISHED)
+    state: Mapped[ProposalState] = mapped_column(enum_column(ProposalState), default=ProposalState.PUBLISHED)
     state_changed_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
     # Updated in the same transaction as the support row (see services.support_proposal).
@@ -238,7 +234,7 @@ class Amendment(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     explanation: Mapped[str] = mapped_column(sa.Text, default="")
-    state: Mapped[AmendmentState] = mapped_column(_enum(AmendmentState), default=AmendmentState.PENDING)
+    state: Mapped[AmendmentState] = mapped_column(enum_column(AmendmentState), default=AmendmentState.PENDING)
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False)
@@ -278,7 +274,7 @@ class ImplementationUpdate(db.Model):
     __tablename__ = "proposal_update"
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
-    status: Mapped[ImplementationStatus] = mapped_column(_enum(ImplementationStatus))
+    status: Mapped[ImplementationStatus] = mapped_column(enum_column(ImplementationStatus))
     progress: Mapped[int] = mapped_column(sa.Integer)
     note_html: Mapped[str] = mapped_column(sa.Text, default="")
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

@@ -361,6 +361,11 @@ class Site:
     def press(self, key: str, expect_status: int = 200):
         return self.navigate(lambda: self.page.keyboard.press(key), expect_status)
 
+    def enter(self, locator, expect_status: int = 200, limit: int = 80):
+        """Tab to ``locator`` and press Enter, expecting the page it opens."""
+        self.tab_to(locator, limit=limit)
+        return self.press("Enter", expect_status=expect_status)
+
     # keyboard ---------------------------------------------------------------
     # What has the focus, in a few words (for failure messages).
     FOCUS_JS = ("() => { const e = document.activeElement; if (!e || e === document.body) return 'body';"

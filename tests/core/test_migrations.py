@@ -14,19 +14,43 @@ from tests.conftest import TEST_DATABASE_URL, _config, _normalise_pg
 
 
 @pytest.fixture
-def empty_database_url(tmp_path):
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    base = sa.engine.make_url(_normalise_pg(TEST_DATABASE_URL))
-    name = f"civic_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def new_database(tmp_path):
+    """A factory of empty databases of the suite's kind (SQLite files, or
+    PostgreSQL databases dropped at the end)."""
+    created = []
+    base = sa.engine.make_url(_normalise_pg(TEST_DATABASE_URL)) if TEST_DATABASE_URL else None
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT") if base else None
+
+    def make():
+        name = f"civic_mig_{uuid.uuid4().hex[:8]}"
+        if not base:
+            return f"sqlite:///{tmp_path / (name + '.db')}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return base.set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if admin:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(new_database):
+    return new_database()
+
+
+def _check_constraints(url):
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        return {(table, ck["name"]) for table in inspector.get_table_names() if not table.startswith("test_")
+                for ck in inspector.get_check_constraints(table)}
+    finally:
+        engine.dispose()
 
 
 def test_upgrading_an_empty_database_gives_the_models_schema(tmp_path, empty_database_url):
@@ -40,3 +64,21 @@ def test_upgrading_an_empty_database_gives_the_models_schema(tmp_path, empty_dat
     # Test-only tables (tests/<domain>/fakes.py) are not part of the application.
     diffs = [d for d in diffs if "test_" not in repr(d)[:200]]
     assert diffs == [], "models and migrations differ: run `flask --app wsgi db migrate`\n" + "\n".join(map(repr, diffs))
+
+
+def test_migrations_create_every_check_constraint_of_the_models(tmp_path, new_database):
+    """Alembic's comparison ignores CHECK constraints, so compare them by name
+    with the schema the models create (enum columns included)."""
+    migrated, created = new_database(), new_database()
+    app = create_app(_config(tmp_path, migrated))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    app = create_app(_config(tmp_path, created))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    from_models = _check_constraints(created)
+    assert ("petition", "ck_petition_petitionstate") in from_models
+    assert ("user_role", "ck_user_role_role") in from_models
+    assert _check_constraints(migrated) - {("alembic_version", None)} == from_models

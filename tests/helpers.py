@@ -1,0 +1,46 @@
+"""Helpers every domain's tests share: count SQL statements, count and reload
+rows, log a test client in. (Browser helpers are on ``Site`` in
+``tests/browser/conftest.py``; factories are in ``tests/factories.py``.)"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from civic.extensions import db
+from tests.factories import PASSWORD
+
+
+def count_queries(fn):
+    """Run ``fn()`` and return ``(its result, the number of SQL statements it ran)``:
+    list pages assert that the count does not grow with the number of rows."""
+    statements = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = fn()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    return result, len(statements)
+
+
+def count_rows(model, *where) -> int:
+    """How many rows of ``model`` match ``where`` (all rows without it)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def reload(obj):
+    """``obj`` read again from the database (what another request would see)."""
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+def login(client, user_or_email, password: str = PASSWORD, remember: bool = False):
+    """Log ``client`` in through the login form (a User or an address)."""
+    address = getattr(user_or_email, "email", user_or_email)
+    resp = client.post("/account/login", data={"email": address, "password": password,
+                                               "remember": "y" if remember else ""})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return resp
