@@ -1,7 +1,9 @@
 """Every mutating service checks permission first.
 
 The list is not written by hand: it is every public function of every
-``civic/<domain>/services.py`` whose first parameter is ``actor``, so a new
+``civic/<domain>/services.py`` (or module of the ``civic/<domain>/services/``
+package, where a domain splits its services by sub-feature) whose first
+parameter is ``actor``, so a new
 service cannot escape it. Called by an anonymous visitor, each must raise
 ``PermissionDenied`` before it touches its arguments (they are mocks), unless
 it is listed below as open to anonymous visitors, with the reason.
@@ -27,13 +29,20 @@ OPEN_TO_ANONYMOUS = {
 }
 
 
-def _services():
-    found = []
+def _service_modules():
     for mod in pkgutil.iter_modules(civic.__path__):
         try:
             module = importlib.import_module(f"civic.{mod.name}.services")
         except ModuleNotFoundError:
             continue
+        yield module
+        for sub in pkgutil.iter_modules(getattr(module, "__path__", [])):
+            yield importlib.import_module(f"{module.__name__}.{sub.name}")
+
+
+def _services():
+    found = []
+    for module in _service_modules():
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("_") or fn.__module__ != module.__name__:
                 continue
@@ -47,9 +56,8 @@ SERVICES = _services()
 
 
 def test_the_walk_finds_the_services_of_every_domain():
-    modules = {p.values[0].__module__ for p in SERVICES}
-    assert {"civic.petitions.services", "civic.processes.services", "civic.budgets.services",
-            "civic.consultations.services", "civic.moderation.services"} <= modules
+    domains = {p.values[0].__module__.split(".")[1] for p in SERVICES}
+    assert {"petitions", "processes", "budgets", "consultations", "moderation", "deliberation", "accounts"} <= domains
     assert len(SERVICES) > 40
 
 
