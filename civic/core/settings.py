@@ -38,7 +38,8 @@ def specs() -> list[SettingSpec]:
     return sorted(_SPECS.values(), key=lambda s: s.key)
 
 
-def _parse(spec: SettingSpec, raw: str):
+def coerce(spec: SettingSpec, raw: str):
+    """The typed value of a setting's stored text (raises ValueError)."""
     if spec.type is bool:
         return raw in ("1", "true", "True", "on")
     if spec.type is int:
@@ -53,7 +54,7 @@ def get_setting(key: str):
     if row is None:
         return spec.default
     try:
-        return _parse(spec, row.value)
+        return coerce(spec, row.value)
     except ValueError:
         return spec.default
 
@@ -61,7 +62,7 @@ def get_setting(key: str):
 def parse_setting(key: str, raw: str):
     """Validate ``raw`` for ``key``; raises ValueError with a reason."""
     spec = _SPECS[key]
-    value = _parse(spec, raw.strip())
+    value = coerce(spec, raw.strip())
     if spec.type is int:
         if spec.minimum is not None and value < spec.minimum:
             raise ValueError(spec.minimum)

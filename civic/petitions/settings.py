@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from civic.core.models import Setting
-from civic.core.settings import SettingSpec, _parse, register_setting
+from civic.core.settings import SettingSpec, coerce, register_setting
 from civic.extensions import db
 
 # The tally runs this often; pages and the count endpoint are cacheable for as long.
@@ -101,7 +101,7 @@ def load() -> dict:
         if spec is None:
             continue
         try:
-            values[key[len("petitions."):]] = _parse(spec, raw)
+            values[key[len("petitions."):]] = coerce(spec, raw)
         except ValueError:
             pass
     return values
@@ -121,7 +121,7 @@ def from_row(row, *names: str) -> dict:
         spec = DEFAULTS[f"petitions.{n}"]
         raw = getattr(row, f"setting_{n}")
         try:
-            values[n] = spec.default if raw is None else _parse(spec, raw)
+            values[n] = spec.default if raw is None else coerce(spec, raw)
         except ValueError:
             values[n] = spec.default
     return values
