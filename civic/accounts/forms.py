@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
-def _district_choices(empty_label):
+def district_choices(empty_label):
+    """The districts as select choices, after an empty choice labelled ``empty_label``."""
     from civic.accounts.services import all_districts
 
     return [SelectChoice("", empty_label)] + [SelectChoice(str(d.id), d.name) for d in all_districts()]
@@ -27,7 +28,7 @@ class RegisterForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("I prefer not to say"))
+        self.district_id.choices = district_choices(_l("I prefer not to say"))
 
 
 class LoginForm(FlaskForm):
@@ -51,7 +52,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("I prefer not to say"))
+        self.district_id.choices = district_choices(_l("I prefer not to say"))
 
 
 class ChangeEmailForm(FlaskForm):
@@ -89,7 +90,7 @@ class InPersonVerifyForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("Choose…"))
+        self.district_id.choices = district_choices(_l("Choose…"))
 
 
 class RevokeForm(FlaskForm):
@@ -111,7 +112,7 @@ class GrantRoleForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("All districts"))
+        self.district_id.choices = district_choices(_l("All districts"))
 
 
 class CensusUploadForm(FlaskForm):

@@ -7,8 +7,6 @@ the outbox mails, and flushes: the caller commits once.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -599,10 +597,9 @@ def my_ballot(user, envelope: Envelope) -> Ballot | None:
 def paper_fingerprint(edition: BudgetEdition, last_name: str, first_name: str, birth_date: date, postcode: str) -> str:
     """Salted hash of the paper voter's identity, normalised like the census
     verifier does (accents, case and punctuation ignored)."""
-    from civic.accounts.services import _norm, normalise_postcode
+    from civic.accounts.services import census_fingerprint
 
-    msg = "|".join([_norm(last_name), _norm(first_name), birth_date.isoformat(), normalise_postcode(postcode)])
-    return hmac.new(edition.paper_salt.encode(), msg.encode(), hashlib.sha256).hexdigest()
+    return census_fingerprint(edition.paper_salt, last_name, first_name, birth_date, postcode)
 
 
 def enter_paper_ballot(actor, envelope: Envelope, *, reference: str, last_name: str, first_name: str,

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from civic.accounts.forms import _district_choices, coerce_optional_int
+from civic.accounts.forms import coerce_optional_int, district_choices
 from civic.core.forms import select_choices
 
 from .models import Eligibility, Outcome, QuestionKind
@@ -51,8 +51,8 @@ class ConsultationForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("The whole city"))
-        self.district_ids.choices = [SelectChoice(int(c.value), c.label) for c in _district_choices("") if c.value]
+        self.district_id.choices = district_choices(_l("The whole city"))
+        self.district_ids.choices = [SelectChoice(int(c.value), c.label) for c in district_choices("") if c.value]
 
 
 class QuestionForm(FlaskForm):
@@ -81,7 +81,7 @@ class PaperForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("Not known"))
+        self.district_id.choices = district_choices(_l("Not known"))
 
 
 class FollowupForm(FlaskForm):

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from civic.accounts.forms import _district_choices, coerce_optional_int
+from civic.accounts.forms import coerce_optional_int, district_choices
 from civic.core.forms import select_choices
 from civic.processes import services
 
@@ -77,7 +77,7 @@ class ProcessForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.district_id.choices = _district_choices(_l("The whole city"))
+        self.district_id.choices = district_choices(_l("The whole city"))
 
     def threshold_number(self) -> int | None:
         """The threshold as stored: supports, or hundredths of a percent."""
@@ -142,7 +142,7 @@ class ProposalForm(FlaskForm):
         if process.district_id is not None:
             self.district_id.choices = select_choices([(str(process.district_id), process.district.name)])
         else:
-            self.district_id.choices = _district_choices(_l("The whole city"))
+            self.district_id.choices = district_choices(_l("The whole city"))
         self.category.choices = select_choices([("", _l("Choose…"))] + [(c, c) for c in process.categories])
         return self
 
