@@ -17,6 +17,7 @@ from civic.accounts.models import District, Role, User, UserRole
 from civic.accounts.permissions import can_manage_accounts
 from civic.core import settings as settings_mod
 from civic.core.errors import NotFound, ValidationError
+from civic.core.forms import form_status, run_service
 from civic.core.models import AuditEntry
 from civic.core.permissions import require, require_login
 from civic.extensions import db
@@ -135,13 +136,26 @@ def census():
 
 def _settings_form(specs):
     class F(forms.SettingsForm):
-        pass
+        def __getattr__(self, name):
+            # Service errors name settings by key ("petitions.threshold"); the field is "petitions__threshold".
+            fields = self.__dict__.get("_fields") or {}
+            if name.replace(".", "__") in fields:
+                return fields[name.replace(".", "__")]
+            raise AttributeError(name)
 
     for spec in specs:
         field_cls = BooleanField if spec.type is bool else IntegerField if spec.type is int else StringField
         setattr(F, spec.key.replace(".", "__"), field_cls(spec.label(), validators=[Optional()],
                                                           description=spec.help() if spec.help else ""))
     return F
+
+
+def _entered(field) -> str | None:
+    if field.data is True:
+        return "1"
+    if field.data is False:
+        return "0"
+    return None if field.data is None else str(field.data)
 
 
 @admin_bp.route("/settings", methods=["GET", "POST"])
@@ -152,33 +166,12 @@ def settings():
         for spec in specs:
             getattr(form, spec.key.replace(".", "__")).data = settings_mod.get_setting(spec.key)
     elif form.validate_on_submit():
-        changed = {}
-        for spec in specs:
-            field = getattr(form, spec.key.replace(".", "__"))
-            raw = "1" if field.data is True else "0" if field.data is False else "" if field.data is None else str(field.data)
-            if raw == "" and spec.type is not str:
-                field.errors = [_("Enter a value.")]
-                continue
-            try:
-                value = settings_mod.parse_setting(spec.key, raw)
-            except ValueError as exc:
-                reason = exc.args[0] if exc.args else ""
-                field.errors = [str(reason) if spec.type is str else
-                                _("Enter a whole number within the allowed range (%(limit)s).", limit=reason)]
-                continue
-            if value != settings_mod.get_setting(spec.key):
-                settings_mod.store_setting(spec.key, value)
-                changed[spec.key] = value
-        if not any(getattr(form, s.key.replace(".", "__")).errors for s in specs):
-            if changed:
-                from civic.core import audit
-
-                audit.record(current_user, "settings.changed", reason=None, **{k: str(v) for k, v in changed.items()})
-            db.session.commit()
+        entered = {spec.key: _entered(getattr(form, spec.key.replace(".", "__"))) for spec in specs}
+        ok, _changed = run_service(form, settings_mod.change_settings, current_user, entered)
+        if ok:
             flash(_("Settings saved."), "success")
             return redirect(url_for("admin.settings"))
-        db.session.rollback()
-    status = 422 if form.errors else 200
+    status = form_status(form)
     fields = [(spec, getattr(form, spec.key.replace(".", "__"))) for spec in specs]
     return render_template("admin/settings.html", form=form, fields=fields), status
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from civic.core import content
+from civic.core import content, people
 from civic.core.permissions import require_login
 from civic.core.time import utcnow
 from civic.extensions import db
@@ -52,7 +52,6 @@ def is_following(user, kind: str, object_id: int) -> bool:
 
 def followers(kind: str, object_id: int):
     """Users following the item (active accounts with an address)."""
-    from civic.accounts.models import User
-
+    User = people.user_model()
     return db.session.scalars(sa.select(User).join(Follow, Follow.user_id == User.id).where(
         Follow.kind == kind, Follow.object_id == object_id, User.deleted_at.is_(None), User.email.is_not(None))).all()

@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from civic.core import audit
+from civic.core.errors import ValidationError
 from civic.core.models import Setting
+from civic.core.permissions import is_admin, require
 from civic.extensions import db
 
 
@@ -81,3 +86,34 @@ def store_setting(key: str, value) -> None:
     else:
         row.value = raw
     db.session.flush()
+
+
+def change_settings(actor, entered: dict[str, str | None]) -> dict:
+    """An administrator changes registered settings.
+
+    ``entered`` maps setting keys to the text typed in the form (``None``
+    when left empty). Every value is checked before any is stored; the
+    changed ones are stored and recorded in one audit entry. Returns the
+    changed values by key. Raises ValidationError with ``fields`` keyed by
+    setting key."""
+    require(is_admin(actor))
+    errors, values = {}, {}
+    for key, raw in entered.items():
+        spec = _SPECS[key]
+        if not raw and spec.type is not str:
+            errors[key] = _("Enter a value.")
+            continue
+        try:
+            values[key] = parse_setting(key, raw or "")
+        except ValueError as exc:
+            reason = exc.args[0] if exc.args else ""
+            errors[key] = (str(reason) if spec.type is str else
+                           _("Enter a whole number within the allowed range (%(limit)s).", limit=reason))
+    if errors:
+        raise ValidationError(fields=errors)
+    changed = {key: value for key, value in values.items() if value != get_setting(key)}
+    for key, value in changed.items():
+        store_setting(key, value)
+    if changed:
+        audit.record(actor, "settings.changed", reason=None, **{k: str(v) for k, v in changed.items()})
+    return changed

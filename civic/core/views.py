@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.core import content, outbox
+from civic.core import content, outbox, people
 from civic.core.redis import redis_client
 from civic.extensions import csrf, db
 
@@ -50,9 +50,7 @@ def set_language():
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated:
-            from civic.accounts.services import set_locale
-
-            set_locale(current_user, lang)
+            people.remember_locale(current_user, lang)
             db.session.commit()
     return redirect(safe_next(request.values.get("next")))
 
@@ -139,10 +137,9 @@ def init_app(app):
         # Mails are rendered by jobs and CLI commands too: no request, no page chrome.
         if not has_request_context():
             return {}
-        from civic.accounts.privacy import privacy_notices
         from civic.core.nav import nav_context
 
-        ctx = {"current_path": request.full_path.rstrip("?"), "privacy_notices": privacy_notices}
+        ctx = {"current_path": request.full_path.rstrip("?")}
         ctx.update(nav_context())
         return ctx
 

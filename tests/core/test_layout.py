@@ -108,3 +108,13 @@ def test_no_module_imports_private_names_of_another_module(package):
                 found += [f"{_module_name(path)}: {target}.{n}" for n in names
                           if n.startswith("_") and not n.startswith("__")]
     assert found == []
+
+
+def test_core_imports_no_domain_package():
+    """What core needs of a domain reaches it through a registry
+    (content kinds, settings, people...), never by import."""
+    domains = {f"civic.{p}" for p in PACKAGES if p != "core"}
+    found = [f"{_module_name(path)} imports {target}" for path in (ROOT / "core").rglob("*.py")
+             for target, _ in _imports(path)
+             if target and any(target == d or target.startswith(d + ".") for d in domains)]
+    assert found == []

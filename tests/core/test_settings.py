@@ -1,0 +1,46 @@
+"""The settings page writes through core.settings.change_settings."""
+
+import pytest
+import sqlalchemy as sa
+
+from civic.core.errors import PermissionDenied, ValidationError
+from civic.core.models import AuditEntry
+from civic.core.settings import change_settings, get_setting
+from civic.extensions import db
+
+THRESHOLD, DIGEST = "moderation.auto_hide_threshold", "moderation.digest_interval"
+
+
+def test_only_an_administrator_changes_settings(app, factory):
+    official = factory.user(roles=("official",))
+    with pytest.raises(PermissionDenied):
+        change_settings(official, {THRESHOLD: "5"})
+    assert get_setting(THRESHOLD) == 3
+
+
+def test_nothing_is_stored_when_one_value_is_wrong(app, factory):
+    admin = factory.user(roles=("admin",))
+    with pytest.raises(ValidationError) as err:
+        change_settings(admin, {THRESHOLD: "5", DIGEST: "1"})
+    assert set(err.value.fields) == {DIGEST}
+    db.session.rollback()
+    assert get_setting(THRESHOLD) == 3
+
+
+def test_changed_values_are_stored_and_audited_once(app, factory):
+    admin = factory.user(roles=("admin",))
+    assert change_settings(admin, {THRESHOLD: "5", DIGEST: str(get_setting(DIGEST))}) == {THRESHOLD: 5}
+    db.session.commit()
+    assert get_setting(THRESHOLD) == 5
+    [entry] = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "settings.changed")).all()
+    assert entry.actor_id == admin.id and entry.data == {THRESHOLD: "5"}
+
+
+def test_the_page_shows_the_reason_next_to_the_field_and_keeps_the_input(app, client, factory, login):
+    admin = factory.user(roles=("admin",))
+    login(admin)
+    resp = client.post("/admin/settings", data={"moderation__auto_hide_threshold": "500"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert 'value="500"' in html and "allowed range (100)" in html
+    assert get_setting(THRESHOLD) == 3
