@@ -13,10 +13,11 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import Optional
 
 from civic.accounts import forms, services
-from civic.accounts.models import District, Role, User, UserRole
-from civic.accounts.permissions import can_manage_accounts
+from civic.accounts.models import District, User, UserRole
+from civic.accounts.permissions import can_manage_accounts, can_use_counter
 from civic.core import settings as settings_mod
-from civic.core.errors import NotFound, ValidationError
+from civic.core.errors import NotFound
+from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service
 from civic.core.models import AuditEntry
 from civic.core.permissions import require, require_login
@@ -47,7 +48,7 @@ def index():
 @admin_bp.get("/users")
 def users():
     q = (request.args.get("q") or "").strip().lower()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     stmt = sa.select(User).where(User.deleted_at.is_(None))
     if q:
         stmt = stmt.where(sa.or_(User.email.contains(q), sa.func.lower(User.display_name).contains(q)))
@@ -64,24 +65,21 @@ def user_detail(user_id):
     status = 200
     if request.method == "POST":
         if request.form.get("action") == "revoke":
-            try:
-                services.revoke_role(current_user, int(request.form.get("grant_id", 0)), request.form.get("reason", ""))
-                db.session.commit()
+            revoke = forms.RevokeForm()
+            ok, _r = run_service(revoke, services.revoke_role, current_user,
+                                 request.form.get("grant_id", 0, type=int), request.form.get("reason", ""))
+            if ok:
                 flash(_("Role revoked."), "success")
-            except ValidationError as err:
-                db.session.rollback()
-                flash(err.message, "error")
+            else:
+                flash(" ".join(revoke.form_errors + [m for f in revoke for m in f.errors]), "error")
             return redirect(url_for("admin.user_detail", user_id=user.id))
         if form.validate_on_submit():
-            try:
-                services.grant_role(current_user, user, form.role.data, form.district_id.data, form.reason.data)
-                db.session.commit()
+            ok, _r = run_service(form, services.grant_role, current_user, user, form.role.data,
+                                 form.district_id.data, form.reason.data)
+            if ok:
                 flash(_("Role granted."), "success")
                 return redirect(url_for("admin.user_detail", user_id=user.id))
-            except ValidationError as err:
-                db.session.rollback()
-                forms.apply_errors(form, err)
-        status = 422
+        status = form_status(form)
     history = db.session.scalars(sa.select(AuditEntry).where(
         AuditEntry.kind == "user", AuditEntry.object_id == user.id).order_by(AuditEntry.id.desc()).limit(50)).all()
     return render_template("admin/user.html", user=user, form=form, history=history), status
@@ -102,15 +100,12 @@ def district_edit(district_id):
     if request.method == "GET" and district:
         form.postcodes.data = ", ".join(district.postcode_list)
     if form.validate_on_submit():
-        try:
-            services.save_district(current_user, district, form.name.data, form.code.data, form.postcodes.data)
-            db.session.commit()
+        ok, _d = run_service(form, services.save_district, current_user, district, form.name.data,
+                             form.code.data, form.postcodes.data)
+        if ok:
             flash(_("District saved."), "success")
             return redirect(url_for("admin.districts"))
-        except ValidationError as err:
-            db.session.rollback()
-            forms.apply_errors(form, err)
-    status = 422 if form.errors or form.form_errors else 200
+    status = form_status(form)
     return render_template("admin/district_form.html", form=form, district=district), status
 
 
@@ -121,16 +116,12 @@ def census():
     form = forms.CensusUploadForm()
     if form.validate_on_submit():
         f = form.file.data
-        try:
-            batch = services.upload_census(current_user, f.read(), f.filename or "census.csv")
-            db.session.commit()
+        ok, batch = run_service(form, services.upload_census, current_user, f.read(), f.filename or "census.csv")
+        if ok:
             flash(_("%(n)d residents imported. Only salted fingerprints were kept.", n=batch.record_count), "success")
             return redirect(url_for("admin.census"))
-        except ValidationError as err:
-            db.session.rollback()
-            forms.apply_errors(form, err)
     batches = db.session.scalars(sa.select(CensusBatch).order_by(CensusBatch.id.desc())).all()
-    status = 422 if form.errors or form.form_errors else 200
+    status = form_status(form)
     return render_template("admin/census.html", form=form, batches=batches, columns=services.CENSUS_COLUMNS), status
 
 
@@ -210,10 +201,8 @@ def audit_log():
 @mediation_bp.before_request
 @login_required
 def _mediators_only():
-    if not current_user.has_any_role(Role.MEDIATOR):
-        from civic.core.errors import PermissionDenied
-
-        raise PermissionDenied()
+    require_login(current_user)
+    require(can_use_counter(current_user))
 
 
 @mediation_bp.route("/", methods=["GET", "POST"])
@@ -226,7 +215,7 @@ def counter():
             form.email.errors = [_("No account uses this address. The person can create one at the counter with you.")]
         else:
             return redirect(url_for("mediation.person", user_id=person.id))
-    return render_template("accounts/counter.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/counter.html", form=form), form_status(form)
 
 
 @mediation_bp.route("/person/<int:user_id>", methods=["GET", "POST"])
@@ -240,23 +229,18 @@ def person(user_id):
     if request.method == "POST":
         if request.form.get("action") == "revoke":
             if revoke.validate_on_submit():
-                try:
-                    services.revoke_verification(current_user, user, revoke.reason.data)
-                    db.session.commit()
+                ok, _r = run_service(revoke, services.revoke_verification, current_user, user, revoke.reason.data)
+                if ok:
                     flash(_("The verification has been revoked."), "success")
                     return redirect(url_for("mediation.person", user_id=user.id))
-                except ValidationError as err:
-                    db.session.rollback()
-                    forms.apply_errors(revoke, err)
-        elif form.validate_on_submit():
-            try:
-                services.verify_in_person(current_user, user, form.district_id.data, form.note.data)
-                db.session.commit()
-                flash(_("%(name)s is now a verified resident.", name=user.display_name), "success")
-                return redirect(url_for("mediation.person", user_id=user.id))
-            except ValidationError as err:
-                db.session.rollback()
-                forms.apply_errors(form, err)
-        status = 422
+            status = form_status(revoke)
+        else:
+            if form.validate_on_submit():
+                ok, _r = run_service(form, services.verify_in_person, current_user, user, form.district_id.data,
+                                     form.note.data)
+                if ok:
+                    flash(_("%(name)s is now a verified resident.", name=user.display_name), "success")
+                    return redirect(url_for("mediation.person", user_id=user.id))
+            status = form_status(form)
     return render_template("accounts/person.html", person=user, form=form, revoke=revoke,
                            verification=user.active_verification, roles=UserRole), status

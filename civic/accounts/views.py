@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from civic.accounts import forms, services
 from civic.accounts.models import User
 from civic.core.errors import RateLimited, ValidationError
-from civic.core.forms import run_service
+from civic.core.forms import form_status, run_service
 from civic.core.security import client_ip
 from civic.core.views import safe_next
 from civic.extensions import db
@@ -31,8 +31,7 @@ def register():
                                       form.display_name.data, select_locale(), form.district_id.data)
         if ok:
             return render_template("accounts/check_mail.html", email=form.email.data.strip().lower())
-    status = 422 if form.errors else 200
-    return render_template("accounts/register.html", form=form), status
+    return render_template("accounts/register.html", form=form), form_status(form)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -75,8 +74,7 @@ def login():
         if ok:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("core.home")))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -93,7 +91,7 @@ def forgot_password():
         services.request_password_reset(form.email.data)
         db.session.commit()
         return render_template("accounts/check_mail.html", email=form.email.data.strip().lower(), reset=True)
-    return render_template("accounts/forgot.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/forgot.html", form=form), form_status(form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -105,7 +103,7 @@ def reset_password(token):
             logout_user()
             flash(_("Your password has been changed. You can log in now."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset.html", form=form, token=token), 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/reset.html", form=form, token=token), form_status(form)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -137,7 +135,8 @@ def settings():
                 login_user(current_user._get_current_object())
                 flash(_("Your password has been changed. Other devices are logged out."), "success")
                 return redirect(url_for("accounts.settings"))
-        status = 422
+        posted = {"profile": profile, "email": email_form, "password": password_form}.get(action)
+        status = form_status(posted) if posted is not None else 422
     return render_template("accounts/settings.html", profile=profile, email_form=email_form,
                            password_form=password_form), status
 
@@ -169,7 +168,7 @@ def delete_account():
             flash(_("Your account has been deleted and your personal data erased."), "success")
             return redirect(url_for("core.home"))
     data = services.export_personal_data(current_user)
-    return render_template("accounts/my_data.html", data=data, form=form), 422
+    return render_template("accounts/my_data.html", data=data, form=form), form_status(form)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -182,7 +181,7 @@ def verify():
         if ok:
             flash(_("You are now a verified resident of %(district)s.", district=v.district.name), "success")
             return redirect(url_for("accounts.settings"))
-    status = 422 if form.errors or form.form_errors else 200
+    status = form_status(form)
     return render_template("accounts/verify.html", form=form, verification=current_user.active_verification), status
 
 

@@ -63,7 +63,7 @@ def test_login_is_throttled_after_repeated_failures_without_enumeration(client, 
         assert resp.status_code == 422
         assert "Email address or password is incorrect." in resp.get_data(as_text=True)
     resp = client.post("/account/login", data={"email": "me@example.org", "password": PASSWORD})
-    assert resp.status_code == 422
+    assert resp.status_code == 429  # the form again, with the reason, and the status that says "later"
     assert "Too many failed attempts" in resp.get_data(as_text=True)
     unknown = client.post("/account/login", data={"email": "nobody@example.org", "password": "wrong password"})
     assert "Email address or password is incorrect." in unknown.get_data(as_text=True)
@@ -108,3 +108,11 @@ def test_language_switch_and_accept_language(client):
     assert '<html lang="fr">' in fr
     client.post("/language", data={"lang": "fr", "next": "/privacy"})
     assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
+
+
+def test_a_malformed_grant_id_on_revoke_is_a_clear_404_not_an_error(client, factory, login):
+    admin = factory.user(roles=("admin",))
+    person = factory.user()
+    login(admin)
+    resp = client.post(f"/admin/users/{person.id}", data={"action": "revoke", "grant_id": "x1", "reason": "r"})
+    assert resp.status_code == 404

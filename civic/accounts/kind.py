@@ -1,0 +1,28 @@
+"""What the accounts module declares to the platform: its pages, the login
+machinery, and what core needs to know of people (core imports no domain)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from civic.accounts import admin, cli, permissions, privacy, services, views
+from civic.accounts.models import User
+from civic.core.people import register_people
+from civic.extensions import login_manager
+
+
+def declare(app) -> None:
+    """Register accounts with ``app`` (idempotent: tests build many apps)."""
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.admin_bp)
+    app.register_blueprint(admin.mediation_bp)
+    register_people(User, services.set_locale)
+    # Globals, not a context processor: the privacy page lists every module's notice.
+    app.jinja_env.globals["privacy_notices"] = privacy.privacy_notices
+    app.jinja_env.globals["accounts_permissions"] = permissions
+    login_manager.user_loader(views.load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    cli.register(app)
