@@ -47,6 +47,9 @@ def _installed_modules() -> list:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    from civic.core import inputs
+
+    inputs.init_app(app)  # before any route is added: the bounded <int:> converter
     app.config.update(load_config())
     if config:
         app.config.update(config)

@@ -7,6 +7,7 @@ an HTML page with the same message.
 
 from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 
@@ -111,7 +112,35 @@ def init_app(app):
             413: _("The file sent is too large."),
         }
         code = (err.name or "error").lower().replace(" ", "_")
-        return error_response(err.code or 500, code, messages.get(err.code, err.description or ""))
+        headers = {}
+        if getattr(err, "valid_methods", None):  # 405 says which methods the URL takes
+            headers["Allow"] = ", ".join(err.valid_methods)
+        return error_response(err.code or 500, code, messages.get(err.code, err.description or ""), headers=headers)
+
+    @app.errorhandler(sa_exc.DataError)
+    def handle_out_of_range(err):
+        # A value the database cannot hold (a number beyond its column...):
+        # the input is wrong, not the server. Nothing was written.
+        from civic.extensions import db
+
+        db.session.rollback()
+        return error_response(422, "invalid", _("A value sent is out of range or malformed."))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def handle_database_unavailable(err):
+        # The database is restarting or unreachable (or, on SQLite, locked
+        # for too long): nothing was written; say so, and when to try again.
+        from civic.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  (the connection is gone; the pool replaces it)
+            pass
+        app.logger.warning("database unavailable: %s", err.__class__.__name__)
+        return error_response(503, "unavailable", _("The service is briefly unavailable. Nothing you sent was "
+                                                    "recorded; please try again in a moment."),
+                              headers={"Retry-After": "5"})
 
     @app.errorhandler(500)
     def handle_500(err):

@@ -1,0 +1,69 @@
+"""Bad input is refused at the edge with a clear 4xx, never a 500."""
+
+
+import pytest
+import sqlalchemy as sa
+
+from civic import create_app
+from tests.conftest import _config
+
+
+@pytest.mark.parametrize("path", ["/petitions/99999999999999999999", "/api/v1/petitions/2147483648",
+                                  "/api/v1/petitions/2147483648/count", "/api/v1/processes/99999999999",
+                                  "/api/v1/consultations/99999999999", "/api/v1/budgets/99999999999",
+                                  "/api/v1/debates/99999999999"])
+def test_an_id_beyond_the_columns_is_an_unknown_page(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_an_id_beyond_the_columns_is_unknown_for_a_post_too(client):
+    resp = client.post("/api/v1/petitions/2147483648/signatures", json={"name": "A"})
+    assert resp.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/petitions?q=%00", "/api/v1/debates?q=%00", "/petitions/?q=%00",
+                                  "/petitions/?district=%00", "/api/v1/accountability?district=%00",
+                                  "/petitions/petitions.csv?q=%00"])
+def test_a_nul_character_in_a_query_is_a_422_naming_the_field(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 422
+    if path.startswith("/api/"):
+        fields = resp.get_json()["error"]["fields"]
+        assert list(fields) == [path.split("?")[1].split("=")[0]]
+
+
+def test_a_nul_character_in_a_form_is_refused_and_nothing_is_written(client, factory, login):
+    from civic.petitions.models import Petition
+
+    login(factory.user())
+    resp = client.post("/petitions/new", data={"title": "Des bancs\x00", "background": "x"})
+    assert resp.status_code == 422
+    from civic.extensions import db
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Petition)) == 0
+
+
+def test_deeply_nested_json_and_lone_surrogates_are_422(client):
+    deep = "[" * 5000 + "]" * 5000
+    for body in (deep, '{"name": "\\ud800"}', '{"name": "a\\u0000b"}', "{not json"):
+        resp = client.post("/api/v1/petitions/1/signatures", data=body, content_type="application/json")
+        assert resp.status_code == 422, body[:20]
+        assert resp.get_json()["error"]["code"] == "invalid"
+
+
+def test_a_method_not_allowed_says_which_are(client):
+    resp = client.delete("/api/v1/petitions")
+    assert resp.status_code == 405
+    assert "GET" in resp.headers["Allow"]
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path):
+    # Port 1 refuses connections at once: what a restarting PostgreSQL looks like.
+    app = create_app(_config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:1/civic"))
+    client = app.test_client()
+    resp = client.get("/api/v1/petitions")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
+    assert resp.get_json()["error"]["code"] == "unavailable"
+    page = client.get("/petitions/", headers={"Accept": "text/html"})
+    assert page.status_code == 503 and "briefly unavailable" in page.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 503
