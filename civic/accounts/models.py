@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -64,9 +63,6 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
-    # Rotated when the password changes or the account is deleted: it is part of
-    # the login id, so every other session and remember-me cookie stops working.
-    session_token: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
     # Set by moderation: a blocked person can read and appeal, not contribute.
     blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime)
     blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -75,8 +71,15 @@ class User(UserMixin, db.Model):
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id", lazy="selectin")
 
+    # The token of the device this request comes from (a UserSession), set
+    # at login and by the user loader; not a column.
+    session_key = None  # str
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        # The login id in the session and remember cookies names the device's
+        # session: deleting its row (logout, "every device", a new password)
+        # makes every copy of those cookies worthless.
+        return f"{self.id}:{self.session_key or ''}"
 
     @property
     def is_active(self) -> bool:
@@ -137,6 +140,17 @@ class User(UserMixin, db.Model):
         """Verified resident of ``district_id`` (any district when None)."""
         v = self.active_verification
         return v is not None and (district_id is None or v.district_id == district_id)
+
+
+class UserSession(db.Model):
+    """One signed-in device. Only a hash of its token is stored; the token
+    itself is in that device's cookies."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
 class UserRole(db.Model):

@@ -31,6 +31,7 @@ from civic.accounts.models import (
     Role,
     User,
     UserRole,
+    UserSession,
     Verification,
     VerificationMethod,
 )
@@ -191,8 +192,65 @@ def authenticate(email: str, password: str, ip: str) -> User:
             "password": _("Email address or password is incorrect.")})
     security.reset(key, LOGIN_WINDOW)
     user.last_login_at = utcnow()
+    _open_session(user)
     db.session.flush()
     return user
+
+
+# --- device sessions -------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _open_session(user: User) -> None:
+    token = secrets.token_urlsafe(24)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token)))
+    user.session_key = token
+
+
+def user_for_session(user_id: str) -> User | None:
+    """The person a login id (``"<id>:<device token>"`` from a session or
+    remember cookie) belongs to, if that device's session is still open."""
+    uid, _sep, token = (user_id or "").partition(":")
+    if not uid.isdigit() or int(uid) > 2**31 - 1 or not token:
+        return None
+    user = db.session.scalar(sa.select(User).join(UserSession, UserSession.user_id == User.id).where(
+        User.id == int(uid), User.deleted_at.is_(None), UserSession.token_hash == _token_hash(token)))
+    if user is not None:
+        user.session_key = token
+    return user
+
+
+def open_sessions(user: User) -> int:
+    """How many devices ``user`` is signed in on."""
+    require_login(user)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(UserSession.user_id == user.id))
+
+
+def _close_sessions(user: User, keep_current: bool = False) -> None:
+    stmt = sa.delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_current and user.session_key:
+        stmt = stmt.where(UserSession.token_hash != _token_hash(user.session_key))
+    db.session.execute(stmt)
+
+
+def log_out(user: User) -> None:
+    """End the session of this device: copies of its cookies stop working."""
+    require_login(user)
+    if user.session_key:
+        db.session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id,
+                                                        UserSession.token_hash == _token_hash(user.session_key)))
+    db.session.flush()
+
+
+def log_out_everywhere(user: User) -> None:
+    """End the sessions of every device, this one included (a lost phone, a
+    shared computer)."""
+    require_login(user)
+    _close_sessions(user)
+    audit.record(user, "account.logged_out_everywhere", "user", user.id)
+    db.session.flush()
 
 
 _DUMMY_HASH = generate_password_hash("civic-timing-equaliser")
@@ -221,7 +279,7 @@ def reset_password(token: str, new_password: str) -> User:
         raise ValidationError(_("This link has already been used or is no longer valid. Ask for a new one."))
     _check_password_strength(new_password)
     user.password_hash = generate_password_hash(new_password)
-    user.session_token = secrets.token_hex(16)
+    _close_sessions(user)
     # Receiving the link proves the person reads this mailbox.
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     security.reset(_login_key(user.email), LOGIN_WINDOW)
@@ -236,7 +294,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationError(fields={"current_password": _("This is not your current password.")})
     _check_password_strength(new, "new_password")
     user.password_hash = generate_password_hash(new)
-    user.session_token = secrets.token_hex(16)
+    _close_sessions(user, keep_current=True)  # every other device must log in again
     audit.record(user, "account.password_changed", "user", user.id)
     db.session.flush()
 
@@ -585,7 +643,7 @@ def delete_account(user: User, password: str) -> None:
     user.district_id = None
     user.email_confirmed_at = None
     user.deleted_at = utcnow()
-    user.session_token = secrets.token_hex(16)
+    _close_sessions(user)
     user.roles.clear()
     db.session.execute(sa.update(Verification).where(Verification.user_id == user.id, Verification.revoked_at.is_(None))
                        .values(revoked_at=utcnow(), revoke_reason="account deleted"))

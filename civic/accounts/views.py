@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from civic.accounts import forms, services
-from civic.accounts.models import User
 from civic.core.errors import RateLimited, ValidationError
 from civic.core.forms import form_status, run_service
 from civic.core.security import client_ip
@@ -79,9 +78,22 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        services.log_out(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("core.home"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    services.log_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out on every device."), "success")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -131,14 +143,12 @@ def settings():
             ok, _r = run_service(password_form, services.change_password, current_user,
                                        password_form.current_password.data, password_form.new_password.data)
             if ok:
-                # The login id includes the session token, which changed with the password.
-                login_user(current_user._get_current_object())
                 flash(_("Your password has been changed. Other devices are logged out."), "success")
                 return redirect(url_for("accounts.settings"))
         posted = {"profile": profile, "email": email_form, "password": password_form}.get(action)
         status = form_status(posted) if posted is not None else 422
     return render_template("accounts/settings.html", profile=profile, email_form=email_form,
-                           password_form=password_form), status
+                           password_form=password_form, devices=services.open_sessions(current_user)), status
 
 
 @bp.get("/my-data")
@@ -186,10 +196,4 @@ def verify():
 
 
 def load_user(user_id: str):
-    uid, _sep, token = (user_id or "").partition(":")
-    if not uid.isdigit():
-        return None
-    user = db.session.get(User, int(uid))
-    if user is None or user.deleted_at is not None or user.session_token != token:
-        return None
-    return user
+    return services.user_for_session(user_id)

@@ -137,7 +137,7 @@ def init_app(app):
             db.session.rollback()
         except Exception:  # noqa: BLE001  (the connection is gone; the pool replaces it)
             pass
-        app.logger.warning("database unavailable: %s", err.__class__.__name__)
+        app.logger.warning("database unavailable: %s", err)
         return error_response(503, "unavailable", _("The service is briefly unavailable. Nothing you sent was "
                                                     "recorded; please try again in a moment."),
                               headers={"Retry-After": "5"})

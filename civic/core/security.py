@@ -113,8 +113,13 @@ def reset(key: str, window: int) -> None:
             return
         except Exception:
             pass
+    delete = RateCounter.__table__.delete().where(RateCounter.key == key)
+    session = db.session()
+    if db.engine.dialect.name == "sqlite" and _sqlite_wrote(session):
+        session.connection().execute(delete)  # SQLite's one writer is this transaction (see hit_many)
+        return
     with db.engine.begin() as conn:
-        conn.execute(RateCounter.__table__.delete().where(RateCounter.key == key))
+        conn.execute(delete)
 
 
 def purge_old_counters() -> None:
