@@ -50,6 +50,8 @@ MIN_PASSWORD = 10
 LOGIN_FAILURES = 5          # per account and window
 LOGIN_WINDOW = 15 * 60
 LOGIN_IP_FAILURES = 30      # per IP and window (many accounts from one place)
+REGISTER_IP_LIMIT = 20     # accounts per network and hour
+REGISTER_WINDOW = 3600
 CONFIRM_MAX_AGE = 7 * 86400
 RESET_MAX_AGE = 2 * 3600
 
@@ -81,12 +83,14 @@ def _check_password_strength(password: str, field: str = "password") -> None:
 # --- registration and confirmation --------------------------------------------
 
 def register_user(email: str, password: str, display_name: str, locale: str = "en",
-                  district_id: int | None = None) -> User | None:
+                  district_id: int | None = None, ip: str | None = None) -> User | None:
     """Create an account and mail a confirmation link.
 
     If the address already has an account, nothing is created and the owner
-    is mailed instead: the page says the same thing either way, so the form
-    cannot be used to find out who has an account.
+    is mailed instead (at most once a day): the page says the same thing
+    either way, so the form cannot be used to find out who has an account.
+    One network may create at most ``REGISTER_IP_LIMIT`` accounts an hour
+    (a town-hall counter stays well below it; a script does not).
     """
     email = normalise_email(email)
     errors = {}
@@ -103,8 +107,16 @@ def register_user(email: str, password: str, display_name: str, locale: str = "e
         errors["district_id"] = _("Choose a district from the list.")
     if errors:
         raise ValidationError(fields=errors)
+    if ip:
+        allowed, retry = security.hit(f"register-ip:{ip}", REGISTER_IP_LIMIT, REGISTER_WINDOW)
+        if not allowed:
+            raise RateLimited(_("Too many accounts were created from this network in the last hour. "
+                                "Please try again later."), retry_after=retry)
     existing = db.session.scalar(sa.select(User).where(User.email == email))
     if existing is not None:
+        # The owner hears of it once a day at most, however often it is tried.
+        if not security.hit(f"register-notice:{email}", 1, 86400)[0]:
+            return None
         queue_mail(email, lambda: _("Someone tried to create an account with your address"),
                    "accounts/already_registered", {"user": existing,
                                                    "reset_url": absolute_url("accounts.forgot_password")},

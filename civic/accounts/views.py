@@ -27,7 +27,7 @@ def register():
         from civic import select_locale
 
         ok, _user = run_service(form, services.register_user, form.email.data, form.password.data,
-                                      form.display_name.data, select_locale(), form.district_id.data)
+                                      form.display_name.data, select_locale(), form.district_id.data, client_ip())
         if ok:
             return render_template("accounts/check_mail.html", email=form.email.data.strip().lower())
     return render_template("accounts/register.html", form=form), form_status(form)

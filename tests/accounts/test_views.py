@@ -116,3 +116,28 @@ def test_a_malformed_grant_id_on_revoke_is_a_clear_404_not_an_error(client, fact
     login(admin)
     resp = client.post(f"/admin/users/{person.id}", data={"action": "revoke", "grant_id": "x1", "reason": "r"})
     assert resp.status_code == 404
+
+
+def test_registration_is_limited_per_network_with_the_input_kept(client, monkeypatch):
+    from civic.accounts import services as account_services
+
+    monkeypatch.setattr(account_services, "REGISTER_IP_LIMIT", 2)
+    for n in range(2):
+        resp = client.post("/account/register", data={"display_name": f"P{n}", "email": f"p{n}@example.org",
+                                                      "password": "a long enough pw"})
+        assert resp.status_code == 200
+    resp = client.post("/account/register", data={"display_name": "Third", "email": "third@example.org",
+                                                  "password": "a long enough pw"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and "Too many accounts were created from this network" in html
+    assert 'value="third@example.org"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+
+
+def test_the_owner_of_an_address_is_told_of_attempts_once_a_day(client, factory, mails):
+    factory.user(email="taken@example.org")
+    for _ in range(4):
+        resp = client.post("/account/register", data={"display_name": "X", "email": "taken@example.org",
+                                                      "password": "a long enough pw"})
+        assert resp.status_code == 200 and "Check your email" in resp.get_data(as_text=True)
+    assert len(mails("taken@example.org")) == 1
