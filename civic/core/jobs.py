@@ -220,8 +220,15 @@ def run_periodic(name: str) -> None:
         if not got:
             log.info("periodic job %s already running; skipped", name)
             return
-        resolve(spec.path)()
-        db.session.commit()
+        try:
+            resolve(spec.path)()
+            db.session.commit()
+        except BaseException:
+            # End the job's transaction before the lock is released on its own
+            # connection: on SQLite the release would otherwise wait for this
+            # writer, fail, and leave the job "already running" until its lease ends.
+            db.session.rollback()
+            raise
 
 
 def schedule_due(app, now=None) -> list[str]:

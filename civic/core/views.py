@@ -147,10 +147,10 @@ def init_app(app):
 
 def _register_core_jobs():
     from civic.core.jobs import register_periodic
-    from civic.core.outbox import sweep_outbox
+    from civic.core.outbox import SWEEP_EVERY, sweep_outbox
     from civic.core.security import purge_old_counters
 
-    register_periodic("outbox.sweep", sweep_outbox, 60)
+    register_periodic("outbox.sweep", sweep_outbox, SWEEP_EVERY)
     register_periodic("ratelimit.purge", purge_old_counters, 3600)
 
 

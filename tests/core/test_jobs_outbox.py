@@ -98,6 +98,25 @@ def test_periodic_job_skips_when_already_running(app):
         jobs._PERIODIC.pop("test.record", None)
 
 
+def write_then_fail():
+    CALLS.append("tick")
+    db.session.execute(sa.update(PeriodicRun).values(last_run_at=utcnow()))  # the job wrote something
+    raise RuntimeError("the job crashed")
+
+
+def test_a_periodic_job_that_crashed_runs_again_next_time(app):
+    """A crash must release the job's lock at once: otherwise the next runs
+    are "already running; skipped" until the lease expires."""
+    jobs.register_periodic("test.crash", write_then_fail, 30)
+    try:
+        for _ in range(2):
+            with pytest.raises(RuntimeError):
+                jobs.run_periodic("test.crash")
+        assert CALLS == ["tick", "tick"]
+    finally:
+        jobs._PERIODIC.pop("test.crash", None)
+
+
 def _queue(to="a@example.org", **kw):
     msg = outbox.queue_mail(to, "Subject", "accounts/confirm", {"user": type("U", (), {"display_name": "A"})(),
                                                                "url": "http://x"}, **kw)
@@ -246,3 +265,41 @@ def test_delivery_marks_sent_mails_in_small_groups(app, mails, monkeypatch):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.delivered_at.is_(None))) == 0  # the last group at the end
     assert len(mails()) == 30
+
+
+def test_a_dead_workers_claim_expires_within_30_seconds_and_is_taken_over(app, mails, monkeypatch):
+    monkeypatch.setattr(jobs, "dispatch", lambda app, js: None)
+    _queue()
+    db.session.commit()
+    [row] = db.session.scalars(sa.select(OutboxMessage)).all()
+    claimed = outbox._claim([row.id])  # a worker claims it, then is killed before sending
+    assert claimed and mails() == []
+    db.session.expire_all()
+    assert row.claimed_until <= utcnow() + timedelta(seconds=30)
+    # 31 seconds later (and the row older than the sweeper's grace), the sweeper delivers it.
+    db.session.execute(sa.update(OutboxMessage).values(claimed_until=utcnow() - timedelta(seconds=1),
+                                                      created_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert outbox.sweep_outbox() == 1
+    assert len(mails()) == 1
+
+
+def test_a_working_delivery_renews_the_claim_of_what_it_has_not_sent(app, mails, monkeypatch):
+    ctx = {"user": type("U", (), {"display_name": "A"})(), "url": "http://x"}
+    ids = outbox.queue_mails([outbox.Mail(f"p{i}@example.org", "Subject", "accounts/confirm", ctx)
+                              for i in range(3)], enqueue=False)
+    db.session.commit()
+    claims = []
+    real_send = mail.Transport.send
+
+    def send(self, msg, name):
+        with db.engine.connect() as conn:
+            claims.append(conn.execute(sa.select(OutboxMessage.claimed_until).where(
+                OutboxMessage.id == ids[-1])).scalar())
+        real_send(self, msg, name)
+
+    monkeypatch.setattr(mail.Transport, "send", send)
+    monkeypatch.setattr(outbox, "HEARTBEAT", 0)  # a beat before every mail
+    outbox.deliver_messages(ids)
+    assert claims[0] < claims[1] < claims[2]  # the last row's claim moved forward while the others were sent
+    assert len(mails()) == 3
