@@ -14,9 +14,9 @@ civic_cli = AppGroup("civic", help="Civic administration commands.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking one per job.")
 def worker(burst, simple):
     """Run an RQ worker for the job queue (needs REDIS_URL)."""
-    from civic.core.jobs import make_worker
+    from civic.core.jobs import run_worker
 
-    make_worker(current_app._get_current_object(), simple=simple).work(burst=burst, with_scheduler=False)
+    run_worker(current_app._get_current_object(), burst=burst, simple=simple)
 
 
 @civic_cli.command("scheduler")

@@ -265,16 +265,45 @@ def schedule_due(app, now=None) -> list[str]:
     return due
 
 
-def run_scheduler(app, *, once: bool = False, tick: float = 1.0) -> None:
+def backoff(failures: int, cap: float = 30.0) -> float:
+    """Seconds to wait after ``failures`` failures in a row: 1, 2, 4... up to ``cap``."""
+    return min(cap, 2.0 ** max(0, failures - 1))
+
+
+def run_scheduler(app, *, once: bool = False, tick: float = 1.0, sleep=time.sleep) -> None:
+    """Dispatch due periodic jobs every ``tick`` seconds, for ever. A lost
+    database or Redis fails a tick, not the scheduler: it waits longer after
+    each failure (up to 30 s) and goes on once they are back."""
     log.info("scheduler started with %d periodic jobs", len(_PERIODIC))
+    failures = 0
     while True:
         with app.app_context():
             try:
                 schedule_due(app)
+                failures = 0
             except Exception:
-                log.exception("scheduler tick failed")
+                failures += 1
+                log.exception("scheduler tick failed (%d in a row)", failures)
             finally:
                 db.session.remove()
         if once:
             return
-        time.sleep(tick)
+        sleep(backoff(failures) if failures else tick)
+
+
+def run_worker(app, *, burst: bool = False, simple: bool = False, sleep=time.sleep) -> None:
+    """Run an RQ worker; when Redis goes away the worker is made again once
+    it is back (waiting longer after each failure, up to 30 s), so a Redis
+    restart does not need a person to restart the workers."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    failures = 0
+    while True:
+        try:
+            make_worker(app, simple=simple).work(burst=burst, with_scheduler=False)
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            failures += 1
+            log.warning("worker lost Redis (%s); retrying in %.0f s", exc, backoff(failures))
+            sleep(backoff(failures))

@@ -303,3 +303,35 @@ def test_a_working_delivery_renews_the_claim_of_what_it_has_not_sent(app, mails,
     outbox.deliver_messages(ids)
     assert claims[0] < claims[1] < claims[2]  # the last row's claim moved forward while the others were sent
     assert len(mails()) == 3
+
+
+def test_a_worker_comes_back_by_itself_after_redis_returns(app, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    attempts, waits = [], []
+
+    class Worker:
+        def work(self, **_kw):
+            attempts.append(1)
+            if len(attempts) < 4:
+                raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(jobs, "make_worker", lambda app, simple=False: Worker())
+    jobs.run_worker(app, sleep=waits.append)
+    assert len(attempts) == 4 and waits == [1.0, 2.0, 4.0]
+
+
+def test_the_scheduler_survives_a_failing_tick_and_backs_off(app, monkeypatch):
+    ticks, waits = [], []
+
+    def schedule_due(app, now=None):
+        ticks.append(1)
+        if len(ticks) <= 2:
+            raise RuntimeError("database restarting")
+        if len(ticks) == 4:
+            raise KeyboardInterrupt  # stop the loop
+
+    monkeypatch.setattr(jobs, "schedule_due", schedule_due)
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_scheduler(app, tick=1.0, sleep=waits.append)
+    assert waits == [1.0, 2.0, 1.0]
