@@ -8,9 +8,15 @@ fails if a route under /api/v1 is not documented.
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+from jsonschema import Draft202012Validator
 
+from civic.core.errors import ValidationError
+from civic.core.export import MAX_PAGE
+from civic.core.inputs import MAX_ID
 from civic.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,7 +40,7 @@ def doc(summary: str, *, tags: list[str] | None = None, params: list[dict] | Non
 
 
 def page_params() -> list[dict]:
-    return [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1},
+    return [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
              "description": "Page number, from 1."}]
 
 
@@ -101,6 +107,108 @@ def build_openapi(app) -> dict:
 def undocumented_routes(app) -> list[str]:
     return [r.rule for r in app.url_map.iter_rules()
             if r.endpoint.startswith("api.") and not hasattr(app.view_functions[r.endpoint], "_openapi")]
+
+
+# --- requests checked against the document ----------------------------------------
+# The same schemas that /api/v1/openapi.json publishes validate every request
+# before its view runs, so the document and the behaviour cannot drift.
+
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def _query_value(raw: str, schema: dict):
+    kind = schema.get("type")
+    if kind == "integer":
+        if not _INTEGER.fullmatch(raw):
+            raise ValueError
+        return int(raw)
+    if kind == "boolean":
+        if raw not in ("true", "false", "1", "0"):
+            raise ValueError
+        return raw in ("true", "1")
+    return raw
+
+
+def _query_schema(schema: dict) -> dict:
+    # An integer without a stated maximum is an id: what an INTEGER column holds.
+    if schema.get("type") == "integer" and "maximum" not in schema:
+        return {**schema, "maximum": MAX_ID}
+    return schema
+
+
+@cache
+def _param_validator(view, name: str) -> Draft202012Validator:
+    param = next(p for p in view._openapi["params"] if p["name"] == name)
+    return Draft202012Validator(_query_schema(param.get("schema") or {}))
+
+
+class _TypeError:
+    """A value that could not even be read as its documented type."""
+
+    validator = "type"
+
+    def __init__(self, schema):
+        self.validator_value, self.schema = schema.get("type"), schema
+
+
+def _message(error) -> str:
+    v = error.validator
+    if v == "type":
+        expected = error.validator_value
+        return _("Must be of type %(type)s.", type=", ".join(expected) if isinstance(expected, list) else expected)
+    if v == "required":
+        return _("This field is required.")
+    if v == "enum":
+        return _("Choose one of: %(values)s.", values=", ".join(map(str, error.validator_value)))
+    if v in ("maxLength", "maxItems"):
+        return _("Use at most %(n)d characters.", n=error.validator_value) if v == "maxLength" else \
+            _("At most %(n)d items.", n=error.validator_value)
+    if v in ("minimum", "maximum"):
+        return _("Must be a whole number from %(low)s to %(high)s.", low=error.schema.get("minimum", "…"),
+                 high=error.schema.get("maximum", "…"))
+    return _("This value is not valid.")
+
+
+def _check_request() -> None:
+    """``before_request`` of the API: query parameters and JSON bodies
+    against the operation's documented schemas; 422 with ``fields``."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    meta = getattr(view, "_openapi", None)
+    if meta is None:
+        return
+    fields = {}
+    for param in meta["params"]:
+        if param.get("in") != "query" or param["name"] not in request.args:
+            continue
+        validator = _param_validator(view, param["name"])
+        try:
+            value = _query_value(request.args[param["name"]], validator.schema)
+        except ValueError:
+            fields[param["name"]] = _message(_TypeError(validator.schema))
+            continue
+        error = next(iter(validator.iter_errors(value)), None)
+        if error is not None:
+            fields[param["name"]] = _message(error)
+    if meta["body"] and request.method in ("POST", "PUT", "PATCH"):
+        data = request.get_json(silent=True)
+        if data is None:
+            fields["body"] = _("Send a JSON object.")
+        else:
+            for error in _body_validator(view).iter_errors(data):
+                if error.validator == "required":
+                    continue  # the service names every missing field with its own, clearer words
+                path = ".".join(str(p) for p in error.absolute_path)
+                fields.setdefault(path or "body", _message(error))
+    if fields:
+        raise ValidationError(fields=fields)
+
+
+@cache
+def _body_validator(view) -> Draft202012Validator:
+    return Draft202012Validator(view._openapi["body"])
+
+
+bp.before_request(_check_request)
 
 
 @bp.get("/openapi.json")

@@ -67,3 +67,26 @@ def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path):
     page = client.get("/petitions/", headers={"Accept": "text/html"})
     assert page.status_code == 503 and "briefly unavailable" in page.get_data(as_text=True)
     assert client.get("/healthz").status_code == 503
+
+
+@pytest.mark.parametrize("query", ["page=-96092", "page=null", "page=0", "page=99999999999999999999",
+                                   "page=100001", "state=null", "sort=nonsense"])
+def test_a_query_the_document_does_not_allow_is_a_422_naming_it(client, query):
+    resp = client.get(f"/api/v1/petitions?{query}")
+    assert resp.status_code == 422
+    assert list(resp.get_json()["error"]["fields"]) == [query.split("=")[0]]
+
+
+@pytest.mark.parametrize("body", [{"name": {"first": "A"}}, {"postcode": 31000}, {"attest": "yes"},
+                                  {"locale": "de"}, ["not", "an", "object"]])
+def test_a_body_of_the_wrong_shape_is_a_422_naming_the_field(client, body):
+    resp = client.post("/api/v1/petitions/1/signatures", json=body)
+    assert resp.status_code == 422
+    field = next(iter(body)) if isinstance(body, dict) else "body"
+    assert field in resp.get_json()["error"]["fields"]
+
+
+def test_the_document_states_the_bounds_it_enforces(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    [page] = [p for p in doc["paths"]["/api/v1/petitions"]["get"]["parameters"] if p["name"] == "page"]
+    assert page["schema"] == {"type": "integer", "minimum": 1, "maximum": 100_000}

@@ -40,7 +40,7 @@ def test_proposals_filtered_with_answer_history_and_no_personal_data(client, fac
 def test_api_errors_are_json(client, make_process):
     make_process()
     resp = client.get("/api/v1/proposals?state=nonsense")
-    assert resp.status_code == 422 and resp.get_json()["error"]["fields"] == {"state": "unknown state"}
+    assert resp.status_code == 422 and list(resp.get_json()["error"]["fields"]) == ["state"]
     resp = client.get("/api/v1/proposals/999")
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
 
