@@ -12,6 +12,7 @@ from civic.core.time import utcnow
 from civic.deliberation import services
 from civic.deliberation.models import Comment, CommentSettings, Debate, DebateState, Reaction, ReactionValue
 from civic.extensions import db
+from tests.helpers import count_rows
 
 
 def audit_actions(kind=None, object_id=None):
@@ -250,7 +251,7 @@ def test_one_reaction_per_person_and_comment_replaced_by_a_new_choice(factory, m
     rows = db.session.scalars(sa.select(Reaction).where(Reaction.comment_id == c.id)).all()
     assert [(r.user_id, r.value) for r in rows] == [(me.id, ReactionValue.NOT_USEFUL)]
     rate(me, c, "none")
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reaction)) == 0
+    assert count_rows(Reaction) == 0
 
 
 def test_the_database_refuses_a_second_reaction_from_the_same_person(factory, make_debate, say):
