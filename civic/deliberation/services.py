@@ -164,6 +164,7 @@ def comments_spec(kind_name: str) -> dict | None:
 
 
 def comment_settings(kind_name: str, object_id: int) -> CommentSettings | None:
+    """The item's comment settings row (closed by an official, and why), if any."""
     return db.session.get(CommentSettings, (kind_name, object_id))
 
 
@@ -435,12 +436,14 @@ def reopen_comments(actor, kind_name: str, object_id: int) -> None:
 # --- moderation hooks on comments ---------------------------------------------------------
 
 def set_comment_hidden(comment: Comment, hidden: bool) -> None:
+    """Moderation hook: a hidden comment keeps its place as a placeholder; the item's count changes."""
     comment.hidden_at = (comment.hidden_at or utcnow()) if hidden else None
     db.session.flush()
     _count_changed(comment.kind, comment.object_id)
 
 
 def redact_comment(comment: Comment, new_text: str) -> None:
+    """Moderation hook: replace the text (moderation keeps the original)."""
     comment.body_source = clean_text(new_text, multiline=True)
     comment.body_html = render_markdown(comment.body_source)
     db.session.flush()
