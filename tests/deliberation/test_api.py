@@ -5,6 +5,7 @@ import json
 from civic.core import content
 from civic.deliberation import services
 from civic.extensions import db
+from tests.deliberation.factories import thread
 from tests.helpers import count_queries
 
 
@@ -35,8 +36,7 @@ def test_debates_list_and_detail_with_counts_and_conclusion(client, official, fa
 def test_comment_threads_show_names_only_and_placeholders_for_hidden_ones(client, factory, make_debate, say):
     debate = make_debate()
     author = factory.user(email="secret@example.org", name="Léa")
-    top = say(author, debate, "Argument **fort**", "for")
-    say(factory.user(name="Karim"), debate, "Réponse", parent=top)
+    thread(debate, author, [factory.user(name="Karim")], "Argument **fort**", "for")
     hidden = say(factory.user(), debate, "Propos injurieux", "against")
     content.hook("comment", "set_hidden")(hidden, True)
     db.session.commit()
