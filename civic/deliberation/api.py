@@ -10,15 +10,12 @@ from flask_login import AnonymousUserMixin
 from civic.api import bp, doc, page_params
 from civic.core import content
 from civic.core.errors import NotFound, ValidationError
+from civic.core.export import iso, page_arg
 from civic.core.urls import absolute_url
-from civic.deliberation import queries, services
+from civic.deliberation import permissions, queries, services
 from civic.deliberation.models import Debate
 
 ANONYMOUS = AnonymousUserMixin()
-
-
-def _iso(value):
-    return value.isoformat() + "Z" if value else None
 
 
 COUNTS_SCHEMA = {"type": "object", "properties": {k: {"type": "integer"} for k in ("for", "against", "neutral")}}
@@ -67,7 +64,7 @@ def _debate_json(d: Debate, counts: dict, detail: bool = False) -> dict:
     out = {
         "id": d.id, "title": d.title, "state": d.state.value,
         "district": {"code": d.district.code, "name": d.district.name} if d.district else None,
-        "ends_at": _iso(d.ends_at), "created_at": _iso(d.created_at), "closed_at": _iso(d.closed_at),
+        "ends_at": iso(d.ends_at), "created_at": iso(d.created_at), "closed_at": iso(d.closed_at),
         "url": absolute_url("deliberation.debate", debate_id=d.id), "counts": counts,
     }
     if detail:
@@ -88,7 +85,7 @@ def api_debates():
     from civic.accounts.models import District
     from civic.extensions import db
 
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     code = (request.args.get("district") or "").strip()
     district_id = None
     if code == "city":
@@ -111,7 +108,7 @@ def api_debate(debate_id):
     from civic.extensions import db
 
     d = db.session.get(Debate, debate_id)
-    if d is None or not queries.can_view_debate(ANONYMOUS, d):
+    if d is None or not permissions.can_view_debate(ANONYMOUS, d):
         raise NotFound()
     return jsonify(_debate_json(d, queries.alignment_counts("debate", [d.id])[d.id], detail=True))
 
@@ -137,7 +134,7 @@ def _node_json(node) -> dict:
         "state": "hidden" if c.hidden_at else "deleted" if c.deleted_at else "published",
         "author": author, "alignment": c.alignment.value if c.alignment and not gone else None,
         "body_html": None if gone else c.body_html, "official_answer": bool(c.is_official_answer and not gone),
-        "created_at": _iso(c.created_at), "edited_at": _iso(c.edited_at),
+        "created_at": iso(c.created_at), "edited_at": iso(c.edited_at),
         "useful": node.useful, "not_useful": node.not_useful,
         "replies": [_node_json(r) for r in node.replies],
     }
@@ -165,7 +162,7 @@ def api_comments(kind, object_id):
     order = request.args.get("order") or "constructive"
     if order not in queries.ORDERS:
         raise ValidationError(fields={"order": _("Use constructive, newest or oldest.")})
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     tp = queries.thread_page(kind_name, obj.id, None, order, page, per_page=queries.API_PER_PAGE,
                              sided=spec["alignment"])
     return jsonify({"kind": kind_name, "id": obj.id, "order": tp.order, "page": tp.page, "has_next": tp.has_next,

@@ -149,6 +149,7 @@ def _pedestrian_debate(ctx, now):
 
 def _school_debate(ctx, now):
     from civic.core.sanitize import render_markdown
+    from civic.deliberation import services
     from civic.deliberation.models import Debate
     from civic.extensions import db
 
@@ -174,7 +175,7 @@ def _school_debate(ctx, now):
     _react(ctx, c["nadia"], useful=("julien", "thomas", "elodie", "lea"), not_useful=("martine", "ines"))
     _react(ctx, c["julien"], useful=("nadia",), not_useful=("martine", "ines", "thomas"))
     _react(ctx, c["sebastien"], useful=("nadia", "martine", "elodie"))
-    d.close(elu.id, SCHOOL_CONCLUSION, render_markdown(SCHOOL_CONCLUSION))
+    services.close_debate(elu, d, SCHOOL_CONCLUSION)
     d.closed_at = now - timedelta(days=12)
     db.session.flush()
     return d

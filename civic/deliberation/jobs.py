@@ -21,18 +21,17 @@ from civic.core import content
 from civic.core.jobs import job_lock
 from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text
+from civic.core.settings import get_setting
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.deliberation.models import Comment, ReplyNotification
+from civic.deliberation.settings import DIGEST_HOURS
 from civic.extensions import db
 
 TOPIC = "deliberation-replies"
 
 
 def _period() -> timedelta:
-    from civic.core.settings import get_setting
-    from civic.deliberation.services import DIGEST_HOURS
-
     return timedelta(hours=get_setting(DIGEST_HOURS))
 
 

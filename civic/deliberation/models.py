@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.core.columns import enum_column
-from civic.core.errors import InvalidTransition
 from civic.core.sanitize import clean_text
-from civic.core.time import utcnow
+from civic.core.time import last_day, utcnow
 from civic.extensions import db
 
 # Replies to replies, no deeper: depth 0 (top level), 1 and 2.
@@ -24,11 +23,14 @@ MAX_DEPTH = 2
 MAX_BODY = 2000
 
 
-
-
 class DebateState(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+# The debate flow (civic.core.transitions): an official closes an open debate
+# with its conclusion, once; nothing reopens it.
+DEBATE_FLOW = {DebateState.OPEN: {DebateState.CLOSED}, DebateState.CLOSED: set()}
 
 
 class Alignment(enum.StrEnum):
@@ -92,15 +94,11 @@ class Debate(db.Model):
         return self.state == DebateState.OPEN and self.hidden_at is None and (
             self.ends_at is None or now < self.ends_at)
 
-    def close(self, by_id: int, conclusion_source: str, conclusion_html: str) -> None:
-        """The only way to the closed state (guarded)."""
-        if self.state != DebateState.OPEN:
-            raise InvalidTransition()
-        self.state = DebateState.CLOSED
-        self.closed_at = utcnow()
-        self.closed_by_id = by_id
-        self.conclusion_source = conclusion_source
-        self.conclusion_html = conclusion_html
+    @property
+    def ends_on(self) -> date | None:
+        """The last local day contributions are accepted (``ends_at`` is the
+        exclusive end: local midnight after that day)."""
+        return last_day(self.ends_at) if self.ends_at is not None else None
 
 
 class DebateSource(db.Model):

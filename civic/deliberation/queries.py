@@ -164,12 +164,6 @@ def list_debates(state: str | None = None, district_id: int | None = None, page:
     return rows[:per_page], len(rows) > per_page
 
 
-def can_view_debate(user, debate: Debate) -> bool:
-    if debate.hidden_at is None:
-        return True
-    return is_user(user) and user.has_role("moderator", debate.district_id)
-
-
 def reaction_totals(comment_id: int, user=None) -> tuple[int, int, str | None]:
     """(useful, not useful, the person's own choice) for one comment."""
     rows = dict(db.session.execute(sa.select(Reaction.value, sa.func.count())

@@ -1,28 +1,34 @@
 """Deliberation services: the only writers of debates, comments and reactions.
 
 Every function takes the actor as its first argument, checks permission
-first, validates, writes, records the audit entry and outbox rows, and
-flushes. The caller (view, API, job, CLI) commits.
+first (the rules are in :mod:`civic.deliberation.permissions`), validates,
+writes, records the audit entry and outbox rows, and flushes. The caller
+(view, API, job, CLI) commits.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
-from civic.accounts.models import Role
+from civic.accounts.models import District
 from civic.core import audit, content
 from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
+from civic.core.export import iso
 from civic.core.jobs import enqueue
-from civic.core.permissions import is_user, require_login
+from civic.core.permissions import require, require_login
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.settings import get_setting
-from civic.core.time import utcnow
+from civic.core.time import end_of_day, utcnow
+from civic.core.transitions import transition
+from civic.deliberation import permissions
+from civic.deliberation.jobs import send_reply_digest
 from civic.deliberation.models import (
+    DEBATE_FLOW,
     MAX_BODY,
     MAX_DEPTH,
     Alignment,
@@ -31,71 +37,29 @@ from civic.deliberation.models import (
     CommentSettings,
     Debate,
     DebateSource,
+    DebateState,
     Reaction,
     ReactionValue,
     ReplyNotification,
 )
+from civic.deliberation.settings import (  # noqa: F401  (the keys, as services.X for callers and tests)
+    DIGEST_HOURS,
+    EDIT_WINDOW_MINUTES,
+    MIN_ACCOUNT_AGE_DAYS,
+    RATE_LIMIT_PER_HOUR,
+    REQUIRE_CONFIRMED_EMAIL,
+    RESIDENTS_MAY_OPEN,
+)
 from civic.extensions import db
-
-# Setting keys (registered in civic.deliberation.init_app).
-RESIDENTS_MAY_OPEN = "deliberation.residents_may_open_debates"
-MIN_ACCOUNT_AGE_DAYS = "deliberation.comment_min_account_age_days"
-REQUIRE_CONFIRMED_EMAIL = "deliberation.comment_require_confirmed_email"
-RATE_LIMIT_PER_HOUR = "deliberation.comment_rate_limit_per_hour"
-EDIT_WINDOW_MINUTES = "deliberation.comment_edit_window_minutes"
-DIGEST_HOURS = "deliberation.reply_digest_hours"
 
 TITLE_MAX = 200
 SOURCES_MAX = 20
 
 
-# --- who may do what -------------------------------------------------------------
-
-def can_open_debate(user) -> bool:
-    if not is_user(user) or user.is_blocked or not user.email_confirmed:
-        return False
-    return user.has_any_role(Role.OFFICIAL) or bool(get_setting(RESIDENTS_MAY_OPEN))
-
-
-def is_official_for(user, district_id: int | None) -> bool:
-    return is_user(user) and user.has_role(Role.OFFICIAL, district_id)
-
-
-def comment_block_reason(user) -> str | None:
-    """Why ``user`` may not comment or react now (None when they may).
-
-    Shown in place of the comment form, and raised by the services.
-    """
-    if not is_user(user):
-        return _("Please log in to do this.")
-    if user.is_blocked:
-        return _("Your account is blocked: you can read and appeal, but not contribute.")
-    if get_setting(REQUIRE_CONFIRMED_EMAIL) and not user.email_confirmed:
-        return _("Please confirm your email address first: we sent you a link.")
-    days = get_setting(MIN_ACCOUNT_AGE_DAYS)
-    if days and user.created_at + timedelta(days=days) > utcnow():
-        from flask_babel import format_date
-
-        return ngettext("New accounts can comment %(num)d day after they are created: from %(date)s.",
-                        "New accounts can comment %(num)d days after they are created: from %(date)s.",
-                        days, date=format_date(user.created_at + timedelta(days=days), "long"))
-    return None
-
-
-def _require_participant(actor) -> None:
-    require_login(actor)
-    reason = comment_block_reason(actor)
-    if reason:
-        raise PermissionDenied(reason)
-
-
 def badge_for(user) -> Badge | None:
-    """Officials' and moderators' comments carry a badge (admins hold every role)."""
-    if user.has_any_role(Role.OFFICIAL):
-        return Badge.OFFICIAL
-    if user.has_any_role(Role.MODERATOR):
-        return Badge.MODERATOR
-    return None
+    """The badge a new comment of ``user`` carries: officials' first, then
+    moderators' (see ``permissions.can_badge_comment``)."""
+    return next((b for b in (Badge.OFFICIAL, Badge.MODERATOR) if permissions.can_badge_comment(user, b)), None)
 
 
 # --- debates -----------------------------------------------------------------------
@@ -121,12 +85,14 @@ def parse_sources(text: str | None) -> list[tuple[str, str]]:
     return sources
 
 
-def open_debate(actor, title: str, body: str, district_id: int | None = None, ends_at: datetime | None = None,
+def open_debate(actor, title: str, body: str, district_id: int | None = None, ends_on: date | None = None,
                 sources: str | list[tuple[str, str]] | None = None) -> Debate:
-    """Open a debate: officials always, residents when an administrator allows it."""
+    """Open a debate: officials always, residents when an administrator allows it.
+
+    ``ends_on``: the last local day contributions are accepted (stored as
+    the exclusive end, local midnight after it), or None until it is closed."""
     require_login(actor)
-    if not can_open_debate(actor):
-        raise PermissionDenied()
+    require(permissions.can_open_debate(actor))
     errors = {}
     title = clean_text(title)
     if not title:
@@ -136,16 +102,12 @@ def open_debate(actor, title: str, body: str, district_id: int | None = None, en
     body_source = clean_text(body, multiline=True)
     if not body_source:
         errors["body"] = _("Explain the question and what is at stake.")
+    ends_at = end_of_day(ends_on) if ends_on is not None else None
     if ends_at is not None and ends_at <= utcnow():
         errors["ends_at"] = _("The end date must be in the future.")
-    if district_id is not None:
-        from civic.accounts.models import District
-
-        if db.session.get(District, district_id) is None:
-            errors["district_id"] = _("Choose a district from the list.")
-    # An official limited to some districts opens debates there (residents, when allowed, anywhere).
-    if "district_id" not in errors and not get_setting(RESIDENTS_MAY_OPEN) and not actor.has_role(
-            Role.OFFICIAL, district_id):
+    if district_id is not None and db.session.get(District, district_id) is None:
+        errors["district_id"] = _("Choose a district from the list.")
+    if "district_id" not in errors and not permissions.can_open_debate_in(actor, district_id):
         errors["district_id"] = _("You can open debates only in the districts you are an official for.")
     parsed_sources: list[tuple[str, str]] = []
     try:
@@ -165,16 +127,18 @@ def open_debate(actor, title: str, body: str, district_id: int | None = None, en
 
 
 def close_debate(actor, debate: Debate, conclusion: str) -> Debate:
-    """Close a debate with a public conclusion (officials of its district). Audited."""
+    """Close a debate with a public conclusion (officials of its district),
+    once: a closed debate raises InvalidTransition. Audited."""
     require_login(actor)
-    if not is_official_for(actor, debate.district_id):
-        raise PermissionDenied()
+    require(permissions.can_close_debate(actor, debate))
     source = clean_text(conclusion, multiline=True)
     if not source:
         raise ValidationError(fields={"conclusion": _("Write the conclusion: what was heard, and what happens next.")})
-    debate.close(actor.id, source, render_markdown(source))
+    # The database wants the closing date and the conclusion with the closed state (ck_debate_closed_has_conclusion).
+    transition(debate, DEBATE_FLOW, DebateState.CLOSED, actor, "debate.closed", stamp="closed_at")
+    debate.closed_by_id = actor.id
+    debate.conclusion_source, debate.conclusion_html = source, render_markdown(source)
     db.session.flush()
-    audit.record(actor, "debate.closed", "debate", debate.id)
     return debate
 
 
@@ -200,6 +164,7 @@ def comments_spec(kind_name: str) -> dict | None:
 
 
 def comment_settings(kind_name: str, object_id: int) -> CommentSettings | None:
+    """The item's comment settings row (closed by an official, and why), if any."""
     return db.session.get(CommentSettings, (kind_name, object_id))
 
 
@@ -221,6 +186,7 @@ def closed_reason(kind_name: str, obj, settings_row=_NOT_LOADED) -> str | None:
 
 
 def _load_item(actor, kind_name: str, object_id: int):
+    """The commented item, if its kind accepts comments and the actor may see it."""
     if comments_spec(kind_name) is None:
         raise NotFound()
     return content.load(kind_name, object_id, actor)
@@ -245,7 +211,7 @@ def _check_rate(actor) -> None:
         raise RateLimited(ngettext(
             "You have posted %(limit)d comments in the last hour, the most we accept. You can post again in %(num)d minute.",
             "You have posted %(limit)d comments in the last hour, the most we accept. You can post again in %(num)d minutes.",
-            minutes, limit=limit), retry_after=retry_after, fields={"body": _("Too many comments in one hour.")})
+            minutes, limit=limit), retry_after=retry_after)
 
 
 def _clean_body(body: str | None) -> str:
@@ -272,6 +238,32 @@ def _clean_alignment(value, *, sided: bool, required: bool) -> Alignment | None:
         raise ValidationError(fields={"alignment": _("Say whether you are for, against, or neutral.")}) from None
 
 
+def _clean_comment(kind_name: str, body: str | None, alignment, *, top_level: bool) -> tuple[str, Alignment | None]:
+    """The cleaned text and side of a new or edited comment, every field's
+    error at once (top-level comments on sided kinds need a side)."""
+    sided = (comments_spec(kind_name) or {}).get("alignment", False)
+    errors = {}
+    source, align = "", None
+    try:
+        source = _clean_body(body)
+    except ValidationError as err:
+        errors.update(err.fields)
+    try:
+        align = _clean_alignment(alignment, sided=sided, required=top_level)
+    except ValidationError as err:
+        errors.update(err.fields)
+    if errors:
+        raise ValidationError(fields=errors)
+    return source, align
+
+
+def require_open(kind_name: str, obj) -> None:
+    """Refuse (PermissionDenied, with the reason) when the item takes no new comments now."""
+    reason = closed_reason(kind_name, obj)
+    if reason:
+        raise PermissionDenied(reason)
+
+
 def post_comment(actor, kind_name: str, object_id: int, body: str, alignment: str | None = None,
                  parent_id: int | None = None) -> Comment:
     """Comment on an item of any kind that accepts comments, or reply to a comment.
@@ -280,11 +272,10 @@ def post_comment(actor, kind_name: str, object_id: int, body: str, alignment: st
     replies may give one. Replies go three levels deep at most and notify the
     parent's author in their next digest.
     """
-    _require_participant(actor)
+    require_login(actor)
+    require(permissions.can_comment(actor))
     _kind, obj = _load_item(actor, kind_name, object_id)
-    reason = closed_reason(kind_name, obj)
-    if reason:
-        raise PermissionDenied(reason)
+    require_open(kind_name, obj)
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -294,19 +285,7 @@ def post_comment(actor, kind_name: str, object_id: int, body: str, alignment: st
             raise ValidationError(_("This comment was deleted by its author: you can no longer reply to it."))
         if parent.depth >= MAX_DEPTH:
             raise ValidationError(_("Replies go three levels deep at most: reply to the comment above instead."))
-    sided = comments_spec(kind_name)["alignment"]
-    errors = {}
-    source = ""
-    try:
-        source = _clean_body(body)
-    except ValidationError as err:
-        errors.update(err.fields)
-    try:
-        align = _clean_alignment(alignment, sided=sided, required=parent is None)
-    except ValidationError as err:
-        errors.update(err.fields)
-    if errors:
-        raise ValidationError(fields=errors)
+    source, align = _clean_comment(kind_name, body, alignment, top_level=parent is None)
     _check_rate(actor)
     comment = Comment(kind=kind_name, object_id=object_id, parent_id=parent.id if parent else None,
                       root_id=(parent.root_id or parent.id) if parent else None,
@@ -319,8 +298,6 @@ def post_comment(actor, kind_name: str, object_id: int, body: str, alignment: st
     if parent is not None and parent.author_id and parent.author_id != actor.id:
         db.session.add(ReplyNotification(recipient_id=parent.author_id, comment_id=comment.id))
         db.session.flush()
-        from civic.deliberation.jobs import send_reply_digest
-
         enqueue(send_reply_digest, parent.author_id)
     _count_changed(kind_name, object_id)
     return comment
@@ -338,35 +315,11 @@ def _count_changed(kind_name: str, object_id: int) -> None:
     hook(obj, count)
 
 
-def edit_deadline(comment: Comment) -> datetime:
-    return comment.created_at + timedelta(minutes=get_setting(EDIT_WINDOW_MINUTES))
-
-
-def can_edit(user, comment: Comment, now: datetime | None = None) -> bool:
-    return (is_user(user) and comment.author_id == user.id and comment.deleted_at is None
-            and comment.hidden_at is None and (now or utcnow()) < edit_deadline(comment))
-
-
 def edit_comment(actor, comment: Comment, body: str, alignment: str | None = None) -> Comment:
     """The author corrects a comment within the edit window (10 minutes by default)."""
     require_login(actor)
-    if comment.author_id != actor.id or comment.deleted_at is not None or comment.hidden_at is not None:
-        raise PermissionDenied()
-    if utcnow() >= edit_deadline(comment):
-        raise PermissionDenied(_("The time to edit this comment is over. You can still delete it."))
-    sided = (comments_spec(comment.kind) or {}).get("alignment", False)
-    errors = {}
-    source = ""
-    try:
-        source = _clean_body(body)
-    except ValidationError as err:
-        errors.update(err.fields)
-    try:
-        align = _clean_alignment(alignment, sided=sided, required=comment.parent_id is None)
-    except ValidationError as err:
-        errors.update(err.fields)
-    if errors:
-        raise ValidationError(fields=errors)
+    require(permissions.can_edit_comment(actor, comment))
+    source, align = _clean_comment(comment.kind, body, alignment, top_level=comment.parent_id is None)
     comment.body_source, comment.body_html = source, render_markdown(source)
     comment.alignment = align
     comment.edited_at = utcnow()
@@ -378,8 +331,7 @@ def edit_comment(actor, comment: Comment, body: str, alignment: str | None = Non
 def delete_comment(actor, comment: Comment) -> Comment:
     """The author deletes their comment: the text goes, the place in the thread stays."""
     require_login(actor)
-    if comment.author_id != actor.id:
-        raise PermissionDenied()
+    require(permissions.can_delete_comment(actor, comment))
     if comment.deleted_at is None:
         comment.deleted_at = utcnow()
         comment.body_source = ""
@@ -397,15 +349,13 @@ def react(actor, comment: Comment, value: str | None) -> Reaction | None:
     One reaction per person per comment, enforced by a unique constraint; a
     new choice replaces the previous one. Not on one's own comments.
     """
-    _require_participant(actor)
+    require_login(actor)
+    require(permissions.can_comment(actor))
     _kind, obj = _load_item(actor, comment.kind, comment.object_id)
     if comment.hidden_at is not None or comment.deleted_at is not None:
         raise NotFound()
-    if comment.author_id == actor.id:
-        raise PermissionDenied(_("You cannot rate your own comment."))
-    reason = closed_reason(comment.kind, obj)
-    if reason:
-        raise PermissionDenied(reason)
+    require(permissions.can_react(actor, comment))
+    require_open(comment.kind, obj)
     existing = db.session.scalar(sa.select(Reaction).where(Reaction.comment_id == comment.id,
                                                            Reaction.user_id == actor.id))
     if value in (None, "", "none"):
@@ -434,7 +384,8 @@ def react(actor, comment: Comment, value: str | None) -> Reaction | None:
     return reaction
 
 
-def _item_district(kind_name: str, obj) -> int | None:
+def item_district(kind_name: str, obj) -> int | None:
+    """The district of a commented item, as its kind says (None: city-wide)."""
     return content.get_kind(kind_name).district_id(obj)
 
 
@@ -442,8 +393,7 @@ def mark_official_answer(actor, comment: Comment, marked: bool = True) -> Commen
     """An official marks their own comment as the official answer (or unmarks it)."""
     require_login(actor)
     _kind, obj = _load_item(actor, comment.kind, comment.object_id)
-    if comment.author_id != actor.id or not is_official_for(actor, _item_district(comment.kind, obj)):
-        raise PermissionDenied(_("Only the official who wrote a comment can mark it as the official answer."))
+    require(permissions.can_mark_official_answer(actor, comment, item_district(comment.kind, obj)))
     if comment.deleted_at is not None or comment.hidden_at is not None:
         raise NotFound()
     if comment.is_official_answer != marked:
@@ -458,8 +408,7 @@ def close_comments(actor, kind_name: str, object_id: int, reason: str | None = N
     """Officials of the item's district close its comments (e.g. a closed petition). Audited."""
     require_login(actor)
     _kind, obj = _load_item(actor, kind_name, object_id)
-    if not is_official_for(actor, _item_district(kind_name, obj)):
-        raise PermissionDenied()
+    require(permissions.can_close_comments(actor, item_district(kind_name, obj)))
     row = comment_settings(kind_name, object_id)
     if row is None:
         row = CommentSettings(kind=kind_name, object_id=object_id)
@@ -476,8 +425,7 @@ def reopen_comments(actor, kind_name: str, object_id: int) -> None:
     """Officials of the item's district open its comments again. Audited."""
     require_login(actor)
     _kind, obj = _load_item(actor, kind_name, object_id)
-    if not is_official_for(actor, _item_district(kind_name, obj)):
-        raise PermissionDenied()
+    require(permissions.can_close_comments(actor, item_district(kind_name, obj)))
     row = comment_settings(kind_name, object_id)
     if row is not None and row.closed_at is not None:
         row.closed_at, row.closed_by_id, row.reason = None, None, None
@@ -488,12 +436,14 @@ def reopen_comments(actor, kind_name: str, object_id: int) -> None:
 # --- moderation hooks on comments ---------------------------------------------------------
 
 def set_comment_hidden(comment: Comment, hidden: bool) -> None:
+    """Moderation hook: a hidden comment keeps its place as a placeholder; the item's count changes."""
     comment.hidden_at = (comment.hidden_at or utcnow()) if hidden else None
     db.session.flush()
     _count_changed(comment.kind, comment.object_id)
 
 
 def redact_comment(comment: Comment, new_text: str) -> None:
+    """Moderation hook: replace the text (moderation keeps the original)."""
     comment.body_source = clean_text(new_text, multiline=True)
     comment.body_html = render_markdown(comment.body_source)
     db.session.flush()
@@ -509,11 +459,10 @@ def export_personal_data(user) -> dict:
     return {
         "comments": [{"id": c.id, "on": f"{c.kind}/{c.object_id}", "in_reply_to": c.parent_id,
                       "alignment": c.alignment.value if c.alignment else None, "text": c.body_source,
-                      "created_at": c.created_at.isoformat() + "Z",
-                      "deleted_at": c.deleted_at.isoformat() + "Z" if c.deleted_at else None} for c in comments],
+                      "created_at": iso(c.created_at), "deleted_at": iso(c.deleted_at)} for c in comments],
         "reactions": [{"comment_id": r.comment_id, "value": r.value.value,
-                       "created_at": r.created_at.isoformat() + "Z"} for r in reactions],
-        "debates_opened": [{"id": d.id, "title": d.title, "created_at": d.created_at.isoformat() + "Z"}
+                       "created_at": iso(r.created_at)} for r in reactions],
+        "debates_opened": [{"id": d.id, "title": d.title, "created_at": iso(d.created_at)}
                            for d in debates],
     }
 

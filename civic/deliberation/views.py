@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -11,12 +10,13 @@ from flask_babel import ngettext, pgettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from civic.accounts.forms import apply_errors
 from civic.core import content
-from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
-from civic.core.time import to_utc
+from civic.core.errors import NotFound
+from civic.core.export import page_arg
+from civic.core.forms import form_status, run_service
+from civic.core.permissions import require
 from civic.core.views import safe_next
-from civic.deliberation import queries, ranking, services
+from civic.deliberation import permissions, queries, ranking, services
 from civic.deliberation.forms import CloseCommentsForm, CloseDebateForm, CommentForm, DebateForm
 from civic.deliberation.models import MAX_DEPTH, Comment, Debate
 from civic.extensions import db
@@ -34,7 +34,7 @@ def _wants_json() -> bool:
 
 def _debate_or_404(debate_id: int) -> Debate:
     debate = db.session.get(Debate, debate_id)
-    if debate is None or not queries.can_view_debate(current_user, debate):
+    if debate is None or not permissions.can_view_debate(current_user, debate):
         raise NotFound()
     return debate
 
@@ -59,64 +59,48 @@ def index():
     state = request.args.get("state") or ""
     raw_district = request.args.get("district") or ""
     district_id = int(raw_district) if raw_district.isdigit() else None
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     debates, has_next = queries.list_debates(state or None, district_id, page)
     counts = queries.alignment_counts("debate", [d.id for d in debates])
     from civic.accounts.services import all_districts
 
     return render_template("deliberation/index.html", debates=debates, counts=counts, page=page,
-                           has_next=has_next, state=state, district=raw_district, districts=all_districts(),
-                           can_open=services.can_open_debate(current_user))
+                           has_next=has_next, state=state, district=raw_district, districts=all_districts())
 
 
 @bp.route("/debates/new", methods=["GET", "POST"])
 @login_required
 def new_debate():
-    if not services.can_open_debate(current_user):
-        raise PermissionDenied()
+    require(permissions.can_open_debate(current_user))
     form = DebateForm()
     if form.validate_on_submit():
-        ends_at = to_utc(datetime.combine(form.ends_at.data, time(23, 59))) if form.ends_at.data else None
-        try:
-            debate = services.open_debate(current_user, form.title.data, form.body.data, form.district_id.data,
-                                          ends_at, form.sources.data)
-        except ValidationError as err:
-            db.session.rollback()
-            apply_errors(form, err)
-        else:
-            db.session.commit()
+        # The form's day is a local day: the service stores its end (local midnight after it) in UTC.
+        ok, debate = run_service(form, services.open_debate, current_user, form.title.data, form.body.data,
+                                 form.district_id.data, form.ends_at.data, form.sources.data)
+        if ok:
             flash(_("The debate is open."), "success")
             return redirect(url_for("deliberation.debate", debate_id=debate.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("deliberation/new.html", form=form), status
+    return render_template("deliberation/new.html", form=form), form_status(form)
 
 
 @bp.get("/debates/<int:debate_id>")
 def debate(debate_id):
     d = _debate_or_404(debate_id)
-    return render_template("deliberation/debate.html", debate=d, summary=queries.debate_summary(d),
-                           can_close=d.is_open and services.is_official_for(current_user, d.district_id))
+    return render_template("deliberation/debate.html", debate=d, summary=queries.debate_summary(d))
 
 
 @bp.route("/debates/<int:debate_id>/close", methods=["GET", "POST"])
 @login_required
 def close_debate(debate_id):
     d = _debate_or_404(debate_id)
-    if not services.is_official_for(current_user, d.district_id):
-        raise PermissionDenied()
+    require(permissions.can_close_debate(current_user, d))
     form = CloseDebateForm()
     if form.validate_on_submit():
-        try:
-            services.close_debate(current_user, d, form.conclusion.data)
-        except ValidationError as err:
-            db.session.rollback()
-            apply_errors(form, err)
-        else:
-            db.session.commit()
+        ok, _debate = run_service(form, services.close_debate, current_user, d, form.conclusion.data)
+        if ok:
             flash(_("The debate is closed and its conclusion published."), "success")
             return redirect(url_for("deliberation.debate", debate_id=d.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("deliberation/close.html", debate=d, form=form), status
+    return render_template("deliberation/close.html", debate=d, form=form), form_status(form)
 
 
 # The help page's worked example: reactions are illustrative, figures are computed by the ranking code itself.
@@ -158,6 +142,10 @@ def _page_url(page: int) -> str:
     return f"{request.path}?{urlencode(args)}#comments"
 
 
+def _refusal_message(allowed) -> str | None:
+    return None if allowed else allowed.message
+
+
 def comments_panel(kind_name: str, obj, user):
     """Panel (order 50): the thread list and the comment form for any kind
     whose hooks include ``comments``."""
@@ -165,19 +153,20 @@ def comments_panel(kind_name: str, obj, user):
     if spec is None:
         return None
     order = request.args.get(ORDER_ARG) or "constructive"
-    page = request.args.get(PAGE_ARG, 1, type=int) or 1
+    page = page_arg(PAGE_ARG)
     threads = queries.thread_page(kind_name, obj.id, user, order, page, sided=spec["alignment"])
     settings_row = services.comment_settings(kind_name, obj.id)
+    logged_in = getattr(user, "is_authenticated", False)
     return Markup(render_template(
         "deliberation/_comments.html", kind=kind_name, obj=obj, sided=spec["alignment"], threads=threads,
         # No form (and so no CSRF token in the session) for visitors who are
         # not logged in: their page sets no cookie and shared caches may keep it.
-        form=CommentForm(sided=spec["alignment"], formdata=None) if getattr(user, "is_authenticated", False) else None,
+        form=CommentForm(sided=spec["alignment"], formdata=None) if logged_in else None,
         closed=services.closed_reason(kind_name, obj, settings_row), settings_row=settings_row,
-        block=services.comment_block_reason(user) if getattr(user, "is_authenticated", False) else None,
-        is_official=services.is_official_for(user, content.get_kind(kind_name).district_id(obj)),
+        # Why this person may not comment nor rate (None when they may): asked once for the whole thread.
+        block=_refusal_message(permissions.can_comment(user)) if logged_in else None,
+        district_id=services.item_district(kind_name, obj),
         order_links=_order_links(threads.order), page_url=_page_url, max_depth=MAX_DEPTH,
-        can_edit=services.can_edit, edit_deadline=services.edit_deadline,
         reaction_summary=reaction_summary,
         # Reporting is the moderation module's: link to its form when it is installed.
         can_report="moderation.report" in current_app.view_functions))
@@ -202,26 +191,16 @@ def post_comment(kind, object_id):
     form = CommentForm(sided=spec["alignment"])
     parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
     parent = db.session.get(Comment, parent_id) if parent_id else None
-    status = 422
     if form.validate_on_submit():
-        try:
-            comment = services.post_comment(current_user, kind, object_id, form.body.data,
-                                            form.alignment.data if spec["alignment"] else None, parent_id)
-        except RateLimited as err:
-            db.session.rollback()
-            form.form_errors.append(err.message)
-            status = 429
-        except ValidationError as err:
-            db.session.rollback()
-            apply_errors(form, err)
-        else:
-            db.session.commit()
+        ok, comment = run_service(form, services.post_comment, current_user, kind, object_id, form.body.data,
+                                  form.alignment.data if spec["alignment"] else None, parent_id)
+        if ok:
             if comment.hidden_at is not None:  # pre-moderated kinds hide new items until reviewed
                 flash(_("Thank you: your comment will appear once a moderator has reviewed it."), "success")
             else:
                 flash(_("Your comment is published."), "success")
             return redirect(_item_url(kind, obj, comment.id))
-    return _render_comment_form(kind, obj, form, parent, status)
+    return _render_comment_form(kind, obj, form, parent, form_status(form))
 
 
 @bp.get("/comments/<int:comment_id>/reply")
@@ -229,9 +208,8 @@ def post_comment(kind, object_id):
 def reply(comment_id):
     parent = _comment_or_404(comment_id)
     _kind, obj = content.load(parent.kind, parent.object_id, current_user)
-    reason = services.comment_block_reason(current_user) or services.closed_reason(parent.kind, obj)
-    if reason:
-        raise PermissionDenied(reason)
+    require(permissions.can_comment(current_user))
+    services.require_open(parent.kind, obj)
     spec = services.comments_spec(parent.kind) or {"alignment": False}
     form = CommentForm(sided=spec["alignment"], formdata=None, data={"parent_id": parent.id})
     return _render_comment_form(parent.kind, obj, form, parent)
@@ -243,29 +221,19 @@ def edit_comment(comment_id):
     comment = _comment_or_404(comment_id)
     _kind, obj = content.load(comment.kind, comment.object_id, current_user)
     spec = services.comments_spec(comment.kind) or {"alignment": False}
-    if not services.can_edit(current_user, comment):
-        raise PermissionDenied(_("The time to edit this comment is over. You can still delete it.")
-                               if comment.author_id == current_user.id else None)
+    require(permissions.can_edit_comment(current_user, comment))
     data = {"body": comment.body_source, "alignment": comment.alignment.value if comment.alignment else None}
     form = CommentForm(sided=spec["alignment"], data=data if request.method == "GET" else None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                services.edit_comment(current_user, comment, form.body.data,
-                                      form.alignment.data if spec["alignment"] else None)
-            except ValidationError as err:
-                db.session.rollback()
-                apply_errors(form, err)
-            else:
-                db.session.commit()
-                flash(_("Your comment is updated."), "success")
-                return redirect(_item_url(comment.kind, obj, comment.id))
+    if form.validate_on_submit():
+        ok, _comment = run_service(form, services.edit_comment, current_user, comment, form.body.data,
+                                   form.alignment.data if spec["alignment"] else None)
+        if ok:
+            flash(_("Your comment is updated."), "success")
+            return redirect(_item_url(comment.kind, obj, comment.id))
     return render_template("deliberation/comment_edit.html", form=form, comment=comment,
                            item_title=content.get_kind(comment.kind).title(obj),
                            item_url=_item_url(comment.kind, obj, comment.id),
-                           deadline=services.edit_deadline(comment), sided=spec["alignment"]), status
+                           deadline=permissions.edit_deadline(comment), sided=spec["alignment"]), form_status(form)
 
 
 @bp.route("/comments/<int:comment_id>/delete", methods=["GET", "POST"])
@@ -273,8 +241,7 @@ def edit_comment(comment_id):
 def delete_comment(comment_id):
     comment = _comment_or_404(comment_id)
     _kind, obj = content.load(comment.kind, comment.object_id, current_user)
-    if comment.author_id != current_user.id:
-        raise PermissionDenied()
+    require(permissions.can_delete_comment(current_user, comment))
     if request.method == "POST":
         services.delete_comment(current_user, comment)
         db.session.commit()

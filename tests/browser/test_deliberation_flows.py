@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,16 +15,13 @@ pytestmark = pytest.mark.browser
 def _debate_with_an_argument(live, official_email, other_email, title="Faut-il piétonniser la rue le week-end ?") -> int:
     def build():
         from civic.accounts.services import find_user_by_email
-        from civic.deliberation import services
-        from civic.extensions import db
+        from tests.deliberation import factories
 
-        debate = services.open_debate(find_user_by_email(official_email), title,
-                                      "La mairie envisage un **essai de six mois**.",
-                                      sources="Plan de circulation | https://example.org/plan.pdf")
-        db.session.flush()
-        services.post_comment(find_user_by_email(other_email), "debate", debate.id,
-                              "Contre tant que l'accès des taxis n'est pas réglé.", "against")
-        db.session.commit()
+        debate = factories.debate(find_user_by_email(official_email), title,
+                                  "La mairie envisage un **essai de six mois**.",
+                                  sources="Plan de circulation | https://example.org/plan.pdf")
+        factories.comment(find_user_by_email(other_email), debate,
+                          "Contre tant que l'accès des taxis n'est pas réglé.", "against")
         return debate.id
     return live.query(build)
 
@@ -37,12 +34,7 @@ def test_a_resident_joins_a_debate_with_the_keyboard(site, make_user):  # noqa: 
     # The live server lives for the session: a title of its own for this run (JS on / off).
     title = f"Faut-il piétonniser la rue le week-end ? ({'JS' if site.js else 'HTML'})"
     debate_id = _debate_with_an_argument(live, official, other, title)
-
-    site.visit("/account/login")
-    page.get_by_label("Email address").fill(me)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").focus()
-    site.press("Enter")
+    log_in(site, me)
 
     site.visit("/debates/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Debates")
@@ -97,11 +89,7 @@ def test_an_invalid_comment_is_explained_with_javascript_on_and_off(site, make_u
     other = make_user(name="Inès G.")
     me = make_user(name="Karim B.")
     debate_id = _debate_with_an_argument(live, official, other)
-    site.visit("/account/login")
-    page.get_by_label("Email address").fill(me)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").focus()
-    site.press("Enter")
+    log_in(site, me)
     site.visit(f"/debates/{debate_id}")
     page.get_by_label("Your comment").fill("Sans position")
     page.get_by_role("button", name="Publish my comment").focus()

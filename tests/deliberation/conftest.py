@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from civic.core import content
-from civic.extensions import db
+from tests.deliberation import factories as deliberation_factories
 
 
 @pytest.fixture
@@ -15,36 +15,22 @@ def official(factory):
 
 @pytest.fixture
 def make_debate(official):
-    from civic.deliberation import services
-
-    def make(author=None, title="Faut-il piétonniser la rue ?", body="Le cadre du débat.", **kw):
-        d = services.open_debate(author or official, title, body, **kw)
-        db.session.commit()
-        return d
+    """``make_debate(author=official, title=..., body=..., **kw)``: open a debate through the service."""
+    def make(author=None, **kw):
+        return deliberation_factories.debate(author or official, **kw)
     return make
 
 
 @pytest.fixture
 def say():
     """``say(actor, item, body, alignment=None, parent=None)``: post a comment through the service."""
-    from civic.deliberation import services
-
-    def post(actor, item, body="Un argument.", alignment=None, parent=None, kind=None):
-        kind_name = kind or content.kind_of(item).name
-        c = services.post_comment(actor, kind_name, item.id, body, alignment, parent.id if parent else None)
-        db.session.commit()
-        return c
-    return post
+    return deliberation_factories.comment
 
 
 @pytest.fixture
 def rate():
-    from civic.deliberation import services
-
-    def do(actor, comment, value):
-        services.react(actor, comment, value)
-        db.session.commit()
-    return do
+    """``rate(actor, comment, value)``: react through the service."""
+    return deliberation_factories.reaction
 
 
 class ThingState:
@@ -74,19 +60,3 @@ def thing_kind(monkeypatch):
 def thing(factory, thing_kind):
     return factory.district(name="Pétition pour des bancs place Arnaud-Bernard")
 
-
-def count_queries(fn):
-    """Run ``fn()`` and return (result, number of SQL statements)."""
-    import sqlalchemy as sa
-
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        result = fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    return result, len(statements)

@@ -5,7 +5,8 @@ import json
 from civic.core import content
 from civic.deliberation import services
 from civic.extensions import db
-from tests.deliberation.conftest import count_queries
+from tests.deliberation.factories import thread
+from tests.helpers import count_queries
 
 
 def test_debates_list_and_detail_with_counts_and_conclusion(client, official, factory, make_debate, say):
@@ -35,8 +36,7 @@ def test_debates_list_and_detail_with_counts_and_conclusion(client, official, fa
 def test_comment_threads_show_names_only_and_placeholders_for_hidden_ones(client, factory, make_debate, say):
     debate = make_debate()
     author = factory.user(email="secret@example.org", name="Léa")
-    top = say(author, debate, "Argument **fort**", "for")
-    say(factory.user(name="Karim"), debate, "Réponse", parent=top)
+    thread(debate, author, [factory.user(name="Karim")], "Argument **fort**", "for")
     hidden = say(factory.user(), debate, "Propos injurieux", "against")
     content.hook("comment", "set_hidden")(hidden, True)
     db.session.commit()
@@ -100,3 +100,19 @@ def test_the_comments_api_runs_a_constant_number_of_queries(client, factory, mak
     add(12)
     resp, many = count_queries(lambda: client.get(f"/api/v1/debate/{debate.id}/comments"))
     assert len(resp.get_json()["items"]) == 14 and few == many
+
+
+def test_a_page_out_of_range_is_a_422_naming_the_field(client, make_debate):
+    debate = make_debate()
+    for url in ("/api/v1/debates?page=0", "/api/v1/debates?page=abc",
+                f"/api/v1/debate/{debate.id}/comments?page=100001"):
+        resp = client.get(url)
+        assert resp.status_code == 422, url
+        assert set(resp.get_json()["error"]["fields"]) == {"page"}
+    assert client.get("/api/v1/debates?page=3").get_json()["items"] == []
+
+
+def test_moments_are_iso_with_z_and_missing_ones_null(client, make_debate):
+    debate = make_debate()
+    detail = client.get(f"/api/v1/debates/{debate.id}").get_json()
+    assert detail["created_at"].endswith("Z") and detail["closed_at"] is None and detail["ends_at"] is None

@@ -6,6 +6,7 @@ from markupsafe import escape
 from civic.deliberation import queries
 from civic.deliberation.models import Comment, Debate, DebateState
 from civic.extensions import db
+from tests.helpers import count_rows
 
 
 def test_demo_debates_show_a_bridging_argument_above_a_cheered_one(app, client):
@@ -25,6 +26,6 @@ def test_demo_debates_show_a_bridging_argument_above_a_cheered_one(app, client):
     # Julien's argument, cheered by his side only, has more "useful" than Sébastien's but comes after it.
     (julien_rank, julien), (sebastien_rank, sebastien) = by_author["Julien Castex"], by_author["Sébastien Morel"]
     assert julien.useful > sebastien.useful and sebastien_rank < julien_rank
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment).where(Comment.is_official_answer)) == 1
+    assert count_rows(Comment, Comment.is_official_answer) == 1
     html = client.get(f"/debates/{debates[0].id}").get_data(as_text=True)
     assert str(escape("Faut-il piétonniser la rue d'Alsace-Lorraine le week-end ?")) in html

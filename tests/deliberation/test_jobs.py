@@ -9,6 +9,7 @@ from civic.core.time import utcnow
 from civic.deliberation import jobs
 from civic.deliberation.models import ReplyNotification
 from civic.extensions import db
+from tests.helpers import count_rows
 
 
 def test_first_reply_is_mailed_and_later_ones_wait_for_the_next_digest(factory, make_debate, say, mails):
@@ -47,7 +48,7 @@ def test_running_the_digest_again_sends_nothing_more(factory, make_debate, say, 
     assert jobs.send_reply_digest(me.id) is False
     assert jobs.send_due_reply_digests() == 0
     assert len(mails("me@example.org")) == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+    assert count_rows(OutboxMessage) == 1
 
 
 def test_replies_deleted_before_the_digest_are_not_mailed(factory, make_debate, say, mails, run_jobs):
@@ -66,8 +67,7 @@ def test_replies_deleted_before_the_digest_are_not_mailed(factory, make_debate, 
     db.session.commit()
     assert jobs.send_due_reply_digests() == 0
     assert len(mails("me@example.org")) == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReplyNotification)
-                             .where(ReplyNotification.sent_at.is_(None))) == 0
+    assert count_rows(ReplyNotification, ReplyNotification.sent_at.is_(None)) == 0
 
 
 def test_account_deletion_erases_pending_reply_notifications(factory, make_debate, say):
@@ -81,4 +81,4 @@ def test_account_deletion_erases_pending_reply_notifications(factory, make_debat
     db.session.commit()
     delete_account(me, PASSWORD)
     db.session.commit()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReplyNotification)) == 0
+    assert count_rows(ReplyNotification) == 0

@@ -12,6 +12,7 @@ from civic.core.time import utcnow
 from civic.deliberation import services
 from civic.deliberation.models import Comment, CommentSettings, Debate, DebateState, Reaction, ReactionValue
 from civic.extensions import db
+from tests.helpers import count_rows
 
 
 def audit_actions(kind=None, object_id=None):
@@ -250,7 +251,7 @@ def test_one_reaction_per_person_and_comment_replaced_by_a_new_choice(factory, m
     rows = db.session.scalars(sa.select(Reaction).where(Reaction.comment_id == c.id)).all()
     assert [(r.user_id, r.value) for r in rows] == [(me.id, ReactionValue.NOT_USEFUL)]
     rate(me, c, "none")
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reaction)) == 0
+    assert count_rows(Reaction) == 0
 
 
 def test_the_database_refuses_a_second_reaction_from_the_same_person(factory, make_debate, say):
@@ -347,3 +348,23 @@ def test_a_district_official_opens_debates_only_in_their_district(factory):
     assert "district_id" in err.value.fields
     with pytest.raises(ValidationError):
         services.open_debate(local, "Toute la ville", "Cadre", None)
+
+
+def test_a_debate_may_end_today_but_not_yesterday(official):
+    from civic.core.time import end_of_day, today
+
+    with pytest.raises(ValidationError) as err:
+        services.open_debate(official, "Titre", "Cadre", ends_on=today() - timedelta(days=1))
+    assert "ends_at" in err.value.fields
+    d = services.open_debate(official, "Titre", "Cadre", ends_on=today())
+    assert d.ends_at == end_of_day(today()) and d.ends_on == today() and d.accepts_contributions()
+
+
+def test_closing_records_the_move_in_the_audit_entry(official, make_debate):
+    d = make_debate()
+    services.close_debate(official, d, "Conclusion")
+    db.session.commit()
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "debate.closed"))
+    assert (entry.kind, entry.object_id, entry.actor_id) == ("debate", d.id, official.id)
+    assert entry.data == {"from": "open", "to": "closed"}
+    assert d.closed_at is not None and d.conclusion_html == "<p>Conclusion</p>"

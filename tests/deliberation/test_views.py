@@ -1,14 +1,17 @@
 """Debates and comments through the pages, with JavaScript off (plain forms)."""
 
 import re
+from datetime import date, datetime, time, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from civic.core.settings import store_setting
+from civic.core.time import to_utc, today
 from civic.deliberation import services
 from civic.deliberation.models import Comment, Debate, DebateState, Reaction
 from civic.extensions import db
-from tests.deliberation.conftest import count_queries
+from tests.helpers import count_queries, count_rows, reload
 
 
 def html_of(resp):
@@ -48,7 +51,7 @@ def test_an_invalid_comment_comes_back_with_the_reason_and_the_text_kept(client,
     assert "Say whether you are for, against, or neutral." in page
     assert "Mon argument sans position</textarea>" in page
     assert debate.title in page  # the page says what the comment is about
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+    assert count_rows(Comment) == 0
 
 
 def test_the_rate_limit_is_explained_and_the_text_kept(client, login, factory, make_debate):
@@ -129,7 +132,7 @@ def test_rating_works_with_a_form_and_with_javascript(client, login, factory, ma
     resp = client.post(f"/comments/{c.id}/react", data={"value": "not_useful"}, headers={"Accept": "application/json"})
     assert resp.get_json() == {"useful": 0, "not_useful": 1, "mine": "not_useful",
                                "summary": "0 people found this useful · 1 found it not useful"}
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reaction)) == 1
+    assert count_rows(Reaction) == 1
 
 
 def test_sorting_is_explained_on_the_page_and_on_the_help_page(client, make_debate, factory, say):
@@ -178,8 +181,7 @@ def test_an_official_closes_a_debate_with_a_conclusion(client, login, official, 
     page = html_of(client.get(f"/debates/{debate.id}"))
     assert "Conclusion" in page and "Nous lançons un essai de trois mois." in page
     assert "This is no longer open for comments." in page and 'name="comment-body"' not in page
-    db.session.expire_all()
-    assert db.session.get(Debate, debate.id).state == DebateState.CLOSED
+    assert reload(debate).state == DebateState.CLOSED
 
 
 def test_residents_cannot_reach_the_closing_or_opening_forms(client, login, factory, make_debate):
@@ -335,3 +337,66 @@ def test_the_reply_form_is_refused_when_comments_are_closed(client, login, offic
     login(factory.user())
     resp = client.get(f"/comments/{c.id}/reply")
     assert resp.status_code == 403 and "Comments are closed on this page." in html_of(resp)
+
+
+# --- dates, pages, refused transitions --------------------------------------------------------
+
+def _next_autumn_change() -> date:
+    """The last Sunday of October next year: Europe/Paris goes from UTC+2 to UTC+1 that night."""
+    day = date(today().year + 1, 10, 31)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+@pytest.mark.parametrize("shift", [-1, 0, 1])
+def test_the_last_day_entered_around_the_autumn_change_is_the_day_shown(client, login, official, shift):
+    day = _next_autumn_change() + timedelta(days=shift)
+    shown = f"{day:%B} {day.day}, {day.year}"
+    login(official)
+    resp = client.post("/debates/new", data={"title": "Quelle place pour la voiture ?", "body": "Le cadre",
+                                            "district_id": "", "ends_at": day.isoformat()})
+    assert resp.status_code == 302
+    debate = db.session.scalar(sa.select(Debate))
+    assert f"contributions until {shown}" in html_of(client.get(f"/debates/{debate.id}"))
+    assert f"Until {shown}" in html_of(client.get("/debates/"))
+    # Contributions are taken until local midnight at the end of that day, not a minute after.
+    assert debate.ends_at == to_utc(datetime.combine(day + timedelta(days=1), time.min))
+    assert debate.accepts_contributions(now=to_utc(datetime.combine(day, time(23, 30))))
+    assert not debate.accepts_contributions(now=to_utc(datetime.combine(day + timedelta(days=1), time(0, 30))))
+
+
+def test_a_page_number_out_of_range_is_refused_not_clamped(client, make_debate):
+    debate = make_debate()
+    assert client.get("/debates/?page=0").status_code == 422
+    assert client.get("/debates/?page=2").status_code == 200
+    assert client.get(f"/debates/{debate.id}?comments_page=abc").status_code == 422
+    assert client.get(f"/debates/{debate.id}?comments_page=1").status_code == 200
+
+
+def test_a_debate_closed_meanwhile_keeps_the_conclusion_typed(client, login, official, factory, make_debate):
+    debate = make_debate()
+    login(official)
+    assert client.get(f"/debates/{debate.id}/close").status_code == 200
+    services.close_debate(factory.user(roles=["official"]), debate, "Close par un collègue.")
+    db.session.commit()
+    resp = client.post(f"/debates/{debate.id}/close", data={"conclusion": "Ma conclusion, longue à écrire."})
+    page = html_of(resp)
+    assert resp.status_code == 409
+    assert "There is a problem" in page and "Ma conclusion, longue à écrire.</textarea>" in page
+    assert reload(debate).conclusion_source == "Close par un collègue."
+
+
+def test_actions_are_shown_to_those_the_rules_allow(client, login, official, factory, make_debate, say):
+    here, there = factory.district(), factory.district()
+    debate = make_debate(district_id=here.id)
+    mine = say(official, debate, "Réponse de la mairie.", "neutral")
+    page = html_of(client.get("/debates/"))
+    assert "Open a debate" not in page
+    for person, sees in ((factory.user(), False), (factory.user(roles=[("official", there)]), False),
+                         (official, True)):
+        login(person)
+        page = html_of(client.get(f"/debates/{debate.id}"))
+        assert (f"/debates/{debate.id}/close" in page) is sees
+        assert ("Close comments on this page" in page) is sees
+        assert ("Mark as the official answer" in page) is (person is official)
+        assert (f"/comments/{mine.id}/edit" in page) is (person is official)
+    assert "Open a debate" in html_of(client.get("/debates/"))
