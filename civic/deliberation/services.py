@@ -20,7 +20,7 @@ from civic.core import audit, content
 from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.export import iso
 from civic.core.jobs import enqueue
-from civic.core.permissions import require, require_login
+from civic.core.permissions import OFFICIAL, has_any_role, require, require_login
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.settings import get_setting
 from civic.core.time import end_of_day, utcnow
@@ -392,6 +392,8 @@ def item_district(kind_name: str, obj) -> int | None:
 def mark_official_answer(actor, comment: Comment, marked: bool = True) -> Comment:
     """An official marks their own comment as the official answer (or unmarks it)."""
     require_login(actor)
+    # Only officials may: refuse everyone else before looking the item up.
+    require(has_any_role(actor, OFFICIAL))
     _kind, obj = _load_item(actor, comment.kind, comment.object_id)
     require(permissions.can_mark_official_answer(actor, comment, item_district(comment.kind, obj)))
     if comment.deleted_at is not None or comment.hidden_at is not None:
@@ -407,6 +409,8 @@ def mark_official_answer(actor, comment: Comment, marked: bool = True) -> Commen
 def close_comments(actor, kind_name: str, object_id: int, reason: str | None = None) -> CommentSettings:
     """Officials of the item's district close its comments (e.g. a closed petition). Audited."""
     require_login(actor)
+    # Only officials may: refuse everyone else before looking the item up.
+    require(has_any_role(actor, OFFICIAL))
     _kind, obj = _load_item(actor, kind_name, object_id)
     require(permissions.can_close_comments(actor, item_district(kind_name, obj)))
     row = comment_settings(kind_name, object_id)
@@ -424,6 +428,8 @@ def close_comments(actor, kind_name: str, object_id: int, reason: str | None = N
 def reopen_comments(actor, kind_name: str, object_id: int) -> None:
     """Officials of the item's district open its comments again. Audited."""
     require_login(actor)
+    # Only officials may: refuse everyone else before looking the item up.
+    require(has_any_role(actor, OFFICIAL))
     _kind, obj = _load_item(actor, kind_name, object_id)
     require(permissions.can_close_comments(actor, item_district(kind_name, obj)))
     row = comment_settings(kind_name, object_id)
