@@ -1,10 +1,23 @@
 """Jinja filters for dates, numbers and money in the visitor's locale."""
 
+import re
 from datetime import date, datetime
 
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 
 from civic.core.time import local_day
+
+_FIRST = re.compile(r"(?<!\d)1 (?=[^\W\d])")
+
+
+def french_first(text: str, day: int) -> str:
+    """French writes the first of the month as an ordinal: « 1er janvier »."""
+    if day != 1:
+        return text
+    locale = get_locale()
+    if locale is None or locale.language != "fr":
+        return text
+    return _FIRST.sub("1er ", text, count=1)
 
 
 def init_app(app):
@@ -16,11 +29,11 @@ def init_app(app):
             # Stored moments are naive UTC: the day people mean is the local one
             # (a phase from local midnight on 1 December is 30 November 23:00 UTC).
             value = local_day(value)
-        return format_date(value, fmt)
+        return french_first(format_date(value, fmt), value.day)
 
     @app.template_filter("datetime")
     def _datetime(value, fmt="medium"):
-        return format_datetime(value, fmt) if value else ""
+        return french_first(format_datetime(value, fmt), value.day) if value else ""
 
     @app.template_filter("number")
     def _number(value):

@@ -31,3 +31,17 @@ def test_pages_show_a_stored_moment_on_its_local_day(app):
     with app.test_request_context("/"):
         shown = render_template_string("{{ moment|date }}", moment=start_of_day(date(2026, 12, 1)))
     assert shown == "December 1, 2026"
+
+
+def test_french_dates_write_the_first_of_the_month_as_an_ordinal(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"), force_locale("fr"):
+        first = render_template_string("{{ moment|date }}", moment=start_of_day(date(2027, 1, 1)))
+        eleventh = render_template_string("{{ d|date }}", d=date(2027, 1, 11))
+        full = render_template_string("{{ d|date('full') }}", d=date(2027, 2, 1))
+    assert first == "1er janvier 2027"
+    assert eleventh == "11 janvier 2027"
+    assert full == "lundi 1er février 2027"
+    with app.test_request_context("/"):
+        assert render_template_string("{{ d|date }}", d=date(2027, 1, 1)) == "January 1, 2027"
