@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from civic.accounts.forms import coerce_optional_int, district_choices
 from civic.core.forms import select_choices
 
+from .labels import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
 from .models import Eligibility, Outcome, QuestionKind
-from .services import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
 
 
 class ConsultationForm(FlaskForm):

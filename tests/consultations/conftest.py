@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from civic.consultations import services
 from civic.consultations.models import Consultation
+from civic.core.time import today as local_today
 from civic.extensions import db
 
 
@@ -23,7 +24,7 @@ def make_consultation(official):
     question of each type (single with "other", multiple max 2, ranking K=2,
     scale, optional text)."""
     def make(publish: bool = True, questions: bool = True, **details) -> Consultation:
-        today = services.today()
+        today = local_today()
         args = dict(title="Horaires des bibliothèques", context="Pourquoi **maintenant**",
                     opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=10),
                     results_due_on=today + timedelta(days=30))

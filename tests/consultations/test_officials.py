@@ -7,13 +7,15 @@ import sqlalchemy as sa
 from civic.consultations import services
 from civic.consultations.models import Consultation, Status
 from civic.core.models import AuditEntry
+from civic.core.time import today
+from civic.core.time import today as local_today
 from civic.extensions import db
 from tests.consultations.conftest import close_now, form_for
 
 
 def test_official_creates_adds_questions_and_publishes_through_the_pages(client, login, official):
     login(official)
-    today = services.today()
+    today = local_today()
     bad = client.post("/consultations/new", data={"title": "", "eligibility": "confirmed_email",
                                                   "opens_on": today.isoformat(), "closes_on": today.isoformat(),
                                                   "results_due_on": (today - timedelta(days=1)).isoformat()})
@@ -87,8 +89,8 @@ def test_follow_up_is_published_with_decisions_and_participants_and_authors_are_
                                                                                     run_jobs):
     other_official = factory.user(email="autre@example.org", roles=("official",))
     earlier = services.create_consultation(other_official, title="Une consultation plus ancienne",
-                                           opens_on=services.today(), closes_on=services.today(),
-                                           results_due_on=services.today())
+                                           opens_on=today(), closes_on=today(),
+                                           results_due_on=today())
     c = make_consultation()
     services.answer_consultation(factory.user(email="wants@example.org"), c, form_for(c), notify=True)
     services.answer_consultation(factory.user(email="quiet@example.org"), c, form_for(c), notify=False)

@@ -2,8 +2,9 @@
 
 import sqlalchemy as sa
 
-from civic.consultations import services
-from civic.consultations.models import Consultation, FreeTextAnswer, Review
+from civic.consultations import jobs, services
+from civic.consultations.models import AnonymousResponse, Consultation, FreeTextAnswer, Review
+from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
 from tests.consultations.conftest import close_now, form_for
@@ -65,22 +66,22 @@ def test_results_job_is_idempotent(make_consultation, factory, official, run_job
     run_jobs()
     c = db.session.get(Consultation, c.id)
     first, at = c.results, c.results_computed_at
-    ids = set(db.session.scalars(sa.select(services.AnonymousResponse.id)))
-    assert services.compute_results(c.id) is False
+    ids = set(db.session.scalars(sa.select(AnonymousResponse.id)))
+    assert jobs.publish_results(c.id) is False
     db.session.commit()
     assert c.results == first and c.results_computed_at == at
-    assert set(db.session.scalars(sa.select(services.AnonymousResponse.id))) == ids
+    assert set(db.session.scalars(sa.select(AnonymousResponse.id))) == ids
 
 
 def test_periodic_job_closes_due_consultations_and_computes_results(make_consultation, factory, run_jobs):
     c = make_consultation()
     _answer_many(c, factory, None, 2)
-    assert services.close_due_consultations(now=c.closes_at) == 1
+    assert jobs.close_due(now=c.closes_at) == 1
     db.session.commit()
     run_jobs()
     c = db.session.get(Consultation, c.id)
     assert c.status.value == "closed" and c.results["total"] == 2
-    assert services.close_due_consultations(now=utcnow()) == 0
+    assert jobs.close_due(now=utcnow()) == 0
 
 
 def test_free_texts_are_published_only_after_a_moderator_review(client, login, factory, official, make_consultation,
@@ -126,6 +127,6 @@ def test_private_free_texts_are_never_published(client, factory, official, make_
     try:
         services.review_free_text(moderator, text.id, True)
         raise AssertionError("a private text was published")
-    except services.InvalidTransition:
+    except InvalidTransition:
         db.session.rollback()
     assert "Secret" not in client.get(f"/consultations/{c.id}/results").get_data(as_text=True)
