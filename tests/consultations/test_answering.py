@@ -10,7 +10,7 @@ from civic.core.models import AuditEntry
 from civic.core.time import today
 from civic.core.time import today as local_today
 from civic.extensions import db
-from tests.consultations.conftest import form_for
+from tests.consultations.factories import form_for
 from tests.helpers import count_rows
 
 

@@ -3,7 +3,7 @@
 from civic.api import undocumented_routes
 from civic.consultations import services
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations.factories import close, form_for
 from tests.helpers import count_queries
 
 
@@ -18,7 +18,7 @@ def test_api_lists_details_and_results_without_personal_data(client, factory, of
     assert [q["kind"] for q in detail["questions"]] == ["single", "multiple", "ranking", "scale", "text"]
     assert detail["results_url"] is None
     assert client.get(f"/api/v1/consultations/{c.id}/results").status_code == 404
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     results = client.get(f"/api/v1/consultations/{c.id}/results")
     assert results.status_code == 200 and results.get_json()["total"] == 1

@@ -5,7 +5,7 @@ import io
 
 from civic.consultations import services
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations.factories import close, form_for
 
 FORMULA = '=HYPERLINK("http://x")'
 
@@ -18,7 +18,7 @@ def test_a_question_starting_like_a_formula_is_neutralised(client, factory, offi
     db.session.commit()
     services.answer_consultation(factory.user(), c, form_for(c))
     db.session.commit()
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     resp = client.get(f"/api/v1/consultations/{c.id}/results.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"

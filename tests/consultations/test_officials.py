@@ -10,7 +10,7 @@ from civic.core.models import AuditEntry
 from civic.core.time import today
 from civic.core.time import today as local_today
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations.factories import close, form_for
 
 
 def test_official_creates_adds_questions_and_publishes_through_the_pages(client, login, official):
@@ -95,7 +95,7 @@ def test_follow_up_is_published_with_decisions_and_participants_and_authors_are_
     services.answer_consultation(factory.user(email="wants@example.org"), c, form_for(c), notify=True)
     services.answer_consultation(factory.user(email="quiet@example.org"), c, form_for(c), notify=False)
     db.session.commit()
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     assert [m.subject for m in mails("wants@example.org")][-1].startswith("Results published")
     assert all("Results" not in m.subject for m in mails("quiet@example.org"))
