@@ -275,6 +275,31 @@ def edit(consultation_id):
     return render_template("consultations/form.html", form=form, c=c), form_status(form)
 
 
+class Action:
+    """One button of a page with several forms: the form whose messages a
+    refusal shows (``None``: the page's ``buttons``), the service call, and
+    where a success goes with which message."""
+
+    def __init__(self, form, run, message, to):
+        self.form, self.run, self.message, self.to = form, run, message, to
+
+
+def _posted(actions: dict, buttons: PageErrors):
+    """Run the posted ``action`` through run_service. Returns ``(the form to
+    show again, a redirect on success or None)``. A WTForm must validate
+    first; a refusal stays on its form (or the page's buttons), input kept."""
+    action = actions.get(request.form.get("action")) if request.method == "POST" else None
+    if action is None:
+        return buttons, None
+    form = action.form or buttons
+    if action.form is None or form.validate_on_submit():
+        ok, _result = run_service(form, action.run)
+        if ok:
+            flash(action.message, "success")
+            return form, redirect(action.to)
+    return form, None
+
+
 @bp.route("/<int:consultation_id>/manage", methods=["GET", "POST"])
 @login_required
 def manage(consultation_id):
@@ -282,32 +307,24 @@ def manage(consultation_id):
     qform = forms.QuestionForm(prefix="q")
     close_form = forms.CloseForm(prefix="close")
     buttons = PageErrors()  # publish and remove: their messages go at the top
-    done = None
-    action = request.form.get("action")
-    target = {"add_question": qform, "close": close_form}.get(action, buttons)
-    if request.method == "POST":
-        if action == "add_question" and qform.validate_on_submit():
-            done = run_service(qform, services.add_question, current_user, c, kind=qform.kind.data,
-                               prompt=qform.prompt.data, help_text=qform.help_text.data or "",
-                               required=qform.required.data, max_choices=qform.max_choices.data,
-                               allow_other=qform.allow_other.data, choices=(qform.choices.data or "").splitlines())
-            message, to = _("The question is added."), url_for("consultations.manage", consultation_id=c.id) + "#questions"
-        elif action == "remove_question":
-            done = run_service(buttons, services.remove_question, current_user, c,
-                               request.form.get("question_id", type=int))
-            message, to = _("The question is removed."), url_for("consultations.manage", consultation_id=c.id) + "#questions"
-        elif action == "publish":
-            done = run_service(buttons, services.publish_consultation, current_user, c)
-            message, to = _("The consultation is published."), url_for("consultations.detail", consultation_id=c.id)
-        elif action == "close" and close_form.validate_on_submit():
-            done = run_service(close_form, services.close_consultation, current_user, c, close_form.reason.data or "")
-            message = _("The consultation is closed. The results are being computed.")
-            to = url_for("consultations.detail", consultation_id=c.id)
-        if done and done[0]:
-            flash(message, "success")
-            return redirect(to)
+    questions = url_for("consultations.manage", consultation_id=c.id) + "#questions"
+    public = url_for("consultations.detail", consultation_id=c.id)
+    shown, done = _posted({
+        "add_question": Action(qform, lambda: services.add_question(
+            current_user, c, kind=qform.kind.data, prompt=qform.prompt.data, help_text=qform.help_text.data or "",
+            required=qform.required.data, max_choices=qform.max_choices.data, allow_other=qform.allow_other.data,
+            choices=(qform.choices.data or "").splitlines()), _("The question is added."), questions),
+        "remove_question": Action(None, lambda: services.remove_question(
+            current_user, c, request.form.get("question_id", type=int)), _("The question is removed."), questions),
+        "publish": Action(None, lambda: services.publish_consultation(current_user, c),
+                          _("The consultation is published."), public),
+        "close": Action(close_form, lambda: services.close_consultation(current_user, c, close_form.reason.data or ""),
+                        _("The consultation is closed. The results are being computed."), public),
+    }, buttons)
+    if done:
+        return done
     return render_template("consultations/manage.html", c=c, qform=qform, close_form=close_form, s=services,
-                           kinds=QuestionKind, summary=buttons), form_status(target)
+                           kinds=QuestionKind, summary=buttons), form_status(shown)
 
 
 @bp.route("/<int:consultation_id>/followup", methods=["GET", "POST"])
@@ -324,37 +341,29 @@ def followup(consultation_id):
     lform.kind.choices = select_choices((k.name, k.label()) for k in content.kinds())
     buttons = PageErrors()  # remove a decision, publish: their messages go at the top
     decision_id = request.form.get("decision_id", type=int)
-    action = request.form.get("action")
-    target = {"save": fform, "add_decision": dform, "link": lform}.get(action, buttons)
     here = url_for("consultations.followup", consultation_id=c.id)
-    if request.method == "POST":
-        done = None
-        if action == "save" and fform.validate_on_submit():
-            done = run_service(fform, services.save_followup, current_user, c, heard=fform.heard.data or "",
-                               next_steps=fform.next_steps.data or "")
-            message, to = _("The draft of the follow-up is saved."), here
-        elif action == "add_decision" and dform.validate_on_submit():
-            done = run_service(dform, services.add_decision, current_user, c, title=dform.title.data,
-                               text=dform.text.data or "", question_id=dform.question_id.data)
-            message, to = _("The decision is added."), here + "#decisions"
-        elif action == "remove_decision":
-            done = run_service(buttons, services.remove_decision, current_user, c, decision_id)
-            message, to = _("The decision is removed."), here + "#decisions"
-        elif action == "link" and lform.validate_on_submit():
-            done = run_service(lform, services.link_contribution, current_user, c, decision_id,
-                               kind=lform.kind.data, object_id=lform.object_id.data, outcome=lform.outcome.data,
-                               reason=lform.reason.data)
-            message, to = _("The contribution is linked to the decision."), here + "#decisions"
-        elif action == "publish":
-            done = run_service(buttons, services.publish_followup, current_user, c)
-            message = _("The follow-up is published. Participants who asked are being told.")
-            to = url_for("consultations.detail", consultation_id=c.id)
-        if done and done[0]:
-            flash(message, "success")
-            return redirect(to)
+    shown, done = _posted({
+        "save": Action(fform, lambda: services.save_followup(
+            current_user, c, heard=fform.heard.data or "", next_steps=fform.next_steps.data or ""),
+            _("The draft of the follow-up is saved."), here),
+        "add_decision": Action(dform, lambda: services.add_decision(
+            current_user, c, title=dform.title.data, text=dform.text.data or "", question_id=dform.question_id.data),
+            _("The decision is added."), here + "#decisions"),
+        "remove_decision": Action(None, lambda: services.remove_decision(current_user, c, decision_id),
+                                  _("The decision is removed."), here + "#decisions"),
+        "link": Action(lform, lambda: services.link_contribution(
+            current_user, c, decision_id, kind=lform.kind.data, object_id=lform.object_id.data,
+            outcome=lform.outcome.data, reason=lform.reason.data),
+            _("The contribution is linked to the decision."), here + "#decisions"),
+        "publish": Action(None, lambda: services.publish_followup(current_user, c),
+                          _("The follow-up is published. Participants who asked are being told."),
+                          url_for("consultations.detail", consultation_id=c.id)),
+    }, buttons)
+    if done:
+        return done
     return render_template("consultations/followup.html", c=c, fform=fform, dform=dform, lform=lform,
-                           link_decision=decision_id if action == "link" else None,
-                           summary=buttons, s=services), form_status(target)
+                           link_decision=decision_id if request.form.get("action") == "link" else None,
+                           summary=buttons, s=services), form_status(shown)
 
 
 # --- mediators ---------------------------------------------------------------------------------
