@@ -24,26 +24,20 @@ pytestmark = pytest.mark.browser
 
 def _consultation(live, official: str, title: str) -> SimpleNamespace:
     """An open consultation with one question of each type, built through the
-    services as tests/consultations/conftest.py does."""
+    services as tests/consultations/factories.py does."""
     def build():
         from civic.accounts.services import find_user_by_email
         from civic.consultations import services
         from civic.core.time import today as local_today
         from civic.extensions import db
+        from tests.consultations.factories import add_every_kind_of_question
 
         actor = find_user_by_email(official)
         today = local_today()
         c = services.create_consultation(actor, title=title, context="Pourquoi **maintenant** : le budget 2027.",
                                          opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=10),
                                          results_due_on=today + timedelta(days=30))
-        services.add_question(actor, c, kind="single", prompt="Which library do you use?",
-                              choices=["Centre", "North"], allow_other=True)
-        services.add_question(actor, c, kind="multiple", prompt="Which opening slots?", max_choices=2,
-                              choices=["Sunday", "Evening", "Lunch"])
-        services.add_question(actor, c, kind="ranking", prompt="Rank the services", max_choices=2,
-                              choices=["Books", "Quiet rooms", "Workshops"])
-        services.add_question(actor, c, kind="scale", prompt="Open on Sundays?")
-        services.add_question(actor, c, kind="text", prompt="Any idea?", required=False)
+        add_every_kind_of_question(actor, c)
         services.publish_consultation(actor, c)
         db.session.commit()
         q = {x.kind.value: SimpleNamespace(id=x.id, choices={ch.label: ch.id for ch in x.choices})

@@ -26,9 +26,9 @@ STATES = ("draft", "upcoming", "open", "closed")
 
 def add_every_kind_of_question(official, c: Consultation) -> None:
     """Single with "other", multiple (at most 2), ranking (K = 2), scale, optional text."""
-    services.add_question(official, c, kind="single", prompt="Which library?", choices=["Centre", "North"],
+    services.add_question(official, c, kind="single", prompt="Which library do you use?", choices=["Centre", "North"],
                           allow_other=True)
-    services.add_question(official, c, kind="multiple", prompt="Which slots?", max_choices=2,
+    services.add_question(official, c, kind="multiple", prompt="Which opening slots?", max_choices=2,
                           choices=["Sunday", "Evening", "Lunch"])
     services.add_question(official, c, kind="ranking", prompt="Rank the services", max_choices=2,
                           choices=["Books", "Quiet rooms", "Workshops"])
