@@ -12,7 +12,7 @@ from civic.core.errors import NotFound
 from civic.core.export import csv_response, iso, page_arg
 from civic.extensions import db
 
-from . import services
+from . import permissions, services
 from .models import Consultation, Status
 
 PAGE_SIZE = 50
@@ -57,7 +57,8 @@ def api_consultations():
 
 def _public(consultation_id: int) -> Consultation:
     c = db.session.get(Consultation, consultation_id)
-    if c is None or c.status == Status.DRAFT or c.hidden:
+    # The API answers as to an anonymous visitor: no drafts, nothing hidden.
+    if c is None or not permissions.can_view_consultation(None, c):
         raise NotFound()
     return c
 

@@ -136,14 +136,15 @@ def _detail_context(c) -> dict:
 
 # --- answering ---------------------------------------------------------------------------
 
-def _answer_page(c, answers, sheet: PageErrors | None = None, *, code_needed=False, code_error=None):
+def _answer_page(c, answers, sheet: PageErrors | None = None, *, code_needed=False):
+    """The questionnaire (or, ``code_needed``, the edit-code form), with the
+    messages of ``sheet`` next to their inputs."""
     sheet = sheet or PageErrors()
-    status = 422 if code_error else form_status(sheet)
     return render_template("consultations/answer.html", c=c, answers=answers or {},
-                           errors=sheet.errors, summary=sheet,
-                           code_needed=code_needed, code_error=code_error,
+                           errors=sheet.errors, summary=sheet, code_needed=code_needed,
+                           code_error=sheet.errors.get("edit_code") if code_needed else None,
                            editing=services.has_answered(current_user, c), s=services,
-                           kinds=QuestionKind), status
+                           kinds=QuestionKind), form_status(sheet)
 
 
 @bp.route("/<int:consultation_id>/answer", methods=["GET", "POST"])
@@ -163,8 +164,8 @@ def answer(consultation_id):
     if action == "code":
         typed = request.form.get("edit_code", "")
         if services.response_for_code(c, typed) is None:
-            return _answer_page(c, {}, code_needed=True, code_error=_(
-                "This edit code does not match an answer to this consultation."))
+            return _answer_page(c, {}, PageErrors({"edit_code": _(
+                "This edit code does not match an answer to this consultation.")}), code_needed=True)
         _remember_code(c, typed.strip().upper())
         return redirect(url_for("consultations.answer", consultation_id=c.id))
     if answered and current is None:
