@@ -18,7 +18,6 @@ from civic.core import content
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied
 from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service, select_choices
-from civic.core.permissions import OFFICIAL, districts_of
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -106,13 +105,7 @@ def index():
                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     items = rows[:PAGE_SIZE]
     counts = services.participation_counts(c.id for c in items)
-    drafts = []
-    if permissions.can_draft_consultations(current_user):
-        scope = districts_of(current_user, OFFICIAL)
-        dstmt = sa.select(Consultation).where(Consultation.status == Status.DRAFT)
-        if scope is not None:
-            dstmt = dstmt.where(Consultation.district_id.in_(scope))
-        drafts = db.session.scalars(dstmt.order_by(Consultation.id.desc()).limit(50)).all()
+    drafts = services.drafts_of(current_user)
     return render_template("consultations/index.html", items=items, counts=counts, page=page,
                            has_next=len(rows) > PAGE_SIZE, show=show, drafts=drafts, now=now)
 

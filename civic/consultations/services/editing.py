@@ -12,7 +12,7 @@ from civic.accounts.models import District
 from civic.core import audit, content
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
 from civic.core.jobs import enqueue
-from civic.core.permissions import require
+from civic.core.permissions import OFFICIAL, districts_of, require
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import end_of_day, start_of_day, utcnow
 from civic.core.transitions import allowed, transition
@@ -29,6 +29,17 @@ def get_consultation(consultation_id: int, user=None) -> Consultation:
     if c is None or not permissions.can_view_consultation(user, c):
         raise NotFound()
     return c
+
+
+def drafts_of(user, limit: int = 50) -> list[Consultation]:
+    """The drafts ``user`` may manage (none for who may not draft), newest first."""
+    if not permissions.can_draft_consultations(user):
+        return []
+    stmt = sa.select(Consultation).where(Consultation.status == Status.DRAFT)
+    scope = districts_of(user, OFFICIAL)
+    if scope is not None:
+        stmt = stmt.where(Consultation.district_id.in_(scope))
+    return db.session.scalars(stmt.order_by(Consultation.id.desc()).limit(limit)).all()
 
 
 def _require_manager(actor, c: Consultation) -> None:
