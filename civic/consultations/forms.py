@@ -1,6 +1,7 @@
 """Consultation forms: shape and presence; rules that need the database live
 in the services. The questionnaire itself is built from the questions (see
-views.AnswerForm), not with WTForms, because its fields are data."""
+``services.parse_answers`` and ``consultations/_questions.html``), not with
+WTForms, because its fields are data."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm

@@ -3,6 +3,7 @@
 from civic.api import undocumented_routes
 from civic.consultations import services
 from civic.extensions import db
+from tests.consultations import factories
 from tests.consultations.factories import close, form_for
 from tests.helpers import count_queries
 
@@ -38,8 +39,7 @@ def test_api_routes_are_documented(app, client):
 
 def test_lists_run_a_constant_number_of_queries(client, make_consultation, factory):
     c = make_consultation()
-    services.answer_consultation(factory.user(), c, form_for(c))
-    db.session.commit()
+    factories.answer(c)
     small_html = count_queries(lambda: client.get("/consultations"))[1]
     small_api = count_queries(lambda: client.get("/api/v1/consultations"))[1]
     for _ in range(6):

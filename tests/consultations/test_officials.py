@@ -10,6 +10,7 @@ from civic.core.models import AuditEntry
 from civic.core.time import today
 from civic.core.time import today as local_today
 from civic.extensions import db
+from tests.consultations import factories
 from tests.consultations.factories import close, form_for
 
 
@@ -69,8 +70,7 @@ def test_official_of_another_district_cannot_manage(client, login, factory, make
 def test_closing_early_needs_a_reason_is_audited_and_computes_results(client, login, official, factory,
                                                                       make_consultation, run_jobs):
     c = make_consultation()
-    services.answer_consultation(factory.user(), c, form_for(c))
-    db.session.commit()
+    factories.answer(c)
     login(official)
     resp = client.post(f"/consultations/{c.id}/manage", data={"action": "close", "close-reason": ""})
     assert resp.status_code == 422 and "Say why" in resp.get_data(as_text=True)

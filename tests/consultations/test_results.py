@@ -7,6 +7,7 @@ from civic.consultations.models import AnonymousResponse, Consultation, FreeText
 from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
+from tests.consultations import factories
 from tests.consultations.factories import answer_many, close, form_for
 
 
@@ -82,8 +83,7 @@ def test_free_texts_are_published_only_after_a_moderator_review(client, login, f
     c = make_consultation()
     person = factory.user()
     services.answer_consultation(person, c, form_for(c, text="Ouvrir à 8 h"))
-    services.answer_consultation(factory.user(), c, form_for(c, text="Appelez Mme Dupont au 06 12 34 56 78"))
-    db.session.commit()
+    factories.answer(c, text="Appelez Mme Dupont au 06 12 34 56 78")
     moderator = factory.user(email="mod@example.org", roles=("moderator",))
     login(moderator)
     assert "Ouvrir à 8 h" not in client.get("/consultations/review").get_data(as_text=True)  # still open
@@ -110,8 +110,7 @@ def test_free_texts_are_published_only_after_a_moderator_review(client, login, f
 
 def test_private_free_texts_are_never_published(client, factory, official, make_consultation, run_jobs):
     c = make_consultation(free_text_private=True)
-    services.answer_consultation(factory.user(), c, form_for(c, text="Secret"))
-    db.session.commit()
+    factories.answer(c, text="Secret")
     close(c, official)
     run_jobs()
     moderator = factory.user(roles=("moderator",))
