@@ -4,30 +4,26 @@ aggregates (and free texts a moderator cleared)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import gettext as _
 
 from civic.api import bp, doc, page_params
 from civic.core.errors import NotFound
-from civic.core.export import csv_response
+from civic.core.export import csv_response, iso, page_arg
 from civic.extensions import db
 
-from . import services
+from . import permissions, services
 from .models import Consultation, Status
 
 PAGE_SIZE = 50
-
-
-def _iso(dt):
-    return dt.isoformat() + "Z" if dt else None
 
 
 def _summary(c: Consultation, count: int) -> dict:
     return {
         "id": c.id, "title": c.title, "status": c.phase(),
         "district": c.district.code if c.district else None,
-        "opens_at": _iso(c.opens_at), "closes_at": _iso(c.closes_at), "results_due_at": _iso(c.results_due_at),
-        "followup_published_at": _iso(c.followup_published_at),
+        "opens_at": iso(c.opens_at), "closes_at": iso(c.closes_at), "results_due_at": iso(c.results_due_at),
+        "followup_published_at": iso(c.followup_published_at),
         "responses": count,
         "url": url_for("consultations.detail", consultation_id=c.id, _external=True),
     }
@@ -48,7 +44,7 @@ SUMMARY_SCHEMA = {"type": "object", "properties": {
          "items": {"type": "array", "items": SUMMARY_SCHEMA}, "page": {"type": "integer"},
          "has_next": {"type": "boolean"}}}}})
 def api_consultations():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     rows = db.session.scalars(sa.select(Consultation).where(
         Consultation.status != Status.DRAFT, Consultation.hidden.is_(False))
         .order_by(Consultation.closes_at.desc(), Consultation.id.desc())
@@ -61,7 +57,8 @@ def api_consultations():
 
 def _public(consultation_id: int) -> Consultation:
     c = db.session.get(Consultation, consultation_id)
-    if c is None or c.status == Status.DRAFT or c.hidden:
+    # The API answers as to an anonymous visitor: no drafts, nothing hidden.
+    if c is None or not permissions.can_view_consultation(None, c):
         raise NotFound()
     return c
 
@@ -105,7 +102,7 @@ def api_consultation_results(consultation_id):
     c = _results(consultation_id)
     data = dict(c.results)
     data["consultation"] = _summary(c, data["total"])
-    data["computed_at"] = _iso(c.results_computed_at)
+    data["computed_at"] = iso(c.results_computed_at)
     texts, _more = services.published_texts(c, page=1, per_page=10_000)
     by_question: dict[int, list[str]] = {}
     for t in texts:

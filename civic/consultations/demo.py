@@ -89,17 +89,18 @@ def load_consultations(ctx):
     from civic.accounts.models import User
     from civic.core import content
     from civic.core.errors import NotFound
+    from civic.core.time import today as local_today
     from civic.core.time import utcnow
     from civic.extensions import db
 
-    from . import services
+    from . import jobs, services
     from .models import Eligibility, FreeTextAnswer, Outcome, Review
 
     rng = random.Random(2026)
     d = ctx["districts"]
     official = ctx["users"]["elu@demo.civic.localhost"]
     now = utcnow()
-    today = services.today()
+    today = local_today()
     # A few more residents, so that online participations exist besides paper forms.
     pw = generate_password_hash("civic-demo-2026")
     residents = []
@@ -159,8 +160,8 @@ def load_consultations(ctx):
     services.publish_consultation(official, banks)
     _add_responses(rng, banks, {d["T06"]: 24, d["T05"]: 13, d["T01"]: 8, d["T19"]: 5, d["T17"]: 4, None: 3},
                    residents[3:6], today)
-    _backdate(banks, today - timedelta(days=80), today - timedelta(days=40), today - timedelta(days=10), services)
-    services.compute_results(banks.id)
+    _backdate(banks, today - timedelta(days=80), today - timedelta(days=40), today - timedelta(days=10))
+    jobs.publish_results(banks.id)
     texts = db.session.scalars(db.select(FreeTextAnswer).where(FreeTextAnswer.consultation_id == banks.id)).all()
     for i, t in enumerate(texts):
         # Most texts reviewed; a few left in the moderators' queue.
@@ -208,27 +209,27 @@ def load_consultations(ctx):
     services.add_question(official, bikes, kind="scale", prompt="Je prendrais le vélo plus souvent avec cette piste.")
     services.publish_consultation(official, bikes)
     _add_responses(rng, bikes, {d["T08"]: 31, d["T09"]: 7, d["T07"]: 4}, residents[6:], today)
-    _backdate(bikes, today - timedelta(days=75), today - timedelta(days=45), today - timedelta(days=15), services)
-    services.compute_results(bikes.id)
+    _backdate(bikes, today - timedelta(days=75), today - timedelta(days=45), today - timedelta(days=15))
+    jobs.publish_results(bikes.id)
     bikes.results_computed_at = bikes.closed_at + timedelta(hours=1)
     db.session.flush()
 
 
-def _backdate(c, opens_on, closes_on, due_on, services) -> None:
+def _backdate(c, opens_on, closes_on, due_on) -> None:
     """Demo only: move a consultation's answering period into the past and
     close it, as the periodic job would have done on its closing day."""
-    from civic.core import audit
+    from civic.core.time import end_of_day, start_of_day
+    from civic.core.transitions import transition
     from civic.extensions import db
 
-    from .models import ConsultationParticipation, Status
+    from .models import FLOW, ConsultationParticipation, Status
 
-    c.opens_at = services.start_of_day(opens_on)
-    c.closes_at = services.end_of_day(closes_on)
-    c.results_due_at = services.end_of_day(due_on)
+    c.opens_at = start_of_day(opens_on)
+    c.closes_at = end_of_day(closes_on)
+    c.results_due_at = end_of_day(due_on)
     c.published_at = c.opens_at
-    c.status = Status.CLOSED
+    transition(c, FLOW, Status.CLOSED, None, "consultation.closed", attr="status")
     c.closed_at = c.closes_at
     db.session.execute(db.update(ConsultationParticipation).where(ConsultationParticipation.consultation_id == c.id)
                        .values(answered_on=closes_on - timedelta(days=3)))
     db.session.flush()
-    audit.record(None, "consultation.closed", "consultation", c.id)

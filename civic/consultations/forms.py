@@ -1,6 +1,7 @@
 """Consultation forms: shape and presence; rules that need the database live
 in the services. The questionnaire itself is built from the questions (see
-views.AnswerForm), not with WTForms, because its fields are data."""
+``services.parse_answers`` and ``consultations/_questions.html``), not with
+WTForms, because its fields are data."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,8 +22,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from civic.accounts.forms import coerce_optional_int, district_choices
 from civic.core.forms import select_choices
 
+from .labels import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
 from .models import Eligibility, Outcome, QuestionKind
-from .services import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
 
 
 class ConsultationForm(FlaskForm):

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.accounts.models import District
 from civic.core.columns import enum_column
-from civic.core.time import utcnow
+from civic.core.time import last_day, local_day, utcnow
 from civic.extensions import db
 
 
@@ -30,6 +30,16 @@ class Status(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"  # scheduled or open, depending on the dates
     CLOSED = "closed"
+
+
+# The one flow of a consultation (civic.core.transitions.transition moves it):
+# a draft is published once, a published consultation closes once (early by an
+# official, or at its closing date by the periodic job); nothing reopens.
+FLOW: dict[Status, set[Status]] = {
+    Status.DRAFT: {Status.PUBLISHED},
+    Status.PUBLISHED: {Status.CLOSED},
+    Status.CLOSED: set(),
+}
 
 
 class Eligibility(enum.StrEnum):
@@ -56,6 +66,15 @@ class Review(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     EXCLUDED = "excluded"
+
+
+# A moderator decides on a pending free text and may correct the decision
+# later (stating it again, e.g. a double click, changes nothing).
+REVIEW_FLOW: dict[Review, set[Review]] = {
+    Review.PENDING: {Review.APPROVED, Review.EXCLUDED},
+    Review.APPROVED: {Review.APPROVED, Review.EXCLUDED},
+    Review.EXCLUDED: {Review.APPROVED, Review.EXCLUDED},
+}
 
 
 consultation_district = sa.Table(
@@ -119,6 +138,29 @@ class Consultation(db.Model):
 
     def is_open(self, now: datetime | None = None) -> bool:
         return self.phase(now) == "open"
+
+    # The local days an official entered (the stored bounds are UTC instants,
+    # the closing and results ones exclusive): what the forms and pages show.
+    @property
+    def opens_on(self) -> date:
+        return local_day(self.opens_at)
+
+    @property
+    def closes_on(self) -> date:
+        return last_day(self.closes_at)
+
+    @property
+    def results_due_on(self) -> date:
+        return last_day(self.results_due_at)
+
+    def stop_answering(self, now: datetime) -> None:
+        """Closing at ``now``: no answer after it, so an early close moves the
+        closing (and a future opening) back to now."""
+        self.closed_at = now
+        if self.closes_at > now:
+            self.closes_at = now
+            if self.opens_at >= now:
+                self.opens_at = now - timedelta(seconds=1)
 
 
 class ConsultationQuestion(db.Model):

@@ -1,4 +1,9 @@
-"""Consultation pages: thin views over civic.consultations.services."""
+"""Consultation pages: thin views over civic.consultations.services.
+
+Every form runs its service through ``civic.core.forms.run_service`` (commit,
+or roll back and show the form again with its input and the message) and
+answers with ``form_status``; who sees which action is asked of
+``civic.consultations.permissions``."""
 
 from __future__ import annotations
 
@@ -9,31 +14,57 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.accounts.forms import apply_errors
-from civic.accounts.models import Role
 from civic.core import content
-from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from civic.core.forms import select_choices
+from civic.core.errors import InvalidTransition, NotFound, PermissionDenied
+from civic.core.export import page_arg
+from civic.core.forms import form_status, run_service, select_choices
 from civic.core.time import utcnow
 from civic.extensions import db
 
-from . import forms, services
-from .models import AnonymousResponse, Consultation, QuestionKind, Status
+from . import forms, permissions, services
+from .models import Consultation, QuestionKind, Status
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 PAGE_SIZE = 20
 CODES = "consultation_codes"
 
 
-class AnswerErrors:
-    """The questionnaire's errors in the shape the ``error_summary`` macro reads."""
+class _Input:
+    """One questionnaire input, as ``apply_errors`` sees a form field."""
 
-    def __init__(self, errors: dict | None = None, form_errors=()):
+    def __init__(self, messages: dict, name: str):
+        self._messages, self.id = messages, name
+
+    @property
+    def errors(self) -> list[str]:
+        return [self._messages[self.id]] if self.id in self._messages else []
+
+    @errors.setter
+    def errors(self, messages) -> None:
+        self._messages[self.id] = list(messages)[-1]
+
+
+class PageErrors:
+    """Messages of a page whose inputs are not a WTForm (the questionnaire,
+    the buttons of the manage, follow-up and review pages), shaped as a form
+    for ``run_service`` / ``form_status`` and the ``error_summary`` macro.
+
+    ``errors`` maps an input's id (``q<id>``, ``q<id>_other``, ``edit_code``)
+    to its message; ``names`` are the inputs a service's message may be put on
+    (others go to ``form_errors``, at the top)."""
+
+    def __init__(self, errors: dict | None = None, form_errors=(), names=()):
+        self.errors = dict(errors or {})
         self.form_errors = list(form_errors)
-        self._fields = [SimpleNamespace(id=k, errors=[v]) for k, v in (errors or {}).items()]
+        self._names = frozenset(names)
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self.__dict__.get("_names", ()):
+            raise AttributeError(name)
+        return _Input(self.errors, name)
 
     def __iter__(self):
-        return iter(self._fields)
+        return iter([SimpleNamespace(id=k, errors=[v]) for k, v in self.errors.items()])
 
 
 def _code_key(c) -> str:
@@ -57,10 +88,6 @@ def forget_codes(sender=None, user=None, **_kw) -> None:
     session.pop(CODES, None)
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 # --- public pages --------------------------------------------------------------------
 
 @bp.get("")
@@ -73,21 +100,14 @@ def index():
                           Consultation.closes_at > now)
     elif show == "closed":
         stmt = stmt.where(sa.or_(Consultation.status == Status.CLOSED, Consultation.closes_at <= now))
-    page = _page()
+    page = page_arg()
     rows = db.session.scalars(stmt.order_by(Consultation.closes_at.desc(), Consultation.id.desc())
                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     items = rows[:PAGE_SIZE]
     counts = services.participation_counts(c.id for c in items)
-    drafts = []
-    if current_user.is_authenticated and current_user.has_any_role(Role.OFFICIAL):
-        scope = current_user.role_districts(Role.OFFICIAL)
-        dstmt = sa.select(Consultation).where(Consultation.status == Status.DRAFT)
-        if scope is not None:
-            dstmt = dstmt.where(Consultation.district_id.in_(scope))
-        drafts = db.session.scalars(dstmt.order_by(Consultation.id.desc()).limit(50)).all()
+    drafts = services.drafts_of(current_user)
     return render_template("consultations/index.html", items=items, counts=counts, page=page,
-                           has_next=len(rows) > PAGE_SIZE, show=show, drafts=drafts, now=now,
-                           s_local_day=services.local_day, s_last_day=services.last_day)
+                           has_next=len(rows) > PAGE_SIZE, show=show, drafts=drafts, now=now)
 
 
 @bp.get("/<int:consultation_id>")
@@ -102,8 +122,6 @@ def _detail_context(c) -> dict:
         "by_district": services.participation_by_district(c),
         "answered": services.has_answered(current_user, c),
         "problem": services.eligibility_problem(current_user, c),
-        "can_manage": services.can_manage(current_user, c),
-        "can_record_paper": services.can_record_paper(current_user, c),
         "s": services,
         "now": utcnow(),
     }
@@ -111,12 +129,15 @@ def _detail_context(c) -> dict:
 
 # --- answering ---------------------------------------------------------------------------
 
-def _answer_page(c, answers, errors=None, *, status=200, form_errors=(), code_needed=False, code_error=None):
+def _answer_page(c, answers, sheet: PageErrors | None = None, *, code_needed=False):
+    """The questionnaire (or, ``code_needed``, the edit-code form), with the
+    messages of ``sheet`` next to their inputs."""
+    sheet = sheet or PageErrors()
     return render_template("consultations/answer.html", c=c, answers=answers or {},
-                           errors=errors or {}, summary=AnswerErrors(errors, form_errors),
-                           code_needed=code_needed, code_error=code_error,
+                           errors=sheet.errors, summary=sheet, code_needed=code_needed,
+                           code_error=sheet.errors.get("edit_code") if code_needed else None,
                            editing=services.has_answered(current_user, c), s=services,
-                           kinds=QuestionKind), status
+                           kinds=QuestionKind), form_status(sheet)
 
 
 @bp.route("/<int:consultation_id>/answer", methods=["GET", "POST"])
@@ -130,17 +151,14 @@ def answer(consultation_id):
     code = _saved_code(c) if answered else None
     current = None
     if code:
-        response = db.session.scalar(sa.select(AnonymousResponse).where(
-            AnonymousResponse.consultation_id == c.id, AnonymousResponse.edit_token_hash == services._hash_code(code)))
+        response = services.response_for_code(c, code)
         current = response.answers if response else None
     action = request.form.get("action") if request.method == "POST" else None
     if action == "code":
         typed = request.form.get("edit_code", "")
-        found = db.session.scalar(sa.select(AnonymousResponse.id).where(
-            AnonymousResponse.consultation_id == c.id, AnonymousResponse.edit_token_hash == services._hash_code(typed)))
-        if found is None:
-            return _answer_page(c, {}, status=422, code_needed=True, code_error=_(
-                "This edit code does not match an answer to this consultation."))
+        if services.response_for_code(c, typed) is None:
+            return _answer_page(c, {}, PageErrors({"edit_code": _(
+                "This edit code does not match an answer to this consultation.")}), code_needed=True)
         _remember_code(c, typed.strip().upper())
         return redirect(url_for("consultations.answer", consultation_id=c.id))
     if answered and current is None:
@@ -150,19 +168,16 @@ def answer(consultation_id):
         if action == "change":
             return _answer_page(c, answers)
         if errors:
-            return _answer_page(c, answers, errors, status=422)
+            return _answer_page(c, answers, PageErrors(errors))
         if action == "review":
             return render_template("consultations/summary.html", c=c, answers=answers,
                                    fields=services.answer_fields(c, answers), s=services, editing=answered,
                                    notify=request.form.get("notify") == "y")
-        try:
-            new_code = services.answer_consultation(current_user, c, request.form,
-                                                    notify=request.form.get("notify") == "y", edit_code=code)
-        except ValidationError as err:
-            db.session.rollback()
-            return _answer_page(c, answers, err.fields, status=422,
-                                form_errors=[] if err.fields else [err.message])
-        db.session.commit()
+        sheet = PageErrors(names=[*services.answer_field_names(c), "edit_code"])
+        ok, new_code = run_service(sheet, services.answer_consultation, current_user, c, request.form,
+                                   notify=request.form.get("notify") == "y", edit_code=code)
+        if not ok:
+            return _answer_page(c, answers, sheet)
         _remember_code(c, new_code)
         if not answered:
             session["consultation_show_code"] = c.id
@@ -200,7 +215,7 @@ def texts(consultation_id, question_id):
     q = next((q for q in c.questions if q.id == question_id), None)
     if c.results is None or q is None:
         raise NotFound()
-    page = _page()
+    page = page_arg()
     rows, has_next = services.published_texts(c, q.id, page=page)
     return render_template("consultations/texts.html", c=c, q=q, rows=rows, page=page, has_next=has_next)
 
@@ -215,105 +230,101 @@ def _details(form) -> dict:
             "free_text_private": form.free_text_private.data}
 
 
+def _managed(consultation_id):
+    """The consultation, if the current user may manage it (else 404 or 403)."""
+    c = services.get_consultation(consultation_id, current_user)
+    if not permissions.can_manage_consultation(current_user, c):
+        raise PermissionDenied()
+    return c
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not current_user.has_any_role(Role.OFFICIAL):
+    if not permissions.can_draft_consultations(current_user):
         raise PermissionDenied()
     form = forms.ConsultationForm()
     if form.validate_on_submit():
-        try:
-            c = services.create_consultation(current_user, **_details(form))
-        except ValidationError as err:
-            db.session.rollback()
-            apply_errors(form, err)
-        else:
-            db.session.commit()
+        ok, c = run_service(form, services.create_consultation, current_user, **_details(form))
+        if ok:
             flash(_("The consultation is saved as a draft. Add its questions, then publish it."), "success")
             return redirect(url_for("consultations.manage", consultation_id=c.id))
-    return render_template("consultations/form.html", form=form, c=None), 422 if request.method == "POST" else 200
+    return render_template("consultations/form.html", form=form, c=None), form_status(form)
 
 
 @bp.route("/<int:consultation_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(consultation_id):
-    c = services.get_consultation(consultation_id, current_user)
-    if not services.can_manage(current_user, c):
-        raise PermissionDenied()
+    c = _managed(consultation_id)
     form = forms.ConsultationForm(obj=None if request.method == "POST" else SimpleNamespace(
         title=c.title, context=c.context_md, documents=services.documents_text(c), district_id=c.district_id,
         eligibility=c.eligibility.value, district_ids=[d.id for d in c.districts],
-        opens_on=services.local_day(c.opens_at), closes_on=services.last_day(c.closes_at),
-        results_due_on=services.last_day(c.results_due_at), free_text_private=c.free_text_private))
+        opens_on=c.opens_on, closes_on=c.closes_on, results_due_on=c.results_due_on,
+        free_text_private=c.free_text_private))
     if form.validate_on_submit():
-        try:
-            services.update_consultation(current_user, c, **_details(form))
-        except ValidationError as err:
-            db.session.rollback()
-            apply_errors(form, err)
-        else:
-            db.session.commit()
+        ok, _c = run_service(form, services.update_consultation, current_user, c, **_details(form))
+        if ok:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("consultations.manage", consultation_id=c.id))
-    return render_template("consultations/form.html", form=form, c=c), 422 if request.method == "POST" else 200
+    return render_template("consultations/form.html", form=form, c=c), form_status(form)
+
+
+class Action:
+    """One button of a page with several forms: the form whose messages a
+    refusal shows (``None``: the page's ``buttons``), the service call, and
+    where a success goes with which message."""
+
+    def __init__(self, form, run, message, to):
+        self.form, self.run, self.message, self.to = form, run, message, to
+
+
+def _posted(actions: dict, buttons: PageErrors):
+    """Run the posted ``action`` through run_service. Returns ``(the form to
+    show again, a redirect on success or None)``. A WTForm must validate
+    first; a refusal stays on its form (or the page's buttons), input kept."""
+    action = actions.get(request.form.get("action")) if request.method == "POST" else None
+    if action is None:
+        return buttons, None
+    form = action.form or buttons
+    if action.form is None or form.validate_on_submit():
+        ok, _result = run_service(form, action.run)
+        if ok:
+            flash(action.message, "success")
+            return form, redirect(action.to)
+    return form, None
 
 
 @bp.route("/<int:consultation_id>/manage", methods=["GET", "POST"])
 @login_required
 def manage(consultation_id):
-    c = services.get_consultation(consultation_id, current_user)
-    if not services.can_manage(current_user, c):
-        raise PermissionDenied()
+    c = _managed(consultation_id)
     qform = forms.QuestionForm(prefix="q")
     close_form = forms.CloseForm(prefix="close")
-    status = 200
-    errors = []
-    action = request.form.get("action")
-    if request.method == "POST":
-        try:
-            if action == "add_question":
-                if qform.validate_on_submit():
-                    services.add_question(current_user, c, kind=qform.kind.data, prompt=qform.prompt.data,
-                                          help_text=qform.help_text.data or "", required=qform.required.data,
-                                          max_choices=qform.max_choices.data, allow_other=qform.allow_other.data,
-                                          choices=(qform.choices.data or "").splitlines())
-                    db.session.commit()
-                    flash(_("The question is added."), "success")
-                    return redirect(url_for("consultations.manage", consultation_id=c.id) + "#questions")
-            elif action == "remove_question":
-                services.remove_question(current_user, c, request.form.get("question_id", type=int))
-                db.session.commit()
-                flash(_("The question is removed."), "success")
-                return redirect(url_for("consultations.manage", consultation_id=c.id) + "#questions")
-            elif action == "publish":
-                services.publish_consultation(current_user, c)
-                db.session.commit()
-                flash(_("The consultation is published."), "success")
-                return redirect(url_for("consultations.detail", consultation_id=c.id))
-            elif action == "close" and close_form.validate_on_submit():
-                services.close_consultation(current_user, c, close_form.reason.data or "")
-                db.session.commit()
-                flash(_("The consultation is closed. The results are being computed."), "success")
-                return redirect(url_for("consultations.detail", consultation_id=c.id))
-        except ValidationError as err:
-            db.session.rollback()
-            target = qform if action == "add_question" else close_form
-            if err.fields:
-                apply_errors(target, err)
-            else:
-                errors.append(err.message)
-        status = 422
-    return render_template("consultations/manage.html", c=c, qform=qform, close_form=close_form, errors=errors,
-                           s=services, kinds=QuestionKind,
-                           summary=AnswerErrors(form_errors=errors)), status
+    buttons = PageErrors()  # publish and remove: their messages go at the top
+    questions = url_for("consultations.manage", consultation_id=c.id) + "#questions"
+    public = url_for("consultations.detail", consultation_id=c.id)
+    shown, done = _posted({
+        "add_question": Action(qform, lambda: services.add_question(
+            current_user, c, kind=qform.kind.data, prompt=qform.prompt.data, help_text=qform.help_text.data or "",
+            required=qform.required.data, max_choices=qform.max_choices.data, allow_other=qform.allow_other.data,
+            choices=(qform.choices.data or "").splitlines()), _("The question is added."), questions),
+        "remove_question": Action(None, lambda: services.remove_question(
+            current_user, c, request.form.get("question_id", type=int)), _("The question is removed."), questions),
+        "publish": Action(None, lambda: services.publish_consultation(current_user, c),
+                          _("The consultation is published."), public),
+        "close": Action(close_form, lambda: services.close_consultation(current_user, c, close_form.reason.data or ""),
+                        _("The consultation is closed. The results are being computed."), public),
+    }, buttons)
+    if done:
+        return done
+    return render_template("consultations/manage.html", c=c, qform=qform, close_form=close_form, s=services,
+                           kinds=QuestionKind, summary=buttons), form_status(shown)
 
 
 @bp.route("/<int:consultation_id>/followup", methods=["GET", "POST"])
 @login_required
 def followup(consultation_id):
-    c = services.get_consultation(consultation_id, current_user)
-    if not services.can_manage(current_user, c):
-        raise PermissionDenied()
+    c = _managed(consultation_id)
     if c.status != Status.CLOSED:
         raise InvalidTransition(_("The follow-up is written once the consultation is closed."))
     fform = forms.FollowupForm(prefix="f", obj=None if request.method == "POST" else SimpleNamespace(
@@ -322,51 +333,31 @@ def followup(consultation_id):
     dform.question_id.choices = select_choices([("", _("None in particular"))] + [(str(q.id), q.prompt) for q in c.questions])
     lform = forms.LinkForm(prefix="l")
     lform.kind.choices = select_choices((k.name, k.label()) for k in content.kinds())
+    buttons = PageErrors()  # remove a decision, publish: their messages go at the top
     decision_id = request.form.get("decision_id", type=int)
-    status, errors = 200, []
-    action = request.form.get("action")
-    if request.method == "POST":
-        try:
-            if action == "save" and fform.validate_on_submit():
-                services.save_followup(current_user, c, heard=fform.heard.data or "",
-                                       next_steps=fform.next_steps.data or "")
-                db.session.commit()
-                flash(_("The draft of the follow-up is saved."), "success")
-                return redirect(url_for("consultations.followup", consultation_id=c.id))
-            if action == "add_decision" and dform.validate_on_submit():
-                services.add_decision(current_user, c, title=dform.title.data, text=dform.text.data or "",
-                                      question_id=dform.question_id.data)
-                db.session.commit()
-                flash(_("The decision is added."), "success")
-                return redirect(url_for("consultations.followup", consultation_id=c.id) + "#decisions")
-            if action == "remove_decision":
-                services.remove_decision(current_user, c, decision_id)
-                db.session.commit()
-                flash(_("The decision is removed."), "success")
-                return redirect(url_for("consultations.followup", consultation_id=c.id) + "#decisions")
-            if action == "link" and lform.validate_on_submit():
-                services.link_contribution(current_user, c, decision_id, kind=lform.kind.data,
-                                           object_id=lform.object_id.data, outcome=lform.outcome.data,
-                                           reason=lform.reason.data)
-                db.session.commit()
-                flash(_("The contribution is linked to the decision."), "success")
-                return redirect(url_for("consultations.followup", consultation_id=c.id) + "#decisions")
-            if action == "publish":
-                services.publish_followup(current_user, c)
-                db.session.commit()
-                flash(_("The follow-up is published. Participants who asked are being told."), "success")
-                return redirect(url_for("consultations.detail", consultation_id=c.id))
-        except ValidationError as err:
-            db.session.rollback()
-            target = {"save": fform, "add_decision": dform, "link": lform}.get(action)
-            if target is not None and err.fields:
-                apply_errors(target, err)
-            else:
-                errors.append(err.message)
-        status = 422
+    here = url_for("consultations.followup", consultation_id=c.id)
+    shown, done = _posted({
+        "save": Action(fform, lambda: services.save_followup(
+            current_user, c, heard=fform.heard.data or "", next_steps=fform.next_steps.data or ""),
+            _("The draft of the follow-up is saved."), here),
+        "add_decision": Action(dform, lambda: services.add_decision(
+            current_user, c, title=dform.title.data, text=dform.text.data or "", question_id=dform.question_id.data),
+            _("The decision is added."), here + "#decisions"),
+        "remove_decision": Action(None, lambda: services.remove_decision(current_user, c, decision_id),
+                                  _("The decision is removed."), here + "#decisions"),
+        "link": Action(lform, lambda: services.link_contribution(
+            current_user, c, decision_id, kind=lform.kind.data, object_id=lform.object_id.data,
+            outcome=lform.outcome.data, reason=lform.reason.data),
+            _("The contribution is linked to the decision."), here + "#decisions"),
+        "publish": Action(None, lambda: services.publish_followup(current_user, c),
+                          _("The follow-up is published. Participants who asked are being told."),
+                          url_for("consultations.detail", consultation_id=c.id)),
+    }, buttons)
+    if done:
+        return done
     return render_template("consultations/followup.html", c=c, fform=fform, dform=dform, lform=lform,
-                           link_decision=decision_id if action == "link" else None,
-                           summary=AnswerErrors(form_errors=errors), s=services), status
+                           link_decision=decision_id if request.form.get("action") == "link" else None,
+                           summary=buttons, s=services), form_status(shown)
 
 
 # --- mediators ---------------------------------------------------------------------------------
@@ -375,30 +366,22 @@ def followup(consultation_id):
 @login_required
 def paper(consultation_id):
     c = services.get_consultation(consultation_id, current_user)
-    if not services.can_record_paper(current_user, c):
+    if not permissions.can_record_paper_response(current_user, c):
         raise PermissionDenied()
     form = forms.PaperForm(prefix="p")
     answers, errors = {}, {}
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            services.record_paper_response(current_user, c, request.form, person_email=form.person_email.data,
-                                           paper_reference=form.paper_reference.data,
-                                           district_id=form.district_id.data, notify=form.notify.data)
-        except ValidationError as err:
-            db.session.rollback()
-            answers, errors = services.parse_answers(c, request.form)
-            apply_errors(form, err)
-            errors = {k: v for k, v in err.fields.items() if k.startswith("q")}
-        else:
-            db.session.commit()
+    if form.validate_on_submit():
+        ok, _p = run_service(form, services.record_paper_response, current_user, c, request.form,
+                             person_email=form.person_email.data, paper_reference=form.paper_reference.data,
+                             district_id=form.district_id.data, notify=form.notify.data)
+        if ok:
             flash(_("The paper answers are recorded."), "success")
             return redirect(url_for("consultations.paper", consultation_id=c.id))
-    elif request.method == "POST":
+    if request.method == "POST":
+        # The answers come back filled in, with their reasons next to the questions.
         answers, errors = services.parse_answers(c, request.form)
-    status = 422 if request.method == "POST" else 200
-    summary = AnswerErrors(errors)
     return render_template("consultations/paper.html", c=c, form=form, answers=answers, errors=errors,
-                           summary=summary, s=services, kinds=QuestionKind), status
+                           summary=PageErrors(errors), s=services, kinds=QuestionKind), form_status(form)
 
 
 # --- moderators --------------------------------------------------------------------------------
@@ -406,12 +389,15 @@ def paper(consultation_id):
 @bp.route("/review", methods=["GET", "POST"])
 @login_required
 def review():
+    page = page_arg()
+    sheet = PageErrors()
     if request.method == "POST":
-        services.review_free_text(current_user, request.form.get("text_id", ""),
-                                  request.form.get("decision") == "approve", request.form.get("reason", ""))
-        db.session.commit()
-        flash(_("Your review is recorded."), "success")
-        return redirect(url_for("consultations.review", page=request.args.get("page", 1, type=int)))
-    page = _page()
+        ok, _t = run_service(sheet, services.review_free_text, current_user, request.form.get("text_id", ""),
+                             request.form.get("decision") == "approve", request.form.get("reason", ""))
+        if ok:
+            flash(_("Your review is recorded."), "success")
+            return redirect(url_for("consultations.review", page=page))
     rows, has_next = services.review_queue(current_user, page=page)
-    return render_template("consultations/review.html", rows=rows, page=page, has_next=has_next)
+    return render_template("consultations/review.html", rows=rows, page=page, has_next=has_next,
+                           summary=sheet), form_status(sheet)
+

@@ -24,25 +24,20 @@ pytestmark = pytest.mark.browser
 
 def _consultation(live, official: str, title: str) -> SimpleNamespace:
     """An open consultation with one question of each type, built through the
-    services as tests/consultations/conftest.py does."""
+    services as tests/consultations/factories.py does."""
     def build():
         from civic.accounts.services import find_user_by_email
         from civic.consultations import services
+        from civic.core.time import today as local_today
         from civic.extensions import db
+        from tests.consultations.factories import add_every_kind_of_question
 
         actor = find_user_by_email(official)
-        today = services.today()
+        today = local_today()
         c = services.create_consultation(actor, title=title, context="Pourquoi **maintenant** : le budget 2027.",
                                          opens_on=today - timedelta(days=1), closes_on=today + timedelta(days=10),
                                          results_due_on=today + timedelta(days=30))
-        services.add_question(actor, c, kind="single", prompt="Which library do you use?",
-                              choices=["Centre", "North"], allow_other=True)
-        services.add_question(actor, c, kind="multiple", prompt="Which opening slots?", max_choices=2,
-                              choices=["Sunday", "Evening", "Lunch"])
-        services.add_question(actor, c, kind="ranking", prompt="Rank the services", max_choices=2,
-                              choices=["Books", "Quiet rooms", "Workshops"])
-        services.add_question(actor, c, kind="scale", prompt="Open on Sundays?")
-        services.add_question(actor, c, kind="text", prompt="Any idea?", required=False)
+        add_every_kind_of_question(actor, c)
         services.publish_consultation(actor, c)
         db.session.commit()
         q = {x.kind.value: SimpleNamespace(id=x.id, choices={ch.label: ch.id for ch in x.choices})
@@ -57,11 +52,6 @@ def _responses(live, consultation_id: int) -> list[dict]:
 
     return live.query(lambda: [r.answers for r in db.session.scalars(sa.select(AnonymousResponse).where(
         AnonymousResponse.consultation_id == consultation_id))])
-
-
-def _enter(site, locator, limit: int = 80, expect_status: int = 200) -> None:
-    site.tab_to(locator, limit=limit)
-    site.press("Enter", expect_status=expect_status)
 
 
 def _place(site, select, place: str) -> None:
@@ -86,9 +76,9 @@ def test_a_resident_answers_every_question_type_confirms_and_changes_the_answers
 
     log_in(site, resident)
     site.visit("/consultations")
-    _enter(site, page.get_by_role("link", name=c.title))
+    site.enter(page.get_by_role("link", name=c.title))
     expect(page.get_by_role("heading", level=1)).to_have_text(c.title)
-    _enter(site, page.get_by_role("link", name="Answer the consultation"))
+    site.enter(page.get_by_role("link", name="Answer the consultation"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Answer: {c.title}")
 
     # Single choice: Tab into the radio group, the arrow key moves to "North" and selects it.
@@ -114,7 +104,7 @@ def test_a_resident_answers_every_question_type_confirms_and_changes_the_answers
     # Free text.
     site.tab_to(page.get_by_label("5. Any idea"))
     page.keyboard.type("Une boîte de retour ouverte la nuit.")
-    _enter(site, page.get_by_role("button", name="Check my answers"))
+    site.enter(page.get_by_role("button", name="Check my answers"))
 
     # The summary says everything back before anything is recorded.
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
@@ -124,7 +114,7 @@ def test_a_resident_answers_every_question_type_confirms_and_changes_the_answers
     assert _responses(live, c.id) == []
     site.tab_to(page.get_by_label("Email me when the results and the city's follow-up are published"))
     page.keyboard.press("Space")
-    _enter(site, page.get_by_role("button", name="Send my answers"))
+    site.enter(page.get_by_role("button", name="Send my answers"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for answering")
     expect(page.locator(".edit-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$"))
     [answers] = _responses(live, c.id)
@@ -138,16 +128,16 @@ def test_a_resident_answers_every_question_type_confirms_and_changes_the_answers
     # --- change the answers, in French this time.
     switch_language(site, "fr")
     expect(page.get_by_role("heading", level=1)).to_have_text("Merci d’avoir répondu")
-    _enter(site, page.get_by_role("link", name="Modifier mes réponses"))
+    site.enter(page.get_by_role("link", name="Modifier mes réponses"))
     expect(page.get_by_role("main")).to_contain_text("Vous modifiez vos réponses")
     scale = page.get_by_role("group", name="4. Open on Sundays?")
     expect(scale.get_by_role("radio").nth(3)).to_be_checked()  # the recorded answer is shown back
     site.tab_to(scale.get_by_role("radio").nth(3))
     page.keyboard.press("ArrowDown")
     expect(scale.get_by_role("radio").nth(4)).to_be_checked()
-    _enter(site, page.get_by_role("button", name="Vérifier mes réponses"))
+    site.enter(page.get_by_role("button", name="Vérifier mes réponses"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez vos réponses")
-    _enter(site, page.get_by_role("button", name="Enregistrer mes modifications"))
+    site.enter(page.get_by_role("button", name="Enregistrer mes modifications"))
     expect(page.get_by_role("status").first).to_contain_text("Vos réponses ont été modifiées")
     [answers] = _responses(live, c.id)  # still one response, changed
     assert answers[str(q["scale"].id)]["value"] == 5
@@ -190,15 +180,15 @@ def test_an_official_closes_publishes_results_and_follow_up_and_participants_are
 
     site.visit(f"/consultations/{c.id}")
     expect(page.get_by_role("main")).to_contain_text("3 responses so far.")
-    _enter(site, page.get_by_role("link", name="Manage this consultation"))
+    site.enter(page.get_by_role("link", name="Manage this consultation"))
     site.tab_to(page.get_by_label("Reason for closing early"))
     page.keyboard.type("Le conseil municipal vote le projet le mois prochain.")
-    _enter(site, page.get_by_role("button", name="Close the consultation now"))
+    site.enter(page.get_by_role("button", name="Close the consultation now"))
     expect(page.get_by_role("status").first).to_contain_text("The consultation is closed.")
     live.drain_jobs()  # RQ mode: compute the results now (inline: done after the commit)
 
     site.visit(f"/consultations/{c.id}")
-    _enter(site, page.get_by_role("link", name="See the results"))
+    site.enter(page.get_by_role("link", name="See the results"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Results: {c.title}")
     # Every choice question has a chart (an image with a name) and the same figures in a table.
     charts = page.locator("svg[role=img]")
@@ -214,18 +204,18 @@ def test_an_official_closes_publishes_results_and_follow_up_and_participants_are
 
     # The follow-up: what we heard, a decision, what happens next; then published.
     site.visit(f"/consultations/{c.id}")
-    _enter(site, page.get_by_role("link", name="Write the follow-up"))
+    site.enter(page.get_by_role("link", name="Write the follow-up"))
     site.tab_to(page.get_by_label("What we heard"))
     page.keyboard.type("Les habitants veulent le marché **le dimanche** ; certains craignent le bruit.")
     site.tab_to(page.get_by_label("What happens next"))
     page.keyboard.type("2027-03-01 | Début des travaux")
-    _enter(site, page.get_by_role("button", name="Save the draft"))
+    site.enter(page.get_by_role("button", name="Save the draft"))
     expect(page.get_by_role("status").first).to_contain_text("The draft of the follow-up is saved.")
     site.tab_to(page.get_by_label("Decision", exact=True))
     page.keyboard.type("Ouverture le dimanche matin dès mars")
-    _enter(site, page.get_by_role("button", name="Add the decision"))
+    site.enter(page.get_by_role("button", name="Add the decision"))
     expect(page.get_by_role("status").first).to_contain_text("The decision is added.")
-    _enter(site, page.get_by_role("button", name="Publish the follow-up"), limit=120)
+    site.enter(page.get_by_role("button", name="Publish the follow-up"), limit=120)
     expect(page.get_by_role("status").first).to_contain_text("The follow-up is published.")
     followup = page.get_by_role("region", name="The city's follow-up")
     expect(followup).to_contain_text("Ouverture le dimanche matin dès mars")

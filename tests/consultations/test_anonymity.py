@@ -6,7 +6,7 @@ from civic.consultations import services
 from civic.consultations.models import AnonymousResponse, ConsultationParticipation, FreeTextAnswer
 from civic.core.models import AuditEntry, OutboxMessage
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations.factories import close, form_for
 
 
 def test_answer_tables_have_no_column_or_key_leading_to_people_or_participations(app):
@@ -54,7 +54,7 @@ def test_storage_order_of_answers_does_not_follow_the_order_of_participation(mak
         except sa.exc.OperationalError:
             db.session.rollback()
     before = {r.id for r in db.session.scalars(sa.select(AnonymousResponse))}
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     after = db.session.scalars(sa.select(AnonymousResponse)).all()
     # Closing rewrites every answer under a new id and drops the edit codes.

@@ -7,12 +7,11 @@ import sqlalchemy as sa
 
 from civic.consultations.models import AnonymousResponse, ConsultationParticipation
 from civic.core.models import AuditEntry
+from civic.core.time import today
+from civic.core.time import today as local_today
 from civic.extensions import db
-from tests.consultations.conftest import form_for
-
-
-def _count(model):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+from tests.consultations.factories import form_for
+from tests.helpers import count_rows
 
 
 def test_resident_answers_every_question_type_sees_a_summary_and_gets_a_confirmation(client, login, factory,
@@ -29,7 +28,7 @@ def test_resident_answers_every_question_type_sees_a_summary_and_gets_a_confirma
     html = summary.get_data(as_text=True)
     assert summary.status_code == 200 and "Check your answers" in html
     assert "North" in html and "1. Workshops" in html and "2. Books" in html and "5 — Strongly agree" in html
-    assert _count(ConsultationParticipation) == 0  # nothing recorded before confirming
+    assert count_rows(ConsultationParticipation) == 0  # nothing recorded before confirming
     data["action"] = "confirm"
     data["notify"] = "y"
     resp = client.post(f"/consultations/{c.id}/answer", data=data)
@@ -66,7 +65,7 @@ def test_missing_or_inconsistent_answers_come_back_with_the_reason_next_to_the_q
     assert "Give each place to only one option." in html
     # What was typed is kept.
     assert f'value="{q["multiple"].choices[2].id}" checked' in html
-    assert _count(ConsultationParticipation) == 0
+    assert count_rows(ConsultationParticipation) == 0
 
 
 def test_other_answer_needs_its_text(client, login, factory, make_consultation):
@@ -96,7 +95,7 @@ def test_answers_can_be_changed_with_the_code_kept_in_the_session_or_typed_elsew
     data = form_for(c, scale=2)
     data["action"] = "confirm"
     assert client.post(f"/consultations/{c.id}/answer", data=data).status_code == 302
-    assert _count(AnonymousResponse) == 1 and _count(ConsultationParticipation) == 1
+    assert count_rows(AnonymousResponse) == 1 and count_rows(ConsultationParticipation) == 1
     db.session.expire_all()
     assert db.session.scalars(sa.select(AnonymousResponse)).one().answers[str(q["scale"].id)] == {"value": 2}
     assert any("changed" in m.subject for m in mails("me@example.org"))
@@ -141,13 +140,13 @@ def test_second_answer_without_the_code_is_refused_and_the_database_keeps_one_pe
         assert "edit_code" in err.fields
     db.session.rollback()
     db.session.add(ConsultationParticipation(consultation_id=c.id, user_id=person.id,
-                                             answered_on=services.today()))
+                                             answered_on=today()))
     try:
         db.session.flush()
         raise AssertionError("the database accepted two participations")
     except sa.exc.IntegrityError:
         db.session.rollback()
-    assert _count(AnonymousResponse) == 1
+    assert count_rows(AnonymousResponse) == 1
 
 
 def test_only_eligible_people_may_answer(client, login, factory, make_consultation):
@@ -181,7 +180,7 @@ def test_answers_are_refused_before_opening_and_after_closing(client, login, fac
 
     from civic.consultations import services
 
-    today = services.today()
+    today = local_today()
     later = make_consultation(opens_on=today + timedelta(days=2), closes_on=today + timedelta(days=5))
     login(factory.user())
     assert client.get(f"/consultations/{later.id}/answer").status_code == 403
@@ -191,7 +190,7 @@ def test_answers_are_refused_before_opening_and_after_closing(client, login, fac
     data = form_for(c)
     data["action"] = "confirm"
     assert client.post(f"/consultations/{c.id}/answer", data=data).status_code == 403
-    assert _count(ConsultationParticipation) == 0
+    assert count_rows(ConsultationParticipation) == 0
 
 
 def test_mediator_enters_paper_answers_audited_and_the_person_cannot_answer_again(client, login, factory,
@@ -218,7 +217,7 @@ def test_mediator_enters_paper_answers_audited_and_the_person_cannot_answer_agai
     entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "consultation.paper_response")).all()
     assert [e.actor_id for e in entries] == [mediator.id, mediator.id]
     assert entries[0].data["person"] == person.id and entries[1].data["paper_reference"] == "F-0042"
-    assert _count(AnonymousResponse) == 2
+    assert count_rows(AnonymousResponse) == 2
     assert len(mails("papier@example.org")) == 1
     client.post("/account/logout")
     login(person)

@@ -1,25 +1,11 @@
 """Public data: list, detail, results (JSON and CSV); no personal data."""
 
-import sqlalchemy as sa
-
 from civic.api import undocumented_routes
 from civic.consultations import services
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
-
-
-def _count_queries(fn):
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
+from tests.consultations import factories
+from tests.consultations.factories import close, form_for
+from tests.helpers import count_queries
 
 
 def test_api_lists_details_and_results_without_personal_data(client, factory, official, make_consultation, run_jobs):
@@ -33,7 +19,7 @@ def test_api_lists_details_and_results_without_personal_data(client, factory, of
     assert [q["kind"] for q in detail["questions"]] == ["single", "multiple", "ranking", "scale", "text"]
     assert detail["results_url"] is None
     assert client.get(f"/api/v1/consultations/{c.id}/results").status_code == 404
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     results = client.get(f"/api/v1/consultations/{c.id}/results")
     assert results.status_code == 200 and results.get_json()["total"] == 1
@@ -53,11 +39,10 @@ def test_api_routes_are_documented(app, client):
 
 def test_lists_run_a_constant_number_of_queries(client, make_consultation, factory):
     c = make_consultation()
-    services.answer_consultation(factory.user(), c, form_for(c))
-    db.session.commit()
-    small_html = _count_queries(lambda: client.get("/consultations"))
-    small_api = _count_queries(lambda: client.get("/api/v1/consultations"))
+    factories.answer(c)
+    small_html = count_queries(lambda: client.get("/consultations"))[1]
+    small_api = count_queries(lambda: client.get("/api/v1/consultations"))[1]
     for _ in range(6):
         make_consultation()
-    assert _count_queries(lambda: client.get("/consultations")) == small_html
-    assert _count_queries(lambda: client.get("/api/v1/consultations")) == small_api
+    assert count_queries(lambda: client.get("/consultations"))[1] == small_html
+    assert count_queries(lambda: client.get("/api/v1/consultations"))[1] == small_api

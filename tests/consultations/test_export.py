@@ -3,9 +3,9 @@
 import csv
 import io
 
-from civic.consultations import services
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations import factories
+from tests.consultations.factories import close
 
 FORMULA = '=HYPERLINK("http://x")'
 
@@ -16,9 +16,8 @@ def test_a_question_starting_like_a_formula_is_neutralised(client, factory, offi
     single.prompt = FORMULA  # set-up written directly: the export is under test
     single.choices[0].label = "+cmd"
     db.session.commit()
-    services.answer_consultation(factory.user(), c, form_for(c))
-    db.session.commit()
-    close_now(c, official)
+    factories.answer(c)
+    close(c, official)
     run_jobs()
     resp = client.get(f"/api/v1/consultations/{c.id}/results.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"

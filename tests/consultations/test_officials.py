@@ -7,13 +7,16 @@ import sqlalchemy as sa
 from civic.consultations import services
 from civic.consultations.models import Consultation, Status
 from civic.core.models import AuditEntry
+from civic.core.time import today
+from civic.core.time import today as local_today
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations import factories
+from tests.consultations.factories import close, form_for
 
 
 def test_official_creates_adds_questions_and_publishes_through_the_pages(client, login, official):
     login(official)
-    today = services.today()
+    today = local_today()
     bad = client.post("/consultations/new", data={"title": "", "eligibility": "confirmed_email",
                                                   "opens_on": today.isoformat(), "closes_on": today.isoformat(),
                                                   "results_due_on": (today - timedelta(days=1)).isoformat()})
@@ -67,8 +70,7 @@ def test_official_of_another_district_cannot_manage(client, login, factory, make
 def test_closing_early_needs_a_reason_is_audited_and_computes_results(client, login, official, factory,
                                                                       make_consultation, run_jobs):
     c = make_consultation()
-    services.answer_consultation(factory.user(), c, form_for(c))
-    db.session.commit()
+    factories.answer(c)
     login(official)
     resp = client.post(f"/consultations/{c.id}/manage", data={"action": "close", "close-reason": ""})
     assert resp.status_code == 422 and "Say why" in resp.get_data(as_text=True)
@@ -87,13 +89,13 @@ def test_follow_up_is_published_with_decisions_and_participants_and_authors_are_
                                                                                     run_jobs):
     other_official = factory.user(email="autre@example.org", roles=("official",))
     earlier = services.create_consultation(other_official, title="Une consultation plus ancienne",
-                                           opens_on=services.today(), closes_on=services.today(),
-                                           results_due_on=services.today())
+                                           opens_on=today(), closes_on=today(),
+                                           results_due_on=today())
     c = make_consultation()
     services.answer_consultation(factory.user(email="wants@example.org"), c, form_for(c), notify=True)
     services.answer_consultation(factory.user(email="quiet@example.org"), c, form_for(c), notify=False)
     db.session.commit()
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     assert [m.subject for m in mails("wants@example.org")][-1].startswith("Results published")
     assert all("Results" not in m.subject for m in mails("quiet@example.org"))

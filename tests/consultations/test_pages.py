@@ -2,9 +2,8 @@
 
 import re
 
-from civic.consultations import services
-from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
+from tests.consultations import factories
+from tests.consultations.factories import close, form_for
 
 
 def _check(html, path):
@@ -18,12 +17,10 @@ def _check(html, path):
 def test_every_page_has_one_h1_and_a_label_for_every_input(client, login, factory, official, make_consultation,
                                                           run_jobs):
     c = make_consultation()
-    services.answer_consultation(factory.user(), c, form_for(c, text="Une idée"))
-    db.session.commit()
+    factories.answer(c, text="Une idée")
     closed = make_consultation(title="Close")
-    services.answer_consultation(factory.user(), closed, form_for(closed, text="Texte"))
-    db.session.commit()
-    close_now(closed, official)
+    factories.answer(closed, text="Texte")
+    close(closed, official)
     run_jobs()
     text_q = next(q for q in closed.questions if q.kind.value == "text")
     pages = ["/consultations", f"/consultations/{c.id}", f"/consultations/{closed.id}",

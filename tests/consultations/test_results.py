@@ -2,33 +2,28 @@
 
 import sqlalchemy as sa
 
-from civic.consultations import services
-from civic.consultations.models import Consultation, FreeTextAnswer, Review
+from civic.consultations import jobs, services
+from civic.consultations.models import AnonymousResponse, Consultation, FreeTextAnswer, Review
+from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
-from tests.consultations.conftest import close_now, form_for
-
-
-def _answer_many(c, factory, district, n, **answers):
-    for _ in range(n):
-        person = factory.user(verified_in=district) if district else factory.user()
-        services.answer_consultation(person, c, form_for(c, **answers))
-    db.session.commit()
+from tests.consultations import factories
+from tests.consultations.factories import answer_many, close, form_for
 
 
 def test_results_count_rank_and_spread_and_publish_districts_only_from_ten_answers(client, factory, official,
                                                                                    make_consultation, run_jobs):
     big, small = factory.district(code="T06", name="Saint-Cyprien"), factory.district(code="T17", name="Mirail")
     c = make_consultation()
-    _answer_many(c, factory, big, 10, single=0, multiple=(0, 1), ranking=(0, 1), scale=5)
-    _answer_many(c, factory, small, 9, single=1, multiple=(1,), ranking=(1, 2), scale=1)
-    _answer_many(c, factory, None, 1, other="Médiathèque de quartier", ranking=(2,), scale=3)
+    answer_many(c, big, 10, single=0, multiple=(0, 1), ranking=(0, 1), scale=5)
+    answer_many(c, small, 9, single=1, multiple=(1,), ranking=(1, 2), scale=1)
+    answer_many(c, None, 1, other="Médiathèque de quartier", ranking=(2,), scale=3)
     # Open: only participation is visible.
     page = client.get(f"/consultations/{c.id}").get_data(as_text=True)
     assert "20 responses so far." in page and "Saint-Cyprien" in page
     assert client.get(f"/consultations/{c.id}/results").status_code == 404
     assert client.get(f"/api/v1/consultations/{c.id}/results").status_code == 404
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     c = db.session.get(Consultation, c.id)
     r = c.results
@@ -60,27 +55,27 @@ def test_results_count_rank_and_spread_and_publish_districts_only_from_ten_answe
 
 def test_results_job_is_idempotent(make_consultation, factory, official, run_jobs):
     c = make_consultation()
-    _answer_many(c, factory, None, 3)
-    close_now(c, official)
+    answer_many(c, None, 3)
+    close(c, official)
     run_jobs()
     c = db.session.get(Consultation, c.id)
     first, at = c.results, c.results_computed_at
-    ids = set(db.session.scalars(sa.select(services.AnonymousResponse.id)))
-    assert services.compute_results(c.id) is False
+    ids = set(db.session.scalars(sa.select(AnonymousResponse.id)))
+    assert jobs.publish_results(c.id) is False
     db.session.commit()
     assert c.results == first and c.results_computed_at == at
-    assert set(db.session.scalars(sa.select(services.AnonymousResponse.id))) == ids
+    assert set(db.session.scalars(sa.select(AnonymousResponse.id))) == ids
 
 
 def test_periodic_job_closes_due_consultations_and_computes_results(make_consultation, factory, run_jobs):
     c = make_consultation()
-    _answer_many(c, factory, None, 2)
-    assert services.close_due_consultations(now=c.closes_at) == 1
+    answer_many(c, None, 2)
+    assert jobs.close_due(now=c.closes_at) == 1
     db.session.commit()
     run_jobs()
     c = db.session.get(Consultation, c.id)
     assert c.status.value == "closed" and c.results["total"] == 2
-    assert services.close_due_consultations(now=utcnow()) == 0
+    assert jobs.close_due(now=utcnow()) == 0
 
 
 def test_free_texts_are_published_only_after_a_moderator_review(client, login, factory, official, make_consultation,
@@ -88,12 +83,11 @@ def test_free_texts_are_published_only_after_a_moderator_review(client, login, f
     c = make_consultation()
     person = factory.user()
     services.answer_consultation(person, c, form_for(c, text="Ouvrir à 8 h"))
-    services.answer_consultation(factory.user(), c, form_for(c, text="Appelez Mme Dupont au 06 12 34 56 78"))
-    db.session.commit()
+    factories.answer(c, text="Appelez Mme Dupont au 06 12 34 56 78")
     moderator = factory.user(email="mod@example.org", roles=("moderator",))
     login(moderator)
     assert "Ouvrir à 8 h" not in client.get("/consultations/review").get_data(as_text=True)  # still open
-    close_now(c, official)
+    close(c, official)
     run_jobs()
     queue = client.get("/consultations/review").get_data(as_text=True)
     assert "Ouvrir à 8 h" in queue and "06 12 34 56 78" in queue
@@ -116,9 +110,8 @@ def test_free_texts_are_published_only_after_a_moderator_review(client, login, f
 
 def test_private_free_texts_are_never_published(client, factory, official, make_consultation, run_jobs):
     c = make_consultation(free_text_private=True)
-    services.answer_consultation(factory.user(), c, form_for(c, text="Secret"))
-    db.session.commit()
-    close_now(c, official)
+    factories.answer(c, text="Secret")
+    close(c, official)
     run_jobs()
     moderator = factory.user(roles=("moderator",))
     assert services.review_queue(moderator)[0] == []
@@ -126,6 +119,6 @@ def test_private_free_texts_are_never_published(client, factory, official, make_
     try:
         services.review_free_text(moderator, text.id, True)
         raise AssertionError("a private text was published")
-    except services.InvalidTransition:
+    except InvalidTransition:
         db.session.rollback()
     assert "Secret" not in client.get(f"/consultations/{c.id}/results").get_data(as_text=True)
