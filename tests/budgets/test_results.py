@@ -58,7 +58,7 @@ def test_import_vote_close_compute_publish_and_the_export_recomputes_to_the_same
     election = parse_pb_string(SMALL_PB)
     edition, envelope = import_election(election, title="Budget participatif de Testville", past=False)
     now = utcnow()
-    phases.set_phases(budget.admin, services.KIND, edition.id, services._phase_specs(
+    phases.set_phases(budget.admin, services.KIND, edition.id, services.phase_specs(
         {"voting": now - timedelta(hours=1), "results": now + timedelta(days=7)}, None))
     db.session.commit()
     budget.enter_phase(edition, "voting")
