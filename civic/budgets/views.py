@@ -178,48 +178,44 @@ def project_image(project_id):
     return resp
 
 
+def _project_action(project_id: int, form_class, prefix: str, call, done: str):
+    """An official's form on the project page: ``call(project, form)`` runs
+    the service; on success back to the project, else the page again with
+    the form, its input and the reasons."""
+    project = _project(project_id)
+    form = form_class(prefix=prefix)
+    if form.validate_on_submit():
+        ok, _r = run_service(form, call, project, form)
+        if ok:
+            flash(done, "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    return _render_project(project, status=form_status(form), **{f"{prefix}_form": form})
+
+
 @bp.post("/projects/<int:project_id>/review")
 @login_required
 def review(project_id):
-    project = _project(project_id)
-    form = forms.ReviewForm(prefix="review")
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.review_project, current_user, project,
-                                 feasible=form.decision.data == "feasible", reason=form.reason.data or "",
-                                 final_cost=form.final_cost.data)
-        if ok:
-            flash(_("The review is saved and the author is notified."), "success")
-            return redirect(url_for("budgets.project", project_id=project.id))
-    return _render_project(project, review_form=form, status=form_status(form))
+    return _project_action(project_id, forms.ReviewForm, "review", lambda project, form: services.review_project(
+        current_user, project, feasible=form.decision.data == "feasible", reason=form.reason.data or "",
+        final_cost=form.final_cost.data), _("The review is saved and the author is notified."))
 
 
 @bp.post("/projects/<int:project_id>/merge")
 @login_required
 def merge(project_id):
-    project = _project(project_id)
-    form = forms.MergeForm(prefix="merge")
-    if form.validate_on_submit():
+    def call(project, form):
         into = db.session.get(Project, form.into_id.data) if form.into_id.data else None
-        ok, _r = run_service(form, services.merge_project, current_user, project, into, form.note.data)
-        if ok:
-            flash(_("The projects are merged and the author is notified."), "success")
-            return redirect(url_for("budgets.project", project_id=project.id))
-    return _render_project(project, merge_form=form, status=form_status(form))
+        return services.merge_project(current_user, project, into, form.note.data)
+    return _project_action(project_id, forms.MergeForm, "merge", call,
+                           _("The projects are merged and the author is notified."))
 
 
 @bp.post("/projects/<int:project_id>/updates")
 @login_required
 def add_update(project_id):
-    project = _project(project_id)
-    form = forms.UpdateForm(prefix="update")
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.record_update, current_user, project, status=form.status.data,
-                                 progress=form.progress.data, body=form.body.data or "",
-                                 cancel_reason=form.cancel_reason.data or "")
-        if ok:
-            flash(_("The update is published and followers are notified."), "success")
-            return redirect(url_for("budgets.project", project_id=project.id))
-    return _render_project(project, update_form=form, status=form_status(form))
+    return _project_action(project_id, forms.UpdateForm, "update", lambda project, form: services.record_update(
+        current_user, project, status=form.status.data, progress=form.progress.data, body=form.body.data or "",
+        cancel_reason=form.cancel_reason.data or ""), _("The update is published and followers are notified."))
 
 
 # --- voting --------------------------------------------------------------------------
@@ -441,22 +437,21 @@ def manage(edition_id):
                                                  + [(str(p.id), services.phase_label(p.code)) for p in phase_list])
     status = 200
     if request.method == "POST":
-        if action == "rules" and rules_form.validate_on_submit():
-            ok, _r = run_service(rules_form, services.update_rules, current_user, edition, _rules_params(rules_form))
+        actions = {
+            "rules": (rules_form, lambda: services.update_rules(current_user, edition, _rules_params(rules_form)),
+                      _("The rules are saved.")),
+            "envelope": (envelope_form, lambda: services.set_envelope(
+                current_user, edition, envelope_form.district_id.data, envelope_form.amount.data),
+                _("The envelope is saved.")),
+            "phase": (phase_form, lambda: services.move_phase(
+                current_user, edition, phase_form.phase_id.data, phase_form.reason.data),
+                _("The phase has been moved.")),
+        }
+        form, call, done = actions.get(action, (None, None, None))
+        if form is not None and form.validate_on_submit():
+            ok, _r = run_service(form, call)
             if ok:
-                flash(_("The rules are saved."), "success")
-                return redirect(url_for("budgets.manage", edition_id=edition.id))
-        elif action == "envelope" and envelope_form.validate_on_submit():
-            ok, _r = run_service(envelope_form, services.set_envelope, current_user, edition,
-                                     envelope_form.district_id.data, envelope_form.amount.data)
-            if ok:
-                flash(_("The envelope is saved."), "success")
-                return redirect(url_for("budgets.manage", edition_id=edition.id))
-        elif action == "phase" and phase_form.validate_on_submit():
-            ok, _r = run_service(phase_form, services.move_phase, current_user, edition,
-                                     phase_form.phase_id.data, phase_form.reason.data)
-            if ok:
-                flash(_("The phase has been moved."), "success")
+                flash(done, "success")
                 return redirect(url_for("budgets.manage", edition_id=edition.id))
         status = max(form_status(f) for f in (rules_form, envelope_form, phase_form))
     return render_template("budgets/manage.html", edition=edition, rules_form=rules_form,
