@@ -223,3 +223,15 @@ def test_a_paper_ballot_after_voting_closed_is_a_conflict_and_the_form_keeps_its
     assert resp.status_code == 409
     assert "Voting is not open." in html and 'value="T-0042"' in html and 'value="Durand"' in html
     assert count_rows(Ballot) == 0
+
+
+def test_the_ballot_page_says_why_a_paper_voter_cannot_vote_online(client, login, budget):
+    b = budget.make("approval")
+    voter = budget.voter(email="lea@example.org")
+    login(budget.mediator)
+    assert _paper(b, client, email="lea@example.org").status_code == 302
+    client.post("/account/logout")
+    login(voter)
+    resp = client.post(_vote_url(b), data={"project": [b.projects[1].id], "action": "submit"})
+    assert resp.status_code == 403 and "voted on paper" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Ballot.project_ids)) == [b.projects[0].id]
