@@ -13,7 +13,7 @@ from civic.budgets.models import ImplementationStatus, Project, ProjectImage, Pr
 from civic.core import content, follows
 from civic.core.errors import InvalidTransition
 from civic.extensions import db
-from tests.helpers import count_queries
+from tests.helpers import count_queries, reload
 
 from . import factories
 
@@ -150,3 +150,14 @@ def test_lists_run_a_constant_number_of_queries(client, budget, url):
     _r, n_few = count_queries(lambda: client.get(url.format(id=few.edition.id)))
     _r, n_many = count_queries(lambda: client.get(url.format(id=many.edition.id)))
     assert n_few == n_many
+
+
+def test_a_review_posted_after_voting_opened_is_a_conflict_on_the_project_page(client, login, budget):
+    b = budget.make("approval", phase="voting")
+    project = b.projects[0]
+    login(budget.official)
+    resp = client.post(f"/budgets/projects/{project.id}/review", data={
+        "review-decision": "unfeasible", "review-reason": "Trop cher"})
+    assert resp.status_code == 409
+    assert "the review and merges can no longer change" in resp.get_data(as_text=True)
+    assert reload(project).status == ProjectStatus.FEASIBLE
