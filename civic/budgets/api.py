@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from civic.api import bp, doc, page_params
 from civic.core import phases
 from civic.core.errors import NotFound, ValidationError
+from civic.core.export import iso, page_arg
 from civic.core.urls import absolute_url
 from civic.extensions import db
 
@@ -30,19 +31,8 @@ PROJECT_SCHEMA = {"type": "object", "properties": {
     "implementation_status": {"type": ["string", "null"]}, "progress": {"type": "integer"}}}
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        raise ValidationError(fields={"page": "page must be a whole number from 1"}) from None
-
-
 def _edition(edition_id: int) -> BudgetEdition:
-    edition = db.session.scalar(sa.select(BudgetEdition).where(BudgetEdition.id == edition_id).options(
-        selectinload(BudgetEdition.envelopes).selectinload(Envelope.district)))
-    if edition is None:
-        raise NotFound()
-    return edition
+    return services.get_edition(edition_id, with_envelopes=True)
 
 
 def _edition_json(e: BudgetEdition, phase_code: str | None) -> dict:
@@ -80,7 +70,7 @@ def _published(edition: BudgetEdition) -> None:
                             "items": {"type": "array", "items": EDITION_SCHEMA}, "page": {"type": "integer"},
                             "has_next": {"type": "boolean"}}}}})
 def api_budgets():
-    page = _page()
+    page = page_arg()
     rows = db.session.scalars(sa.select(BudgetEdition).options(
         selectinload(BudgetEdition.envelopes).selectinload(Envelope.district))
         .order_by(BudgetEdition.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
@@ -98,8 +88,7 @@ def api_budgets():
 def api_budget(edition_id):
     edition = _edition(edition_id)
     data = _edition_json(edition, services.current_phase_code(edition))
-    data["phases"] = [{"code": p.code, "starts_at": p.starts_at.isoformat() + "Z",
-                       "ends_at": p.ends_at.isoformat() + "Z" if p.ends_at else None, "status": p.status}
+    data["phases"] = [{"code": p.code, "starts_at": iso(p.starts_at), "ends_at": iso(p.ends_at), "status": p.status}
                       for p in phases.phases_for(services.KIND, edition.id)]
     if data["phase"] in ("voting", "results", "implementation"):
         data["turnout"] = [{"envelope_id": t["envelope"].id, "ballots": t["ballots"]}
@@ -118,7 +107,7 @@ def api_budget(edition_id):
          "has_next": {"type": "boolean"}}}}})
 def api_budget_projects(edition_id):
     edition = _edition(edition_id)
-    page = _page()
+    page = page_arg()
     stmt = services.visible_projects_query(edition.id)
     envelope = request.args.get("envelope", type=int)
     if envelope:

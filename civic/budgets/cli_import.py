@@ -33,7 +33,7 @@ def import_command(file, title, edition_id, district_code, publish):
     from .importer import import_election
     from .models import BudgetEdition, BudgetResult, Project
     from .pabulib import PabulibError, parse_pb
-    from .services import apply_publication, compute_results
+    from .services import apply_publication, compute_results, reset_results
 
     try:
         election = parse_pb(file)
@@ -54,11 +54,7 @@ def import_command(file, title, edition_id, district_code, publish):
             raise click.ClickException(f"edition {edition_id} has published results: it cannot get a new envelope")
     try:
         edition, envelope = import_election(election, title=title, edition=edition, district_id=district_id)
-        if edition.results_status.value == "computed":
-            # One more envelope: the edition's results are computed again.
-            from .models import ResultsStatus
-
-            edition.set_results_status(ResultsStatus.PENDING)
+        reset_results(edition)  # one more envelope: the edition's results are computed again
         compute_results(edition)
         if publish:
             apply_publication(edition, None)

@@ -159,7 +159,7 @@ def load_budget_2026(ctx) -> None:
     starts = {"information": now - timedelta(days=120), "submission": now - timedelta(days=100),
               "review": now - timedelta(days=60), "voting": now - timedelta(days=5),
               "results": now + timedelta(days=16), "implementation": now + timedelta(days=60)}
-    created = phases.set_phases(None, services.KIND, edition.id, services._phase_specs(starts, None))
+    created = phases.set_phases(None, services.KIND, edition.id, services.phase_specs(starts, None))
     for p in created:
         if p.starts_at <= now:
             p.entered_at = p.starts_at

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from civic.core import audit, phases
 from civic.core.errors import ValidationError
-from civic.core.time import utcnow
+from civic.core.time import start_of_day, utcnow
 from civic.extensions import db
 
 from .models import Ballot, BallotChannel, BudgetEdition, Envelope, Project, ProjectStatus, SelectionRule, VoteRule
-from .services import KIND, PHASE_CAPABILITIES, phase_label
+from .services import KIND, phase_specs
 
 
 def vote_rule_of(election) -> VoteRule:
@@ -47,10 +47,11 @@ def _int(meta: dict, key: str) -> int | None:
 
 
 def _date(meta: dict, key: str) -> datetime | None:
+    """The file's day as the site's local midnight (naive UTC)."""
     raw = meta.get(key, "").strip()
     for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(raw, fmt)
+            return start_of_day(datetime.strptime(raw, fmt).date())
         except ValueError:
             continue
     return None
@@ -73,11 +74,7 @@ def _rule_columns(election, vote_rule: VoteRule) -> dict:
 def _past_phases(edition: BudgetEdition, begin: datetime, end: datetime) -> None:
     """Phases of an election that already took place: voting between the file's
     dates, results since; all entered, results current."""
-    specs = [
-        phases.PhaseSpec("voting", phase_label("voting"), begin, end, PHASE_CAPABILITIES["voting"]),
-        phases.PhaseSpec("results", phase_label("results"), end, None, PHASE_CAPABILITIES["results"]),
-    ]
-    created = phases.set_phases(None, KIND, edition.id, specs)
+    created = phases.set_phases(None, KIND, edition.id, phase_specs({"voting": begin, "results": end}, None))
     for p in created:
         p.entered_at = p.starts_at
     created[-1].is_current = True

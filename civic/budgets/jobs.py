@@ -5,6 +5,9 @@ from __future__ import annotations
 from civic.core.jobs import job_lock
 from civic.extensions import db
 
+from .models import BudgetEdition
+from .services.results import compute_results
+
 
 def compute_results_job(edition_id: int) -> None:
     """Compute an edition's results after voting closed.
@@ -13,9 +16,6 @@ def compute_results_job(edition_id: int) -> None:
     recomputing gives the same rows (upserts), and published results are left
     alone, so a retry is harmless.
     """
-    from .models import BudgetEdition
-    from .services import compute_results
-
     with job_lock(f"budget-results:{edition_id}", ttl=1800) as got:
         if not got:
             return

@@ -18,9 +18,12 @@ from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.core.columns import enum_column
-from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
+
+# Content kinds (civic.core.content): an edition, and a project of an edition.
+KIND = "budget"
+PROJECT_KIND = "project"
 
 
 class VoteRule(enum.StrEnum):
@@ -92,19 +95,22 @@ IMPLEMENTATION_LABELS = {
     ImplementationStatus.CANCELLED: _l("Cancelled"),
 }
 
-# Guarded transitions (house rule: state columns change only through these).
-_RESULTS_FLOW = {
+# The flows of the state columns: they change only through
+# civic.core.transitions.transition(obj, FLOW, to, ...) in the services.
+RESULTS_FLOW = {
     ResultsStatus.PENDING: {ResultsStatus.COMPUTED},
     ResultsStatus.COMPUTED: {ResultsStatus.COMPUTED, ResultsStatus.PUBLISHED, ResultsStatus.PENDING},
     ResultsStatus.PUBLISHED: set(),
 }
-_REVIEW_FLOW = {
+REVIEW_FLOW = {
     ProjectStatus.SUBMITTED: {ProjectStatus.FEASIBLE, ProjectStatus.UNFEASIBLE, ProjectStatus.MERGED},
     ProjectStatus.FEASIBLE: {ProjectStatus.FEASIBLE, ProjectStatus.UNFEASIBLE, ProjectStatus.MERGED},
     ProjectStatus.UNFEASIBLE: {ProjectStatus.FEASIBLE, ProjectStatus.UNFEASIBLE, ProjectStatus.MERGED},
     ProjectStatus.MERGED: set(),
 }
-_IMPLEMENTATION_FLOW = {
+# A project enters implementation tracking (None -> PLANNED) only when the
+# results are published; from then on its status follows this flow.
+IMPLEMENTATION_FLOW = {
     ImplementationStatus.PLANNED: {ImplementationStatus.PLANNED, ImplementationStatus.IN_PROGRESS,
                                    ImplementationStatus.DONE, ImplementationStatus.CANCELLED},
     ImplementationStatus.IN_PROGRESS: {ImplementationStatus.IN_PROGRESS, ImplementationStatus.DONE,
@@ -112,12 +118,6 @@ _IMPLEMENTATION_FLOW = {
     ImplementationStatus.DONE: {ImplementationStatus.DONE},
     ImplementationStatus.CANCELLED: {ImplementationStatus.CANCELLED},
 }
-
-
-def _move(flow, current, new):
-    if new not in flow.get(current, set()):
-        raise InvalidTransition()
-    return new
 
 
 class BudgetEdition(db.Model):
@@ -154,9 +154,6 @@ class BudgetEdition(db.Model):
         sa.CheckConstraint("min_spend_percent IS NULL OR (min_spend_percent BETWEEN 0 AND 100)",
                            name="ck_budget_edition_min_spend"),
     )
-
-    def set_results_status(self, new: ResultsStatus) -> None:
-        self.results_status = _move(_RESULTS_FLOW, self.results_status, new)
 
     @property
     def rules_frozen(self) -> bool:
@@ -249,13 +246,6 @@ class Project(db.Model):
     def on_ballot(self) -> bool:
         return self.status == ProjectStatus.FEASIBLE and not self.hidden
 
-    def set_status(self, new: ProjectStatus) -> None:
-        self.status = _move(_REVIEW_FLOW, self.status, new)
-
-    def set_implementation(self, new: ImplementationStatus) -> None:
-        if self.implementation_status is None:
-            raise InvalidTransition()
-        self.implementation_status = _move(_IMPLEMENTATION_FLOW, self.implementation_status, new)
 
 
 class ProjectImage(db.Model):

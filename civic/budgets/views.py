@@ -6,17 +6,16 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
-from civic.accounts.forms import apply_errors
-from civic.accounts.models import Role
 from civic.core import phases
-from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from civic.core.errors import NotFound, PermissionDenied
+from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service, select_choices
+from civic.core.permissions import require
 from civic.core.time import start_of_day
 from civic.extensions import db
 
-from . import forms, services
+from . import forms, permissions, services
 from .explain import explain
 from .models import (
     IMPLEMENTATION_LABELS,
@@ -36,25 +35,13 @@ bp = Blueprint("budgets", __name__, url_prefix="/budgets")
 PAGE_SIZE = 20
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 def _edition(edition_id: int) -> BudgetEdition:
-    edition = db.session.scalar(sa.select(BudgetEdition).where(BudgetEdition.id == edition_id).options(
-        selectinload(BudgetEdition.envelopes).selectinload(Envelope.district)))
-    if edition is None:
-        raise NotFound()
-    return edition
+    return services.get_edition(edition_id, with_envelopes=True)
 
 
 def _project(project_id: int) -> Project:
     project = db.session.get(Project, project_id)
-    if project is None or (project.hidden and not (current_user.is_authenticated
-                                                   and current_user.has_any_role(Role.MODERATOR))):
+    if project is None or not permissions.can_view_project(current_user, project):
         raise NotFound()
     return project
 
@@ -75,7 +62,7 @@ def _labels():
 
 @bp.get("/")
 def index():
-    page = _page()
+    page = page_arg()
     editions = db.session.scalars(sa.select(BudgetEdition).order_by(BudgetEdition.id.desc())
                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     ids = [e.id for e in editions[:PAGE_SIZE]]
@@ -83,8 +70,7 @@ def index():
         phases.Phase.owner_kind == services.KIND, phases.Phase.owner_id.in_(ids),
         phases.Phase.is_current.is_(True)))} if ids else {}
     return render_template("budgets/index.html", editions=editions[:PAGE_SIZE], current=current, page=page,
-                           has_next=len(editions) > PAGE_SIZE, labels=_labels(),
-                           can_create=services.is_official_for(current_user, None))
+                           has_next=len(editions) > PAGE_SIZE, labels=_labels())
 
 
 @bp.get("/<int:edition_id>")
@@ -103,16 +89,13 @@ def edition(edition_id):
     return render_template(
         "budgets/edition.html", edition=edition, phases=phase_list, current=current, voting_open=voting_open,
         submitting=submitting, counts=counts, turnout=services.turnout(edition) if show_turnout else None,
-        my_envelopes=my_envelopes, progress=services.edition_progress(edition), labels=_labels(),
-        is_official=services.is_official_for(current_user, None),
-        is_mediator=current_user.is_authenticated and current_user.has_any_role(Role.MEDIATOR),
-        results_visible=services.can_see_results(current_user, edition))
+        my_envelopes=my_envelopes, progress=services.edition_progress(edition), labels=_labels())
 
 
 @bp.get("/<int:edition_id>/projects")
 def projects(edition_id):
     edition = _edition(edition_id)
-    page = _page()
+    page = page_arg()
     stmt = services.visible_projects_query(edition.id, current_user)
     envelope_id = request.args.get("envelope", type=int)
     status = request.args.get("status", "")
@@ -147,8 +130,7 @@ def new_project(edition_id):
         if ok:
             flash(_("Your project is submitted. The city will review its feasibility and cost."), "success")
             return redirect(url_for("budgets.project", project_id=project.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("budgets/project_form.html", edition=edition, form=form), status
+    return render_template("budgets/project_form.html", edition=edition, form=form), form_status(form)
 
 
 @bp.get("/projects/<int:project_id>")
@@ -158,9 +140,8 @@ def project(project_id):
 
 def _render_project(project, *, review_form=None, merge_form=None, update_form=None, status=200):
     edition = project.edition
-    official = services.is_official_for(current_user, project.envelope.district_id)
     ctx = {}
-    if official:
+    if permissions.can_review_project(current_user, project):
         ctx["review_form"] = review_form or forms.ReviewForm(prefix="review", formdata=None,
                                                              final_cost=project.cost)
         mf = merge_form or forms.MergeForm(prefix="merge", formdata=None)
@@ -178,7 +159,7 @@ def _render_project(project, *, review_form=None, merge_form=None, update_form=N
     image = db.session.scalar(sa.select(ProjectImage.alt).where(ProjectImage.project_id == project.id)) \
         if project.has_image else None
     return render_template("budgets/project.html", project=project, edition=edition, updates=updates,
-                           official=official, image_alt=image, labels=_labels(),
+                           image_alt=image, labels=_labels(),
                            frozen=edition.rules_frozen, **ctx), status
 
 
@@ -197,48 +178,44 @@ def project_image(project_id):
     return resp
 
 
+def _project_action(project_id: int, form_class, prefix: str, call, done: str):
+    """An official's form on the project page: ``call(project, form)`` runs
+    the service; on success back to the project, else the page again with
+    the form, its input and the reasons."""
+    project = _project(project_id)
+    form = form_class(prefix=prefix)
+    if form.validate_on_submit():
+        ok, _r = run_service(form, call, project, form)
+        if ok:
+            flash(done, "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    return _render_project(project, status=form_status(form), **{f"{prefix}_form": form})
+
+
 @bp.post("/projects/<int:project_id>/review")
 @login_required
 def review(project_id):
-    project = _project(project_id)
-    form = forms.ReviewForm(prefix="review")
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.review_project, current_user, project,
-                                 feasible=form.decision.data == "feasible", reason=form.reason.data or "",
-                                 final_cost=form.final_cost.data)
-        if ok:
-            flash(_("The review is saved and the author is notified."), "success")
-            return redirect(url_for("budgets.project", project_id=project.id))
-    return _render_project(project, review_form=form, status=422)
+    return _project_action(project_id, forms.ReviewForm, "review", lambda project, form: services.review_project(
+        current_user, project, feasible=form.decision.data == "feasible", reason=form.reason.data or "",
+        final_cost=form.final_cost.data), _("The review is saved and the author is notified."))
 
 
 @bp.post("/projects/<int:project_id>/merge")
 @login_required
 def merge(project_id):
-    project = _project(project_id)
-    form = forms.MergeForm(prefix="merge")
-    if form.validate_on_submit():
+    def call(project, form):
         into = db.session.get(Project, form.into_id.data) if form.into_id.data else None
-        ok, _r = run_service(form, services.merge_project, current_user, project, into, form.note.data)
-        if ok:
-            flash(_("The projects are merged and the author is notified."), "success")
-            return redirect(url_for("budgets.project", project_id=project.id))
-    return _render_project(project, merge_form=form, status=422)
+        return services.merge_project(current_user, project, into, form.note.data)
+    return _project_action(project_id, forms.MergeForm, "merge", call,
+                           _("The projects are merged and the author is notified."))
 
 
 @bp.post("/projects/<int:project_id>/updates")
 @login_required
 def add_update(project_id):
-    project = _project(project_id)
-    form = forms.UpdateForm(prefix="update")
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.record_update, current_user, project, status=form.status.data,
-                                 progress=form.progress.data, body=form.body.data or "",
-                                 cancel_reason=form.cancel_reason.data or "")
-        if ok:
-            flash(_("The update is published and followers are notified."), "success")
-            return redirect(url_for("budgets.project", project_id=project.id))
-    return _render_project(project, update_form=form, status=422)
+    return _project_action(project_id, forms.UpdateForm, "update", lambda project, form: services.record_update(
+        current_user, project, status=form.status.data, progress=form.progress.data, body=form.body.data or "",
+        cancel_reason=form.cancel_reason.data or ""), _("The update is published and followers are notified."))
 
 
 # --- voting --------------------------------------------------------------------------
@@ -304,20 +281,19 @@ def vote(edition_id, envelope_id):
             status = 403
         elif request.form.get("action") == "submit":
             try:
-                services.cast_ballot(current_user, envelope, ids, points)
-            except ValidationError as err:
-                db.session.rollback()
-                apply_errors(form, err)
-                status = 422
-            except (PermissionDenied, InvalidTransition) as err:
+                ok, _b = run_service(form, services.cast_ballot, current_user, envelope, ids, points)
+            except PermissionDenied as err:
+                # Refused under the voting lock (voting closed meanwhile, or a
+                # paper ballot exists): the ballot page says why, choices kept.
                 db.session.rollback()
                 form.form_errors.append(err.message)
-                status = 403 if isinstance(err, PermissionDenied) else 409
-            else:
-                db.session.commit()
+                form.error_status = err.status
+                ok = False
+            if ok:
                 flash(_("Your vote is recorded. We sent you a confirmation by email. You can change it until voting closes."),
                       "success")
                 return redirect(url_for("budgets.vote", edition_id=edition.id, envelope_id=envelope.id, done=1))
+            status = form_status(form)
         checked = True
     else:
         ids, points = (list(ballot.project_ids), ballot.points) if ballot else ([], None)
@@ -334,8 +310,7 @@ def vote(edition_id, envelope_id):
 def paper(edition_id, envelope_id):
     edition = _edition(edition_id)
     envelope = _envelope(edition, envelope_id)
-    if not current_user.has_role(Role.MEDIATOR, envelope.district_id):
-        raise PermissionDenied()
+    require(permissions.can_enter_paper_ballot(current_user, envelope))
     projects = services.ballot_projects(envelope)
     form = forms.PaperBallotForm()
     ids, points, raw = ([], None, {})
@@ -343,22 +318,14 @@ def paper(edition_id, envelope_id):
     if request.method == "POST":
         ids, points, raw = _read_choice(edition, projects)
         if form.validate_on_submit():
-            try:
-                services.enter_paper_ballot(
-                    current_user, envelope, reference=form.reference.data, last_name=form.last_name.data,
-                    first_name=form.first_name.data, birth_date=form.birth_date.data, postcode=form.postcode.data,
-                    project_ids=ids, points=points, email=form.email.data or "")
-            except ValidationError as err:
-                db.session.rollback()
-                apply_errors(form, err)
-            except InvalidTransition as err:
-                db.session.rollback()
-                form.form_errors.append(err.message)
-            else:
-                db.session.commit()
+            ok, _b = run_service(
+                form, services.enter_paper_ballot, current_user, envelope, reference=form.reference.data,
+                last_name=form.last_name.data, first_name=form.first_name.data, birth_date=form.birth_date.data,
+                postcode=form.postcode.data, project_ids=ids, points=points, email=form.email.data or "")
+            if ok:
                 flash(_("The paper ballot %(ref)s is recorded.", ref=form.reference.data), "success")
                 return redirect(url_for("budgets.paper", edition_id=edition.id, envelope_id=envelope.id))
-        status = 422
+        status = form_status(form)
     feedback = services.ballot_feedback(edition, envelope, projects, ids, points)
     return render_template("budgets/paper.html", edition=edition, envelope=envelope, projects=projects, form=form,
                            feedback=feedback, raw=raw, labels=_labels(),
@@ -406,16 +373,14 @@ def result_tables(edition: BudgetEdition, envelope_id: int | None = None) -> lis
 @bp.get("/<int:edition_id>/results")
 def results(edition_id):
     edition = _edition(edition_id)
-    if not services.can_see_results(current_user, edition):
-        return render_template("budgets/results.html", edition=edition, tables=None, labels=_labels(),
-                               is_official=False), 200
+    if not permissions.can_see_results(current_user, edition):
+        return render_template("budgets/results.html", edition=edition, tables=None, labels=_labels()), 200
     # One envelope per page when there are many: the page stays light.
     envelope_id = request.args.get("envelope", type=int)
     if envelope_id is None and len(edition.envelopes) > 3:
         envelope_id = edition.envelopes[0].id
     return render_template("budgets/results.html", edition=edition, tables=result_tables(edition, envelope_id),
-                           envelope_id=envelope_id, labels=_labels(),
-                           is_official=services.is_official_for(current_user, None))
+                           envelope_id=envelope_id, labels=_labels())
 
 
 @bp.post("/<int:edition_id>/publish")
@@ -441,8 +406,7 @@ def _rules_params(form) -> services.RuleParams:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new_edition():
-    if not services.is_official_for(current_user, None):
-        raise PermissionDenied()
+    require(permissions.can_manage_edition(current_user))
     form = forms.EditionForm()
     if form.validate_on_submit():
         starts = {code: start_of_day(getattr(form, code).data)
@@ -453,15 +417,14 @@ def new_edition():
         if ok:
             flash(_("The edition is created. Add its envelopes now."), "success")
             return redirect(url_for("budgets.manage", edition_id=edition.id))
-    return render_template("budgets/edition_form.html", form=form), 422 if form.errors or form.form_errors else 200
+    return render_template("budgets/edition_form.html", form=form), form_status(form)
 
 
 @bp.route("/<int:edition_id>/manage", methods=["GET", "POST"])
 @login_required
 def manage(edition_id):
     edition = _edition(edition_id)
-    if not services.is_official_for(current_user, None):
-        raise PermissionDenied()
+    require(permissions.can_manage_edition(current_user, edition))
     action = request.form.get("action")
     rules_form = forms.RulesForm(prefix="rules", obj=edition if request.method == "GET" else None)
     if request.method == "GET":
@@ -474,24 +437,23 @@ def manage(edition_id):
                                                  + [(str(p.id), services.phase_label(p.code)) for p in phase_list])
     status = 200
     if request.method == "POST":
-        if action == "rules" and rules_form.validate_on_submit():
-            ok, _r = run_service(rules_form, services.update_rules, current_user, edition, _rules_params(rules_form))
+        actions = {
+            "rules": (rules_form, lambda: services.update_rules(current_user, edition, _rules_params(rules_form)),
+                      _("The rules are saved.")),
+            "envelope": (envelope_form, lambda: services.set_envelope(
+                current_user, edition, envelope_form.district_id.data, envelope_form.amount.data),
+                _("The envelope is saved.")),
+            "phase": (phase_form, lambda: services.move_phase(
+                current_user, edition, phase_form.phase_id.data, phase_form.reason.data),
+                _("The phase has been moved.")),
+        }
+        form, call, done = actions.get(action, (None, None, None))
+        if form is not None and form.validate_on_submit():
+            ok, _r = run_service(form, call)
             if ok:
-                flash(_("The rules are saved."), "success")
-                return redirect(url_for("budgets.manage", edition_id=edition.id))
-        elif action == "envelope" and envelope_form.validate_on_submit():
-            ok, _r = run_service(envelope_form, services.set_envelope, current_user, edition,
-                                     envelope_form.district_id.data, envelope_form.amount.data)
-            if ok:
-                flash(_("The envelope is saved."), "success")
-                return redirect(url_for("budgets.manage", edition_id=edition.id))
-        elif action == "phase" and phase_form.validate_on_submit():
-            ok, _r = run_service(phase_form, services.move_phase, current_user, edition,
-                                     phase_form.phase_id.data, phase_form.reason.data)
-            if ok:
-                flash(_("The phase has been moved."), "success")
+                flash(done, "success")
                 return redirect(url_for("budgets.manage", edition_id=edition.id))
         status = max(form_status(f) for f in (rules_form, envelope_form, phase_form))
     return render_template("budgets/manage.html", edition=edition, rules_form=rules_form,
                            envelope_form=envelope_form, phase_form=phase_form, phases=phase_list,
-                           labels=_labels(), is_admin=current_user.is_admin), status
+                           labels=_labels()), status

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -23,43 +22,23 @@ pytestmark = pytest.mark.browser
 
 PROJECTS = (("Bancs place du marché", 30_000), ("Arbres rue de Metz", 50_000),
             ("Fontaine à boire", 40_000), ("Piste cyclable des berges", 90_000))
-RULE_PARAMS = {"approval": {"min_choices": 1, "max_choices": 2}, "knapsack": {},
-               "cumulative": {"points_total": 5, "points_max_per_project": 3}, "ranking": {"rank_max": 2}}
+# Each with the factories' parameters: approval 1 to 2 projects, 5 points (3 at most per project), rank 2.
+RULES = ("approval", "knapsack", "cumulative", "ranking")
 
 
 def _edition(live, official: str, admin: str, rule: str, *, title: str, amount: int = 100_000,
              counting: str = "greedy") -> SimpleNamespace:
-    """A city-wide edition in its voting phase, set up through the budget
-    services as tests/budgets/conftest.py does; projects are feasible rows."""
+    """A city-wide edition in its voting phase, made with tests/budgets/factories.py
+    (real services for the edition and its phases; projects are feasible rows)."""
     def build():
         from civic.accounts.services import find_user_by_email
-        from civic.budgets import services
-        from civic.budgets.models import Project, ProjectStatus
-        from civic.core import phases
-        from civic.core.time import utcnow
-        from civic.extensions import db
+        from tests.budgets import factories
 
-        now = utcnow()
-        voting = services.PHASE_CODES.index("voting")
-        edition = services.create_edition(
-            find_user_by_email(official), title=title, description="Un **budget** pour les habitants.",
-            total_amount=amount, rules=services.RuleParams(vote_rule=rule, selection_rule=counting,
-                                                           **RULE_PARAMS[rule]),
-            phase_starts={code: now + timedelta(days=10 * (j - voting) - 1)
-                          for j, code in enumerate(services.PHASE_CODES)})
-        envelope = services.set_envelope(find_user_by_email(official), edition, None, amount)
-        db.session.commit()
-        projects = []
-        for name, cost in PROJECTS:
-            p = Project(edition_id=edition.id, envelope_id=envelope.id, title=name, description=f"{name}.",
-                        description_html=f"<p>{name}.</p>", estimated_cost=cost, final_cost=cost,
-                        status=ProjectStatus.FEASIBLE, author_id=None)
-            db.session.add(p)
-            projects.append(p)
-        db.session.commit()
-        phase = next(p for p in phases.phases_for(services.KIND, edition.id) if p.code == "voting")
-        services.move_phase(find_user_by_email(admin), edition, phase.id, "ouverture du vote")
-        db.session.commit()
+        edition = factories.edition(find_user_by_email(official), rule=rule, counting=counting, title=title,
+                                    description="Un **budget** pour les habitants.", envelopes=((None, amount),),
+                                    admin=find_user_by_email(admin))
+        envelope = edition.envelopes[0]
+        projects = [factories.project(edition, envelope, name, cost, description=f"{name}.") for name, cost in PROJECTS]
         return SimpleNamespace(id=edition.id, envelope_id=envelope.id, title=title,
                                projects={p.title: p.id for p in projects})
     return live.query(build)
@@ -90,8 +69,7 @@ def _tick(site, edition, *titles) -> None:
 
 
 def _press_button(site, name: str, expect_status: int = 200) -> None:
-    site.tab_to(site.page.get_by_role("button", name=name, exact=True))
-    site.press("Enter", expect_status=expect_status)
+    site.enter(site.page.get_by_role("button", name=name, exact=True), expect_status=expect_status)
 
 
 def _choose_by_arrows(site, select, label_start: str) -> None:
@@ -131,19 +109,17 @@ def test_a_verified_resident_votes_under_each_rule_with_the_keyboard_and_gets_ea
     page, live = site.page, site.live
     run = f"{'JS' if site.js else 'HTML'} {uuid.uuid4().hex[:4]}"
     editions = {rule: _edition(live, people.official, people.admin, rule,
-                               title=f"Budget participatif 2027 — {rule} ({run})") for rule in RULE_PARAMS}
+                               title=f"Budget participatif 2027 — {rule} ({run})") for rule in RULES}
     log_in(site, people.voter)
 
     # --- approval: find the edition from the list, check, fix, vote, then change the vote.
     approval = editions["approval"]
     site.visit("/budgets/")
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
-    site.tab_to(page.get_by_role("link", name=approval.title))
-    site.press("Enter")
+    site.enter(page.get_by_role("link", name=approval.title))
     expect(page.get_by_role("heading", level=1)).to_have_text(approval.title)
     expect(page.get_by_role("heading", name="How the vote works")).to_be_visible()
-    site.tab_to(page.get_by_role("link", name="Vote for Whole city"))
-    site.press("Enter")
+    site.enter(page.get_by_role("link", name="Vote for Whole city"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Your ballot: Whole city")
     expect(page.locator(".lead")).to_contain_text("Choose between 1 and 2 projects.")
     _tick(site, approval, "Bancs place du marché", "Arbres rue de Metz", "Fontaine à boire")
@@ -254,8 +230,7 @@ def test_a_mediator_enters_a_paper_ballot_and_the_voter_cannot_vote_again_online
     edition = _edition(live, people.official, people.admin, "approval", title=f"Budget des quartiers ({run})")
     log_in(site, people.mediator)
     site.visit(f"/budgets/{edition.id}")
-    site.tab_to(page.get_by_role("link", name="Enter a paper ballot for Whole city"))
-    site.press("Enter")
+    site.enter(page.get_by_role("link", name="Enter a paper ballot for Whole city"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter a paper ballot: Whole city")
     reference = f"P-{uuid.uuid4().hex[:6]}"
     _type_paper_voter(site, reference, "Garcia", "Inès", "1961-07-14", "31300", people.voter)
@@ -298,17 +273,13 @@ def test_an_official_publishes_the_results_and_everyone_reads_the_reasons(site, 
     def vote_and_close():
         from civic.accounts.services import find_user_by_email
         from civic.budgets import services
-        from civic.core import phases
-        from civic.extensions import db
+        from tests.budgets import factories
 
         env = services.get_edition(edition.id).envelopes[0]
         for address, chosen in zip(voters, choices, strict=True):
-            services.cast_ballot(find_user_by_email(address), env, [edition.projects[t] for t in chosen])
-        db.session.commit()
-        closing = next(p for p in phases.phases_for(services.KIND, edition.id) if p.code == "results")
-        services.move_phase(find_user_by_email(people.admin), services.get_edition(edition.id), closing.id,
-                            "fin du vote")
-        db.session.commit()
+            factories.ballot(find_user_by_email(address), env, [edition.projects[t] for t in chosen])
+        factories.enter_phase(find_user_by_email(people.admin), services.get_edition(edition.id), "results",
+                              "fin du vote")
     live.query(vote_and_close)
     live.drain_jobs()  # RQ mode: the results job runs now (inline mode: it already ran after the commit)
 
@@ -326,8 +297,7 @@ def test_an_official_publishes_the_results_and_everyone_reads_the_reasons(site, 
 
     # Anyone reads the ranked table with a reason per project, and the comparison panel.
     site.visit(f"/budgets/{edition.id}")
-    site.tab_to(page.get_by_role("link", name="See the results and why each project was or was not selected"))
-    site.press("Enter")
+    site.enter(page.get_by_role("link", name="See the results and why each project was or was not selected"))
     table = page.get_by_role("table")
     expect(table.get_by_role("row")).to_have_count(5)
     # Arbres (2 votes, 50 000) first; Piste (2 votes, 90 000) no longer fits in the 50 000 left;

@@ -26,3 +26,13 @@ def test_edition_and_projects_without_personal_data(client, budget):
     assert client.get("/api/v1/budgets/999").get_json()["error"]["code"] == "not_found"
     resp = client.get(f"/api/v1/budgets/{b.edition.id}/projects?page=x")
     assert resp.status_code == 422 and "page" in resp.get_json()["error"]["fields"]
+
+
+def test_a_page_number_out_of_range_is_refused_in_pages_and_the_api(client, budget):
+    b = budget.make("approval")
+    for url in ("/budgets/?page=0", f"/budgets/{b.edition.id}/projects?page=x", "/api/v1/budgets?page=100001",
+                f"/api/v1/budgets/{b.edition.id}/projects?page=-1"):
+        assert client.get(url).status_code == 422, url
+    assert "page" in client.get("/api/v1/budgets?page=0").get_json()["error"]["fields"]
+    assert client.get("/budgets/?page=2").status_code == 200
+    assert client.get("/api/v1/budgets?page=1").get_json()["items"]

@@ -7,13 +7,15 @@ import io
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from sqlalchemy import event
 
 from civic.budgets import services
 from civic.budgets.models import ImplementationStatus, Project, ProjectImage, ProjectStatus
 from civic.core import content, follows
 from civic.core.errors import InvalidTransition
 from civic.extensions import db
+from tests.helpers import count_queries, reload
+
+from . import factories
 
 
 def _photo(size=(2400, 1800)) -> bytes:
@@ -71,10 +73,8 @@ def test_projects_cannot_be_submitted_outside_the_submission_phase(client, login
 def test_official_review_sets_the_final_cost_and_the_author_is_told(client, login, budget, mails, web):
     b = budget.make("approval", phase="review")
     author = budget.voter(email="author@example.org")
-    project = Project(edition_id=b.edition.id, envelope_id=b.envelope.id, author_id=author.id, title="Kiosque",
-                      description="Musique", description_html="<p>Musique</p>", estimated_cost=40_000)
-    db.session.add(project)
-    db.session.commit()
+    project = factories.project(b.edition, b.envelope, "Kiosque", 40_000, status=ProjectStatus.SUBMITTED,
+                                author=author, description="Musique")
     login(budget.official)
     resp = client.post(f"/budgets/projects/{project.id}/review", data={"review-decision": "unfeasible"})
     assert resp.status_code == 422 and "Explain publicly why" in resp.get_data(as_text=True)
@@ -104,9 +104,7 @@ def test_review_is_refused_once_voting_has_opened(budget):
 
 def test_implementation_updates_are_public_and_mailed_to_followers(client, login, budget, mails, run_jobs, web):
     b = budget.make("approval")
-    with web():
-        services.cast_ballot(budget.voter(), b.envelope, [b.projects[0].id])
-    db.session.commit()
+    factories.ballot(budget.voter(), b.envelope, [b.projects[0]])
     budget.enter_phase(b.edition, "results")
     run_jobs()
     db.session.expire_all()
@@ -145,24 +143,21 @@ def test_hidden_projects_leave_public_pages_lists_and_the_api(client, budget):
     assert project.title not in [p.title for p in services.ballot_projects(b.envelope)]
 
 
-def _count_queries(fn):
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 @pytest.mark.parametrize("url", ["/budgets/{id}/projects", "/api/v1/budgets/{id}/projects", "/api/v1/budgets"])
 def test_lists_run_a_constant_number_of_queries(client, budget, url):
     few = budget.make("approval", projects=[(f"Projet {i}", 1000) for i in range(2)])
     many = budget.make("approval", projects=[(f"Projet {i}", 1000) for i in range(18)])
-    n_few = _count_queries(lambda: client.get(url.format(id=few.edition.id)))
-    n_many = _count_queries(lambda: client.get(url.format(id=many.edition.id)))
+    _r, n_few = count_queries(lambda: client.get(url.format(id=few.edition.id)))
+    _r, n_many = count_queries(lambda: client.get(url.format(id=many.edition.id)))
     assert n_few == n_many
+
+
+def test_a_review_posted_after_voting_opened_is_a_conflict_on_the_project_page(client, login, budget):
+    b = budget.make("approval", phase="voting")
+    project = b.projects[0]
+    login(budget.official)
+    resp = client.post(f"/budgets/projects/{project.id}/review", data={
+        "review-decision": "unfeasible", "review-reason": "Trop cher"})
+    assert resp.status_code == 409
+    assert "the review and merges can no longer change" in resp.get_data(as_text=True)
+    assert reload(project).status == ProjectStatus.FEASIBLE

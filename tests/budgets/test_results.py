@@ -15,6 +15,8 @@ from civic.core.models import AuditEntry
 from civic.core.time import utcnow
 from civic.extensions import db
 
+from . import factories
+
 SMALL_PB = """META
 key;value
 description;Test election
@@ -58,7 +60,7 @@ def test_import_vote_close_compute_publish_and_the_export_recomputes_to_the_same
     election = parse_pb_string(SMALL_PB)
     edition, envelope = import_election(election, title="Budget participatif de Testville", past=False)
     now = utcnow()
-    phases.set_phases(budget.admin, services.KIND, edition.id, services._phase_specs(
+    phases.set_phases(budget.admin, services.KIND, edition.id, services.phase_specs(
         {"voting": now - timedelta(hours=1), "results": now + timedelta(days=7)}, None))
     db.session.commit()
     budget.enter_phase(edition, "voting")
@@ -126,9 +128,7 @@ def test_import_vote_close_compute_publish_and_the_export_recomputes_to_the_same
 
 def test_results_are_not_recomputed_once_published(budget, run_jobs, web):
     b = budget.make("approval")
-    with web():
-        services.cast_ballot(budget.voter(), b.envelope, [b.projects[0].id])
-    db.session.commit()
+    factories.ballot(budget.voter(), b.envelope, [b.projects[0]])
     budget.enter_phase(b.edition, "results")
     run_jobs()
     db.session.expire_all()

@@ -11,8 +11,9 @@ from civic.budgets.models import Ballot, BallotChannel, PaperVoter
 from civic.core.errors import PermissionDenied, ValidationError
 from civic.core.models import AuditEntry
 from civic.extensions import db
+from tests.helpers import count_rows
 
-from .conftest import count_rows
+from . import factories
 
 
 def _vote_url(b):
@@ -138,12 +139,10 @@ def test_only_verified_residents_of_the_district_vote_in_its_envelope(client, lo
     assert count_rows(Ballot, Ballot.user_id == unverified.id) == 0
 
 
-def test_the_database_refuses_a_second_ballot_for_the_same_person(budget, web):
+def test_the_database_refuses_a_second_ballot_for_the_same_person(budget):
     b = budget.make("approval")
     voter = budget.voter()
-    with web():
-        services.cast_ballot(voter, b.envelope, [b.projects[0].id])
-    db.session.commit()
+    factories.ballot(voter, b.envelope, [b.projects[0]])
     db.session.add(Ballot(envelope_id=b.envelope.id, user_id=voter.id, channel=BallotChannel.ONLINE,
                           project_ids=[b.projects[1].id]))
     with pytest.raises(sa.exc.IntegrityError):
@@ -204,14 +203,35 @@ def test_only_mediators_enter_paper_ballots(client, login, budget):
     assert count_rows(Ballot) == 0
 
 
-def test_turnout_is_shown_during_the_vote_but_never_the_running_results(client, budget, web):
+def test_turnout_is_shown_during_the_vote_but_never_the_running_results(client, budget):
     b = budget.make("approval")
-    with web():
-        services.cast_ballot(budget.voter(), b.envelope, [b.projects[0].id])
-        services.cast_ballot(budget.voter(), b.envelope, [b.projects[0].id])
-    db.session.commit()
+    for _n in range(2):
+        factories.ballot(budget.voter(), b.envelope, [b.projects[0]])
     html = client.get(f"/budgets/{b.edition.id}").get_data(as_text=True)
     assert "never the running results" in html
     assert re.search(r'<td class="num">2 \(', html)
     assert client.get(f"/api/v1/budgets/{b.edition.id}/results").status_code == 404
     assert "not published yet" in client.get(f"/budgets/{b.edition.id}/results").get_data(as_text=True)
+
+
+def test_a_paper_ballot_after_voting_closed_is_a_conflict_and_the_form_keeps_its_input(client, login, budget):
+    b = budget.make("approval")
+    budget.enter_phase(b.edition, "results")
+    login(budget.mediator)
+    resp = _paper(b, client, reference="T-0042")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409
+    assert "Voting is not open." in html and 'value="T-0042"' in html and 'value="Durand"' in html
+    assert count_rows(Ballot) == 0
+
+
+def test_the_ballot_page_says_why_a_paper_voter_cannot_vote_online(client, login, budget):
+    b = budget.make("approval")
+    voter = budget.voter(email="lea@example.org")
+    login(budget.mediator)
+    assert _paper(b, client, email="lea@example.org").status_code == 302
+    client.post("/account/logout")
+    login(voter)
+    resp = client.post(_vote_url(b), data={"project": [b.projects[1].id], "action": "submit"})
+    assert resp.status_code == 403 and "voted on paper" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(Ballot.project_ids)) == [b.projects[0].id]

@@ -1,0 +1,38 @@
+"""Managing an edition through its page: envelopes and the phase moved by hand."""
+
+from __future__ import annotations
+
+from civic.budgets import services
+from civic.budgets.models import Envelope
+from civic.core import phases
+from tests.helpers import count_rows
+
+
+def test_official_adds_an_envelope_and_one_over_the_total_is_refused_next_to_its_field(client, login, budget):
+    b = budget.make("approval", phase="submission", envelopes=((None, 60_000),), projects=())
+    login(budget.official)
+    url = f"/budgets/{b.edition.id}/manage"
+    resp = client.post(url, data={"action": "envelope", "envelope-district_id": str(budget.north.id),
+                                  "envelope-amount": "50000"})
+    assert resp.status_code == 422
+    assert "would exceed the edition" in resp.get_data(as_text=True)
+    assert 'value="50000"' in resp.get_data(as_text=True)
+    # The whole city's envelope shrinks, then the district's fits.
+    assert client.post(url, data={"action": "envelope", "envelope-district_id": "",
+                                  "envelope-amount": "20000"}).status_code == 302
+    assert client.post(url, data={"action": "envelope", "envelope-district_id": str(budget.north.id),
+                                  "envelope-amount": "40000"}).status_code == 302
+    assert count_rows(Envelope, Envelope.edition_id == b.edition.id) == 2
+
+
+def test_admin_moves_the_phase_by_hand_with_a_reason(client, login, budget):
+    b = budget.make("approval", phase="submission", projects=())
+    voting = next(p for p in phases.phases_for(services.KIND, b.edition.id) if p.code == "voting")
+    login(budget.admin)
+    url = f"/budgets/{b.edition.id}/manage"
+    resp = client.post(url, data={"action": "phase", "phase-phase_id": str(voting.id), "phase-reason": ""})
+    assert resp.status_code == 422 and "Say why the phase is moved by hand." in resp.get_data(as_text=True)
+    assert client.post(url, data={"action": "phase", "phase-phase_id": str(voting.id),
+                                  "phase-reason": "Ouverture anticipée"}).status_code == 302
+    assert services.current_phase_code(b.edition) == "voting"
+    assert "they can no longer change" in client.get(f"/budgets/{b.edition.id}").get_data(as_text=True)
