@@ -19,6 +19,12 @@ from civic.moderation.transparency import CSV_COLUMNS, csv_rows, month_starts, t
 bp = Blueprint("moderation", __name__)
 
 
+def _conflict(form) -> str | None:
+    """Why the form's decision was refused when another moderator decided
+    first (409): the page says so above that decision, instead of the form."""
+    return form.form_errors[-1] if form_status(form) == 409 else None
+
+
 # --- reporting --------------------------------------------------------------------
 
 @bp.route("/report/<kind>/<int:object_id>", methods=["GET", "POST"])
@@ -54,7 +60,6 @@ def queue():
 def case(case_id):
     detail = services.case_detail(current_user, case_id)
     form = forms.DecisionForm()
-    conflict = None
     if request.method == "GET" and detail["text"]:
         form.redacted_text.data = detail["text"]
     if request.method == "POST" and form.validate_on_submit():
@@ -63,11 +68,9 @@ def case(case_id):
         if ok:
             flash(_("Decision recorded: %(decision)s.", decision=labels.decision_label(decision.type)), "success")
             return redirect(url_for("moderation.queue"))
-        if form_status(form) == 409:
-            # Someone decided first: say so and show their decision instead of the form.
-            conflict = form.form_errors[-1]
-            detail = services.case_detail(current_user, case_id)
-    return render_template("moderation/case.html", form=form, conflict=conflict, **detail), form_status(form)
+        if _conflict(form):
+            detail = services.case_detail(current_user, case_id)  # with the decision taken first
+    return render_template("moderation/case.html", form=form, conflict=_conflict(form), **detail), form_status(form)
 
 
 @bp.route("/moderation/people/<int:user_id>", methods=["GET", "POST"])
@@ -103,7 +106,6 @@ def person(user_id):
 def appeal_review(appeal_id):
     detail = services.appeal_detail(current_user, appeal_id)
     form = forms.AppealDecisionForm()
-    conflict = None
     if request.method == "POST" and form.validate_on_submit():
         ok, appeal = run_service(form, services.decide_appeal, current_user, appeal_id,
                                  form.outcome.data, form.statement.data)
@@ -111,10 +113,7 @@ def appeal_review(appeal_id):
             flash(_("Appeal decided: %(outcome)s. The person is informed by email.",
                     outcome=labels.appeal_label(appeal.status)), "success")
             return redirect(url_for("moderation.queue"))
-        if form_status(form) == 409:
-            # Another moderator decided first: say so above their outcome.
-            conflict = form.form_errors[-1]
-    return render_template("moderation/appeal_review.html", form=form, conflict=conflict, **detail), \
+    return render_template("moderation/appeal_review.html", form=form, conflict=_conflict(form), **detail), \
         form_status(form)
 
 
