@@ -13,7 +13,7 @@ from civic.accounts.models import User
 from civic.core import audit, content
 from civic.core.errors import NotFound, ValidationError
 from civic.core.outbox import queue_mail
-from civic.core.permissions import require, require_login
+from civic.core.permissions import is_admin, require, require_login
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
@@ -51,7 +51,7 @@ def block_user(actor, user_id: int, days: int | None, reason_code, statement: st
         raise NotFound()
     if user.id == actor.id:
         raise ValidationError(_("You cannot block yourself."))
-    if user.is_admin:
+    if is_admin(user):
         raise ValidationError(_("Administrators cannot be blocked: ask another administrator to revoke the role first."))
     if active_block(user.id) is not None:
         raise ValidationError(_("This person is already blocked."))
