@@ -23,7 +23,7 @@ from civic.moderation.models import (
     Report,
 )
 from civic.moderation.services.blocks import ended_blocks, lift_block
-from civic.moderation.services.common import item_title, load_items, moderators_for
+from civic.moderation.services.common import insert_or_nothing, item_title, load_items, moderators_for
 from civic.moderation.settings import digest_interval
 
 DIGEST = "moderators"
@@ -33,14 +33,8 @@ MAX_LISTED = 20
 
 def _marker() -> DigestMarker:
     marker = db.session.get(DigestMarker, DIGEST)
-    if marker is None:
-        table = DigestMarker.__table__
-        if db.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        db.session.execute(insert(table).values(name=DIGEST, report_id_upto=0, case_id_upto=0, appeal_id_upto=0)
-                           .on_conflict_do_nothing())
+    if marker is None:  # the first digest ever; two workers at once both find it made
+        insert_or_nothing(DigestMarker, name=DIGEST, report_id_upto=0, case_id_upto=0, appeal_id_upto=0)
         marker = db.session.get(DigestMarker, DIGEST)
     return marker
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from civic.core.export import iso
 from civic.core.time import utcnow
 from civic.extensions import db
 from civic.moderation.models import (
@@ -154,8 +155,8 @@ def transparency_figures(now: datetime | None = None) -> dict:
 
     del totals["month"]
     return {
-        "generated_at": now.isoformat(timespec="seconds") + "Z",
-        "period": {"from": start.date().isoformat(), "to": now.date().isoformat(), "timezone": "UTC"},
+        "generated_at": iso(now.replace(microsecond=0)),
+        "period": {"from": iso(start.date()), "to": iso(now.date()), "timezone": "UTC"},
         "rules": {"auto_hide_threshold": auto_hide_threshold(), "premoderated_kinds": premoderated_kinds()},
         "months": [months[k] for k in keys],
         "totals": totals,

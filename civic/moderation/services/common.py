@@ -145,8 +145,9 @@ def gather(errors: dict, check, *args, **kwargs):
 
 # --- race-safe writes ----------------------------------------------------------------
 
-def insert_or_nothing(model, **values) -> int | None:
-    """INSERT that does nothing on a unique conflict; returns the new id or None.
+def insert_or_nothing(model, **values):
+    """INSERT that does nothing on a unique conflict; returns the new row's
+    primary key (its id) or None.
 
     Used where two requests may race for the same unique row (one open case
     per item, one report per person, one appeal per decision). A savepoint
@@ -158,7 +159,7 @@ def insert_or_nothing(model, **values) -> int | None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return db.session.execute(stmt).scalar()
 
 
