@@ -110,12 +110,14 @@ def _expected(h: History):
     def key(at):
         return at.strftime("%Y-%m") if at <= NOW else None
 
-    reports = defaultdict(Counter)
-    for at, reason in h.reports:
-        reports[key(at)][reason] += 1
-    decisions = defaultdict(Counter)
-    for at, dtype in h.decisions:
-        decisions[key(at)][dtype] += 1
+    def by_month(rows):
+        """(moment, value) rows as month -> Counter of values."""
+        out = defaultdict(Counter)
+        for at, value in rows:
+            out[key(at)][value] += 1
+        return out
+
+    reports, decisions, appeals = by_month(h.reports), by_month(h.decisions), by_month(h.appeals)
     durations = defaultdict(list)
     for at, hours in h.durations:
         durations[key(at)].append(hours)
@@ -123,9 +125,6 @@ def _expected(h: History):
     for at, outcome in h.hidden:
         hidden[key(at)]["total"] += 1
         hidden[key(at)]["restored"] += outcome == "keep"
-    appeals = defaultdict(Counter)
-    for at, status in h.appeals:
-        appeals[key(at)][status] += 1
     blocked = defaultdict(set)
     for at, uid in h.blocks:
         blocked[key(at)].add(uid)
