@@ -146,7 +146,9 @@ def transparency():
     now = utcnow()
     figures = transparency_figures(now)
     starts = month_starts(now)
-    month_names = {s.strftime("%Y-%m"): format_date(s, "MMMM yyyy") for s in starts}
+    # The months are UTC calendar months: name each by its own date, not by
+    # the local moment its first instant falls on (the month before, west of UTC).
+    month_names = {s.strftime("%Y-%m"): format_date(s.date(), "MMMM yyyy") for s in starts}
     kind_labels = []
     for name in figures["rules"]["premoderated_kinds"]:
         kind = next((k for k in content.kinds() if k.name == name), None)
@@ -155,7 +157,7 @@ def transparency():
                            reasons=list(ReportReason), decision_types=list(DecisionType),
                            appeal_statuses=[s for s in AppealStatus if s != AppealStatus.PENDING],
                            premoderated=kind_labels, reason_hints=labels.REASON_HINTS,
-                           period_start=starts[0], period_end=now)
+                           period_start=starts[0].date(), period_end=now)
 
 
 @bp.get("/transparency.csv")
