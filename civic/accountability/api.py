@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from civic.accounts.models import District
 from civic.api import bp, doc, page_params
 from civic.core.errors import ValidationError
+from civic.core.export import iso, page_arg
 from civic.core.urls import absolute_url
+from civic.extensions import db
 
 from . import services
 from .views import district_filter
 
 PAGE_SIZE = 100
-
-
-def _iso(dt):
-    return dt.isoformat() + "Z" if dt else None
-
 
 ITEM_SCHEMA = {"type": "object", "properties": {
     "kind": {"type": "string"}, "id": {"type": "integer"}, "title": {"type": "string"}, "url": {"type": "string"},
@@ -50,22 +49,19 @@ def api_accountability():
     state = request.args.get("state") or None
     if state and state not in {s.value for s in services.State}:
         raise ValidationError(fields={"state": _("Unknown state.")})
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     everything = services.owed_items(district_id=district.id if district else None,
                                      kind=request.args.get("kind") or None)
     figures = services.summary(everything)
     items = [i for i in everything if state is None or i["state"] == state]
     shown = items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    from civic.accounts.models import District
-    from civic.extensions import db
-
-    codes = {d.id: d.code for d in db.session.query(District).all()}
+    codes = dict(db.session.execute(sa.select(District.id, District.code)).all())
     base = absolute_url("core.home").rstrip("/")
     return jsonify({
         "items": [{"kind": i["kind"], "id": i["id"], "title": i["title"],
                    "url": i["url"] if i["url"].startswith("http") else base + i["url"],
-                   "district": codes.get(i.get("district_id")), "owed_since": _iso(i["owed_since"]),
-                   "due_at": _iso(i["due_at"]), "answered_at": _iso(i.get("answered_at")),
+                   "district": codes.get(i.get("district_id")), "owed_since": iso(i["owed_since"]),
+                   "due_at": iso(i["due_at"]), "answered_at": iso(i.get("answered_at")),
                    "state": i["state"].value, "late_days": i["late_days"]} for i in shown],
         "summary": figures, "page": page, "has_next": len(items) > page * PAGE_SIZE,
     })

@@ -41,9 +41,7 @@ def _sort_key(item: dict):
     # Overdue first (longest overdue first), then pending (soonest due first),
     # then answered (most recent answer first).
     order = {State.OVERDUE: 0, State.PENDING: 1, State.LATE: 2, State.ON_TIME: 2}[item["state"]]
-    if item["state"] == State.OVERDUE:
-        return (order, item["due_at"].timestamp(), item["kind"], item["id"])
-    if item["state"] == State.PENDING:
+    if item["state"] in (State.OVERDUE, State.PENDING):
         return (order, item["due_at"].timestamp(), item["kind"], item["id"])
     return (order, -item["answered_at"].timestamp(), item["kind"], item["id"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
-from flask_babel import format_date
 
 from civic.accounts.models import District
+from civic.core.export import page_arg
 from civic.extensions import db
 
 from . import services
@@ -36,7 +36,7 @@ def index():
     kinds = services.owing_kinds()
     if kind not in {k.name for k in kinds}:
         kind = None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     everything = services.owed_items(district_id=district.id if district else None, kind=kind)
     figures = services.summary(everything)
     items = [i for i in everything if state is None or i["state"] == state]
@@ -46,10 +46,4 @@ def index():
                               "kind": kind}.items() if v}
     return render_template("accountability/index.html", items=shown, figures=figures, districts=districts,
                            district=district, state=state, kind=kind, kinds=kinds, names=names, page=page,
-                           has_next=len(items) > page * PAGE_SIZE, args=args, states=services.State,
-                           local_date=local_date)
-
-
-def local_date(moment) -> str:
-    """A stored UTC instant as a date in the site's time zone."""
-    return format_date(moment, "long") if moment else ""
+                           has_next=len(items) > page * PAGE_SIZE, args=args, states=services.State)

@@ -11,7 +11,11 @@ from datetime import timedelta
 import click
 import sqlalchemy as sa
 
+from civic.core import content
+from civic.core.time import utcnow
 from civic.demo import register_demo
+from civic.extensions import db
+from civic.moderation import models as m
 
 REPORTERS = [
     ("claire.fabre@demo.civic.localhost", "Claire Fabre", "T01"),
@@ -72,8 +76,6 @@ def _user(email, name, district, districts, role=None):
     from civic.accounts.cli import DEMO_PASSWORD
     from civic.accounts.models import Role, User, UserRole, Verification, VerificationMethod
     from civic.accounts.services import find_user_by_email
-    from civic.core.time import utcnow
-    from civic.extensions import db
 
     user = find_user_by_email(email)
     if user is not None:
@@ -98,23 +100,6 @@ def _demo_table(name: str) -> bool:
 
 @register_demo(order=80)
 def load_moderation_demo(ctx):
-    from civic.core import content
-    from civic.core.time import utcnow
-    from civic.extensions import db
-    from civic.moderation.models import (
-        Appeal,
-        AppealStatus,
-        CaseSource,
-        CaseStatus,
-        Decision,
-        DecisionType,
-        Hold,
-        HoldCause,
-        ModerationCase,
-        Report,
-        ReportReason,
-    )
-
     rng = random.Random(80)
     districts = ctx.get("districts", {})
     users = ctx.get("users", {})
@@ -137,12 +122,12 @@ def load_moderation_demo(ctx):
     now = utcnow()
     # A past week-long block, ended: it appears in the figures and the person's history.
     block_at = now - timedelta(days=95)
-    db.session.add(Decision(kind="user", object_id=blocked.id, type=DecisionType.BLOCK,
-                            reason_code=ReportReason.HARASSMENT, moderator_id=mod_a.id, subject_user_id=blocked.id,
-                            statement="Insultes répétées envers d'autres participants malgré deux messages masqués. "
-                                      "Compte bloqué une semaine.",
-                            created_at=block_at, block_until=block_at + timedelta(days=7),
-                            lifted_at=block_at + timedelta(days=7)))
+    db.session.add(m.Decision(kind="user", object_id=blocked.id, type=m.DecisionType.BLOCK,
+                              reason_code=m.ReportReason.HARASSMENT, moderator_id=mod_a.id, subject_user_id=blocked.id,
+                              statement="Insultes répétées envers d'autres participants malgré deux messages masqués. "
+                                        "Compte bloqué une semaine.",
+                              created_at=block_at, block_until=block_at + timedelta(days=7),
+                              lifted_at=block_at + timedelta(days=7)))
 
     items = []
     for kind in content.kinds():
@@ -171,9 +156,9 @@ def load_moderation_demo(ctx):
         author_id = kind.author_id(obj)
         first = now - timedelta(days=days, hours=rng.randint(0, 10))
         decided = first + timedelta(hours=hours, minutes=rng.randint(0, 59))
-        case = ModerationCase(kind=kind.name, object_id=obj.id, source=CaseSource.REPORTS,
-                              status=CaseStatus.DECIDED, district_id=kind.district_id(obj), author_id=author_id,
-                              created_at=first, first_reported_at=first, report_count=0, decided_at=decided)
+        case = m.ModerationCase(kind=kind.name, object_id=obj.id, source=m.CaseSource.REPORTS,
+                                status=m.CaseStatus.DECIDED, district_id=kind.district_id(obj), author_id=author_id,
+                                created_at=first, first_reported_at=first, report_count=0, decided_at=decided)
         db.session.add(case)
         db.session.flush()
         when = first
@@ -181,36 +166,36 @@ def load_moderation_demo(ctx):
         for i, person in enumerate(people):
             # Most people pick the same reason; some choose "other" and say it in their words.
             picked = reason if i == 0 or rng.random() < .7 else "other"
-            db.session.add(Report(kind=kind.name, object_id=obj.id, case_id=case.id, reporter_id=person.id,
-                                  reason=ReportReason(picked), details=rng.choice(REPORT_DETAILS[picked]),
-                                  created_at=when))
+            db.session.add(m.Report(kind=kind.name, object_id=obj.id, case_id=case.id, reporter_id=person.id,
+                                    reason=m.ReportReason(picked), details=rng.choice(REPORT_DETAILS[picked]),
+                                    created_at=when))
             if i == 2:
                 case.hidden_at = when  # the third distinct report hid it
             when += timedelta(minutes=rng.randint(20, 240))
         case.report_count = len(people)
         moderator = mod_a if rng.random() < .7 else admin
-        decision = Decision(case_id=case.id, kind=kind.name, object_id=obj.id, district_id=case.district_id,
-                            type=DecisionType.KEEP if dtype == "keep" else DecisionType.HIDE,
-                            reason_code=None if dtype == "keep" else ReportReason(reason),
-                            statement=rng.choice(STATEMENTS["keep"]) if dtype == "keep" else STATEMENTS[reason],
-                            moderator_id=moderator.id, subject_user_id=author_id, created_at=decided)
+        decision = m.Decision(case_id=case.id, kind=kind.name, object_id=obj.id, district_id=case.district_id,
+                              type=m.DecisionType.KEEP if dtype == "keep" else m.DecisionType.HIDE,
+                              reason_code=None if dtype == "keep" else m.ReportReason(reason),
+                              statement=rng.choice(STATEMENTS["keep"]) if dtype == "keep" else STATEMENTS[reason],
+                              moderator_id=moderator.id, subject_user_id=author_id, created_at=decided)
         db.session.add(decision)
         db.session.flush()
-        if decision.type == DecisionType.HIDE:
-            hold = Hold(kind=kind.name, object_id=obj.id, cause=HoldCause.DECISION, ref_id=decision.id,
-                        created_at=decided)
+        if decision.type == m.DecisionType.HIDE:
+            hold = m.Hold(kind=kind.name, object_id=obj.id, cause=m.HoldCause.DECISION, ref_id=decision.id,
+                          created_at=decided)
             db.session.add(hold)
             if appealed < 2 and days > 40:
                 appealed += 1
                 other = admin if moderator.id != admin.id else mod_a
                 overturned = appealed == 1
                 appeal_at = decided + timedelta(days=1, hours=3)
-                db.session.add(Appeal(
+                db.session.add(m.Appeal(
                     decision_id=decision.id, appellant_id=author_id, created_at=appeal_at,
                     text="Je ne visais personne : je citais un article de La Dépêche sur le sujet. Je demande que "
                          "mon message soit rétabli." if overturned else
                          "Je ne comprends pas pourquoi mon message est masqué, il parlait bien du quartier.",
-                    status=AppealStatus.OVERTURNED if overturned else AppealStatus.UPHELD,
+                    status=m.AppealStatus.OVERTURNED if overturned else m.AppealStatus.UPHELD,
                     decided_by_id=other.id, decided_at=appeal_at + timedelta(days=2),
                     statement="Après relecture, le message cite une source publique et ne vise personne. La décision "
                               "est annulée et le message est de nouveau visible." if overturned else
@@ -228,22 +213,22 @@ def load_moderation_demo(ctx):
         author_id = kind.author_id(obj)
         n = 3 if i == 0 else 1 + i % 2
         first = now - timedelta(hours=30 - i * 9)
-        case = ModerationCase(kind=kind.name, object_id=obj.id, source=CaseSource.REPORTS, status=CaseStatus.OPEN,
-                              district_id=kind.district_id(obj), author_id=author_id, created_at=first,
-                              first_reported_at=first, report_count=0)
+        case = m.ModerationCase(kind=kind.name, object_id=obj.id, source=m.CaseSource.REPORTS,
+                                status=m.CaseStatus.OPEN, district_id=kind.district_id(obj), author_id=author_id,
+                                created_at=first, first_reported_at=first, report_count=0)
         db.session.add(case)
         db.session.flush()
         reason = ["harassment", "spam", "misinformation"][i]
         people = reporters_for(author_id, n)
         for j, person in enumerate(people):
             at = first + timedelta(minutes=45 * j)
-            db.session.add(Report(kind=kind.name, object_id=obj.id, case_id=case.id, reporter_id=person.id,
-                                  reason=ReportReason(reason), details=rng.choice(REPORT_DETAILS[reason]),
-                                  created_at=at))
+            db.session.add(m.Report(kind=kind.name, object_id=obj.id, case_id=case.id, reporter_id=person.id,
+                                    reason=m.ReportReason(reason), details=rng.choice(REPORT_DETAILS[reason]),
+                                    created_at=at))
             if j == 2:
                 case.hidden_at = at
-                db.session.add(Hold(kind=kind.name, object_id=obj.id, cause=HoldCause.REVIEW, ref_id=case.id,
-                                    created_at=at))
+                db.session.add(m.Hold(kind=kind.name, object_id=obj.id, cause=m.HoldCause.REVIEW, ref_id=case.id,
+                                      created_at=at))
                 hidden_items.append((kind, obj))
         case.report_count = len(people)
     db.session.flush()

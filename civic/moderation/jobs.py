@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from civic.core import content
 from civic.core.errors import NotFound
 from civic.core.outbox import queue_mail
-from civic.core.settings import get_setting
+from civic.core.permissions import is_moderator_for
 from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
@@ -24,6 +22,9 @@ from civic.moderation.models import (
     ModerationCase,
     Report,
 )
+from civic.moderation.services.blocks import ended_blocks, lift_block
+from civic.moderation.services.common import insert_or_nothing, item_title, load_items, moderators_for
+from civic.moderation.settings import digest_interval
 
 DIGEST = "moderators"
 DIGEST_TOPIC = "moderation-digest"
@@ -32,20 +33,10 @@ MAX_LISTED = 20
 
 def _marker() -> DigestMarker:
     marker = db.session.get(DigestMarker, DIGEST)
-    if marker is None:
-        table = DigestMarker.__table__
-        if db.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        db.session.execute(insert(table).values(name=DIGEST, report_id_upto=0, case_id_upto=0, appeal_id_upto=0)
-                           .on_conflict_do_nothing())
+    if marker is None:  # the first digest ever; two workers at once both find it made
+        insert_or_nothing(DigestMarker, name=DIGEST, report_id_upto=0, case_id_upto=0, appeal_id_upto=0)
         marker = db.session.get(DigestMarker, DIGEST)
     return marker
-
-
-def _in_scope(user, district_id) -> bool:
-    return user.has_role("moderator", district_id)
 
 
 def send_digest(force: bool = False) -> int:
@@ -57,11 +48,9 @@ def send_digest(force: bool = False) -> int:
     transaction, and each mail has a dedupe key: running twice sends nothing
     twice. Returns the number of mails queued.
     """
-    from civic.moderation.services import SETTING_DIGEST, item_title, load_items, moderators_for
-
     marker = _marker()
     now = utcnow()
-    interval = timedelta(minutes=int(get_setting(SETTING_DIGEST)))
+    interval = digest_interval()
     if not force and marker.sent_at is not None and marker.sent_at > now - interval:
         return 0
     reports = db.session.execute(
@@ -112,9 +101,9 @@ def send_digest(force: bool = False) -> int:
     sent = 0
     key = f"{max_report}:{max_case}:{max_appeal}"
     for mod in recipients.values():
-        mine = [c for c in cases.values() if _in_scope(mod, c["district_id"])]
-        waiting = [p for p in premod if _in_scope(mod, p.district_id)]
-        my_appeals = [a for a in appeals if _in_scope(mod, a.district_id)]
+        mine = [c for c in cases.values() if is_moderator_for(mod, c["district_id"])]
+        waiting = [p for p in premod if is_moderator_for(mod, p.district_id)]
+        my_appeals = [a for a in appeals if is_moderator_for(mod, a.district_id)]
         if not (mine or waiting or my_appeals):
             continue
         mine.sort(key=lambda c: (not c["hidden"], -c["new_reports"]))
@@ -141,7 +130,7 @@ def digest_job() -> None:
     send_digest()
 
 
-def expire_blocks_job() -> None:
-    from civic.moderation.services import expire_blocks
-
-    expire_blocks()
+def expire_blocks_job() -> int:
+    """Periodic: lift blocks whose end has passed and restore what they hid.
+    Idempotent: a block is lifted once (``lifted_at``). Returns how many."""
+    return sum(1 for decision in ended_blocks() if lift_block(decision, None, None, expired=True))

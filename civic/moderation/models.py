@@ -46,6 +46,10 @@ class CaseStatus(enum.StrEnum):
     DECIDED = "decided"
 
 
+# A case is decided once: the first moderator's decision wins (compare-and-set).
+CASE_FLOW = {CaseStatus.OPEN: {CaseStatus.DECIDED}, CaseStatus.DECIDED: set()}
+
+
 class DecisionType(enum.StrEnum):
     KEEP = "keep"
     HIDE = "hide"
@@ -61,6 +65,11 @@ class AppealStatus(enum.StrEnum):
     PENDING = "pending"
     UPHELD = "upheld"
     OVERTURNED = "overturned"
+
+
+# An appeal is decided once, by confirming or reversing the decision.
+APPEAL_FLOW = {AppealStatus.PENDING: {AppealStatus.UPHELD, AppealStatus.OVERTURNED},
+               AppealStatus.UPHELD: set(), AppealStatus.OVERTURNED: set()}
 
 
 class HoldCause(enum.StrEnum):

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from civic.core.export import iso
 from civic.core.time import utcnow
 from civic.extensions import db
 from civic.moderation.models import (
@@ -29,6 +30,7 @@ from civic.moderation.models import (
     Report,
     ReportReason,
 )
+from civic.moderation.settings import auto_hide_threshold, premoderated_kinds
 
 MONTHS = 12
 
@@ -81,8 +83,6 @@ def _empty_month(key: str) -> dict:
 
 def transparency_figures(now: datetime | None = None) -> dict:
     """The figures of the public transparency report (JSON-ready)."""
-    from civic.moderation.services import auto_hide_threshold, premoderated_kinds
-
     now = now or utcnow()
     starts = month_starts(now)
     start = starts[0]
@@ -106,19 +106,16 @@ def transparency_figures(now: datetime | None = None) -> dict:
         add(key, ("reports", "by_reason", ReportReason(reason).value), n)
         add(key, ("reports", "total"), n)
 
+    # Decisions by type, and the people blocked: a block decision's object is
+    # the person (never erased), counted once a month however many blocks.
     m = _month(Decision.created_at)
-    for key, dtype, n in db.session.execute(
-            sa.select(m, Decision.type, sa.func.count()).where(Decision.created_at >= start, Decision.created_at <= now)
-            .group_by(m, Decision.type)):
+    people = sa.func.count(sa.distinct(sa.case((Decision.type == DecisionType.BLOCK, Decision.object_id))))
+    for key, dtype, n, blocked in db.session.execute(
+            sa.select(m, Decision.type, sa.func.count(), people)
+            .where(Decision.created_at >= start, Decision.created_at <= now).group_by(m, Decision.type)):
         add(key, ("decisions", "by_type", DecisionType(dtype).value), n)
         add(key, ("decisions", "total"), n)
-
-    # People blocked: a block decision's object is the person (never erased).
-    for key, n in db.session.execute(
-            sa.select(m, sa.func.count(sa.distinct(Decision.object_id)))
-            .where(Decision.type == DecisionType.BLOCK, Decision.created_at >= start, Decision.created_at <= now)
-            .group_by(m)):
-        add(key, ("users_blocked",), n)
+        add(key, ("users_blocked",), blocked)
 
     # Time from the first report on an item to the decision, per decided case.
     durations: dict[str, list[float]] = {k: [] for k in keys}
@@ -158,8 +155,8 @@ def transparency_figures(now: datetime | None = None) -> dict:
 
     del totals["month"]
     return {
-        "generated_at": now.isoformat(timespec="seconds") + "Z",
-        "period": {"from": start.date().isoformat(), "to": now.date().isoformat(), "timezone": "UTC"},
+        "generated_at": iso(now.replace(microsecond=0)),
+        "period": {"from": iso(start.date()), "to": iso(now.date()), "timezone": "UTC"},
         "rules": {"auto_hide_threshold": auto_hide_threshold(), "premoderated_kinds": premoderated_kinds()},
         "months": [months[k] for k in keys],
         "totals": totals,

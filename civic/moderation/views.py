@@ -4,26 +4,25 @@ appeals, and the public transparency report. Thin views over the services."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.accounts.forms import apply_errors
 from civic.core import content
-from civic.core.errors import InvalidTransition, ValidationError
-from civic.core.export import csv_response
-from civic.core.forms import run_service
+from civic.core.export import csv_response, page_arg
+from civic.core.forms import form_status, run_service
 from civic.core.time import utcnow
-from civic.extensions import db
-from civic.moderation import forms, labels, services
+from civic.moderation import forms, labels, permissions, services
 from civic.moderation.models import AppealStatus, DecisionType, ReportReason
 from civic.moderation.transparency import CSV_COLUMNS, csv_rows, month_starts, transparency_figures
 
 bp = Blueprint("moderation", __name__)
 
 
-def _status(*forms_) -> int:
-    return 422 if any(f.errors or f.form_errors for f in forms_) else 200
+def _conflict(form) -> str | None:
+    """Why the form's decision was refused when another moderator decided
+    first (409): the page says so above that decision, instead of the form."""
+    return form.form_errors[-1] if form_status(form) == 409 else None
 
 
 # --- reporting --------------------------------------------------------------------
@@ -36,46 +35,13 @@ def report(kind, object_id):
     already = services.has_reported(current_user, kind, object_id)
     if not already and form.validate_on_submit():
         ok, _r = run_service(form, services.report_content, current_user, kind, object_id,
-                                   form.reason.data, form.details.data)
+                             form.reason.data, form.details.data)
         if ok:
             flash(_("Thank you: your report was sent. Moderators will look at it; the author is not told who "
                     "reported."), "success")
             return redirect(k.url(obj))
     return render_template("moderation/report.html", form=form, kind=k, obj=obj, title=k.title(obj),
-                           already=already, hints=labels.REASON_HINTS), _status(form)
-
-
-def report_panel(kind_name, obj, user):
-    """Panel on every item page: a link to report it (logged-in people, not
-    on their own contributions)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    kind = content.get_kind(kind_name)
-    if kind.author_id(obj) == user.id:
-        return None
-    return render_template("moderation/_report_panel.html", kind=kind_name, obj=obj,
-                           reported_at=services.has_reported(user, kind_name, obj.id))
-
-
-def home_section(user):
-    """Home page: moderators see what waits for them; a blocked person sees
-    where to read the decision and appeal. Nothing (and no query) for others."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if user.has_any_role("moderator"):
-        waiting = services.open_case_count(user)
-        appeals = len(services.pending_appeals(user))
-        return {"title": _("Moderation"), "intro": None, "more_url": url_for("moderation.queue"),
-                "more_label": _("Open the moderation queue"),
-                "items": [{"title": ngettext("%(num)d item to review", "%(num)d items to review", waiting),
-                           "url": url_for("moderation.queue"),
-                           "detail": ngettext("%(num)d appeal waiting", "%(num)d appeals waiting", appeals)}]}
-    if user.is_blocked:
-        return {"title": _("Your account is blocked"),
-                "intro": _("You can read and appeal, but not contribute."),
-                "items": [{"title": _("Moderation decisions about me"), "url": url_for("moderation.mine"),
-                           "detail": _("Read the reasons and appeal if you disagree.")}]}
-    return None
+                           already=already, hints=labels.REASON_HINTS), form_status(form)
 
 
 # --- moderators ---------------------------------------------------------------------
@@ -83,11 +49,10 @@ def home_section(user):
 @bp.get("/moderation/")
 @login_required
 def queue():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, has_next = services.moderation_queue(current_user, page)
     appeals = services.pending_appeals(current_user) if page == 1 else []
-    return render_template("moderation/queue.html", rows=rows, page=page, has_next=has_next, appeals=appeals,
-                           scope=current_user.role_districts("moderator"))
+    return render_template("moderation/queue.html", rows=rows, page=page, has_next=has_next, appeals=appeals)
 
 
 @bp.route("/moderation/cases/<int:case_id>", methods=["GET", "POST"])
@@ -95,28 +60,17 @@ def queue():
 def case(case_id):
     detail = services.case_detail(current_user, case_id)
     form = forms.DecisionForm()
-    conflict, status = None, 200
     if request.method == "GET" and detail["text"]:
         form.redacted_text.data = detail["text"]
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            decision = services.decide_case(current_user, case_id, form.decision.data, form.reason_code.data,
-                                            form.statement.data, form.redacted_text.data)
-        except ValidationError as err:
-            db.session.rollback()
-            apply_errors(form, err)
-        except InvalidTransition as err:
-            # Someone decided first: say so and show their decision.
-            db.session.rollback()
-            conflict, status = err.message, 409
-            detail = services.case_detail(current_user, case_id)
-        else:
-            db.session.commit()
+        ok, decision = run_service(form, services.decide_case, current_user, case_id, form.decision.data,
+                                   form.reason_code.data, form.statement.data, form.redacted_text.data)
+        if ok:
             flash(_("Decision recorded: %(decision)s.", decision=labels.decision_label(decision.type)), "success")
             return redirect(url_for("moderation.queue"))
-    if status == 200:
-        status = _status(form)
-    return render_template("moderation/case.html", form=form, conflict=conflict, **detail), status
+        if _conflict(form):
+            detail = services.case_detail(current_user, case_id)  # with the decision taken first
+    return render_template("moderation/case.html", form=form, conflict=_conflict(form), **detail), form_status(form)
 
 
 @bp.route("/moderation/people/<int:user_id>", methods=["GET", "POST"])
@@ -130,20 +84,21 @@ def person(user_id):
         if action == "block" and block_form.validate_on_submit():
             days = None if block_form.duration.data == "permanent" else int(block_form.duration.data)
             ok, _r = run_service(block_form, services.block_user, current_user, user_id, days,
-                                       block_form.reason_code.data, block_form.statement.data)
+                                 block_form.reason_code.data, block_form.statement.data)
             if ok:
                 flash(_("%(name)s is blocked; their contributions are hidden.", name=summary["user"].display_name),
                       "success")
                 return redirect(url_for("moderation.person", user_id=user_id))
         elif action == "unblock" and unblock_form.validate_on_submit():
             ok, _r = run_service(unblock_form, services.unblock_user, current_user, user_id,
-                                       unblock_form.reason.data)
+                                 unblock_form.reason.data)
             if ok:
                 flash(_("The block is lifted; what it hid is visible again."), "success")
                 return redirect(url_for("moderation.person", user_id=user_id))
-    can_block = current_user.role_districts("moderator") is None
+    # One form is sent at a time: the page answers with its status (the other's is 200).
+    status = max(form_status(block_form), form_status(unblock_form))
     return render_template("moderation/person.html", block_form=block_form, unblock_form=unblock_form,
-                           can_block=can_block, **summary), _status(block_form, unblock_form)
+                           **summary), status
 
 
 @bp.route("/moderation/appeals/<int:appeal_id>", methods=["GET", "POST"])
@@ -152,18 +107,14 @@ def appeal_review(appeal_id):
     detail = services.appeal_detail(current_user, appeal_id)
     form = forms.AppealDecisionForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            ok, appeal = run_service(form, services.decide_appeal, current_user, appeal_id,
-                                           form.outcome.data, form.statement.data)
-        except InvalidTransition as err:
-            db.session.rollback()
-            flash(err.message, "error")
-            return redirect(url_for("moderation.appeal_review", appeal_id=appeal_id))
+        ok, appeal = run_service(form, services.decide_appeal, current_user, appeal_id,
+                                 form.outcome.data, form.statement.data)
         if ok:
             flash(_("Appeal decided: %(outcome)s. The person is informed by email.",
                     outcome=labels.appeal_label(appeal.status)), "success")
             return redirect(url_for("moderation.queue"))
-    return render_template("moderation/appeal_review.html", form=form, **detail), _status(form)
+    return render_template("moderation/appeal_review.html", form=form, conflict=_conflict(form), **detail), \
+        form_status(form)
 
 
 # --- the person concerned -----------------------------------------------------------
@@ -179,13 +130,13 @@ def mine():
 def appeal(decision_id):
     detail = services.own_decision(current_user, decision_id)
     form = forms.AppealForm()
-    if detail["can_appeal"] and form.validate_on_submit():
+    if permissions.can_appeal_decision(current_user, detail["decision"]) and form.validate_on_submit():
         ok, _r = run_service(form, services.appeal_decision, current_user, decision_id, form.text.data)
         if ok:
             flash(_("Your appeal was sent. A different moderator will decide and you will receive the outcome by "
                     "email."), "success")
             return redirect(url_for("moderation.mine"))
-    return render_template("moderation/appeal.html", form=form, **detail), _status(form)
+    return render_template("moderation/appeal.html", form=form, **detail), form_status(form)
 
 
 # --- public transparency ------------------------------------------------------------
@@ -195,7 +146,9 @@ def transparency():
     now = utcnow()
     figures = transparency_figures(now)
     starts = month_starts(now)
-    month_names = {s.strftime("%Y-%m"): format_date(s, "MMMM yyyy") for s in starts}
+    # The months are UTC calendar months: name each by its own date, not by
+    # the local moment its first instant falls on (the month before, west of UTC).
+    month_names = {s.strftime("%Y-%m"): format_date(s.date(), "MMMM yyyy") for s in starts}
     kind_labels = []
     for name in figures["rules"]["premoderated_kinds"]:
         kind = next((k for k in content.kinds() if k.name == name), None)
@@ -204,7 +157,7 @@ def transparency():
                            reasons=list(ReportReason), decision_types=list(DecisionType),
                            appeal_statuses=[s for s in AppealStatus if s != AppealStatus.PENDING],
                            premoderated=kind_labels, reason_hints=labels.REASON_HINTS,
-                           period_start=starts[0], period_end=now)
+                           period_start=starts[0].date(), period_end=now)
 
 
 @bp.get("/transparency.csv")

@@ -1,16 +1,16 @@
 """The accountability page aggregates every kind's owed answers through the
 content registry: on time, late by N days, pending, overdue; by district."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from civic.consultations import services as consultations
 from civic.core import content
-from civic.core.time import utcnow
+from civic.core.time import start_of_day, utcnow
 from civic.extensions import db
 from tests.consultations.conftest import close_now
+from tests.helpers import count_queries
 
 
 class FakeItem:
@@ -93,17 +93,9 @@ def test_consultation_follow_up_published_after_its_date_shows_late(client, make
 
 def test_page_paginates_with_a_constant_number_of_queries(client, fake_kind):
     def count(url):
-        seen = []
-
-        def listener(conn, cursor, statement, *args):
-            seen.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        resp, n = count_queries(lambda: client.get(url))
+        assert resp.status_code == 200
+        return n
 
     fake_kind += [_item(1, due_in_days=1)]
     few = count("/accountability")
@@ -112,3 +104,26 @@ def test_page_paginates_with_a_constant_number_of_queries(client, fake_kind):
     page2 = client.get("/accountability?page=2").get_data(as_text=True)
     assert "Pétition 31<" in page2 and "Pétition 30<" not in page2
     assert client.get("/api/v1/accountability").get_json()["has_next"] is False
+
+
+@pytest.mark.parametrize("page", ["0", "abc", "-1", "100001"])
+def test_a_page_number_out_of_range_is_refused_with_the_field_named(client, fake_kind, page):
+    fake_kind += [_item(1, due_in_days=1)]
+    assert client.get(f"/accountability?page={page}").status_code == 422
+    resp = client.get(f"/api/v1/accountability?page={page}")
+    assert resp.status_code == 422 and "page" in resp.get_json()["error"]["fields"]
+
+
+def test_dates_are_shown_on_their_local_day_across_the_october_clock_change(client, fake_kind):
+    # Paris leaves summer time on 25 October 2026 at 03:00 (01:00 UTC). A due
+    # date at local midnight is the evening before in UTC, two hours before
+    # the change and one hour after it: the page must say 25 and 26 October.
+    before, after = start_of_day(date(2026, 10, 25)), start_of_day(date(2026, 10, 26))
+    assert (before, after) == (datetime(2026, 10, 24, 22), datetime(2026, 10, 25, 23))
+    fake_kind += [dict(_item(1, due_in_days=1), owed_since=before, due_at=before),
+                  dict(_item(2, due_in_days=1), owed_since=after, due_at=after)]
+    html = client.get("/accountability").get_data(as_text=True)
+    assert "October 25, 2026" in html and "October 26, 2026" in html
+    assert "October 24, 2026" not in html
+    data = client.get("/api/v1/accountability").get_json()
+    assert {i["due_at"] for i in data["items"]} == {"2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z"}

@@ -119,8 +119,7 @@ def test_accountability_shows_on_time_late_pending_and_overdue_items_of_a_distri
     _owed_proposals(live, admin, official, author, code, {"late": titles["late"], "overdue": titles["overdue"]})
 
     site.visit("/")
-    site.tab_to(page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Accountability"))
-    site.press("Enter")
+    site.enter(page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Accountability"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Accountability: the answers the city owes")
 
     # Filter by the district with the keyboard: type its name in the drop-down, Tab to the button.
@@ -128,8 +127,7 @@ def test_accountability_shows_on_time_late_pending_and_overdue_items_of_a_distri
     site.tab_to(district)
     page.keyboard.type(f"Arnaud-Bernard {code}")
     expect(district).to_have_value(code)
-    site.tab_to(page.get_by_role("button", name="Filter"))
-    site.press("Enter")
+    site.enter(page.get_by_role("button", name="Filter"))
     assert page.url.endswith(f"district={code}&state=") or f"district={code}" in page.url
     expect(page.get_by_role("heading", level=2, name=f"In figures — Arnaud-Bernard {code}")).to_be_visible()
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(5)  # the header and our four items
@@ -152,8 +150,7 @@ def test_accountability_shows_on_time_late_pending_and_overdue_items_of_a_distri
     site.tab_to(state)
     page.keyboard.press("ArrowDown")  # "Overdue" follows "Every status"
     expect(state).to_have_value("overdue")
-    site.tab_to(page.get_by_role("button", name="Filter"))
-    site.press("Enter")
+    site.enter(page.get_by_role("button", name="Filter"))
     expect(page.get_by_role("table").locator("tbody tr")).to_have_count(1)
     expect(_row(page, titles["overdue"])).to_be_visible()
 

@@ -61,11 +61,6 @@ def _this_month_figures(live) -> dict:
     return live.query(count)
 
 
-def _enter(site, locator, limit: int = 80, expect_status: int = 200) -> None:
-    site.tab_to(locator, limit=limit)
-    site.press("Enter", expect_status=expect_status)
-
-
 def _choose_radio(site, group, label: str) -> None:
     """Tab into a radio group and move to ``label`` with the arrow keys (which also select)."""
     radios = group.get_by_role("radio")
@@ -94,12 +89,12 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
     log_in(site, resident)
     site.visit(f"/debates/{debate_id}")
     skip_to_main(site)
-    _enter(site, page.get_by_role("link", name="Report the comment by Alice Auteur"), limit=120)
+    site.enter(page.get_by_role("link", name="Report the comment by Alice Auteur"), limit=120)
     expect(page.get_by_role("heading", level=1)).to_have_text("Report content")
     _choose_radio(site, page.get_by_role("group", name="What is the problem?"), "Harassment or hate")
     site.tab_to(page.get_by_label("Details"))
     page.keyboard.type("Insulte tous les commerçants.")
-    _enter(site, page.get_by_role("button", name="Send the report"))
+    site.enter(page.get_by_role("button", name="Send the report"))
     expect(page.get_by_role("status").first).to_contain_text("Thank you: your report was sent.")
     case = _case_of(live, comment_id)
     assert case is not None and case.report_count == 1
@@ -107,10 +102,10 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
 
     # --- a moderator finds it in the queue and hides it, with the rule and the reasons.
     log_in(site, moderator)
-    _enter(site, page.get_by_role("link", name="Moderation", exact=True))
+    site.enter(page.get_by_role("link", name="Moderation", exact=True))
     expect(page.get_by_role("heading", level=1)).to_have_text("Moderation queue")
     skip_to_main(site)
-    _enter(site, page.locator(f"a[href='/moderation/cases/{case.id}']"), limit=200)
+    site.enter(page.locator(f"a[href='/moderation/cases/{case.id}']"), limit=200)
     expect(page.get_by_role("main")).to_contain_text(text)
     expect(page.get_by_role("region", name="1 report")).to_contain_text("Harassment or hate")
     _choose_radio(site, page.get_by_role("group", name="Decision"), "Hide the content")
@@ -120,7 +115,7 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
         page.keyboard.press("ArrowDown")
     site.tab_to(page.get_by_label("Statement of reasons"))
     page.keyboard.type("Traiter tout un groupe de voleurs est une attaque que la charte interdit.")
-    _enter(site, page.get_by_role("button", name="Record the decision"))
+    site.enter(page.get_by_role("button", name="Record the decision"))
     expect(page.get_by_role("status").first).to_contain_text("Decision recorded: Hidden.")
     log_out(site)
 
@@ -142,7 +137,7 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
     expect(page.get_by_role("heading", level=1)).to_have_text("Appeal a decision")
     site.tab_to(page.get_by_label("Why should the decision change?"))
     page.keyboard.type("Je visais un seul stand qui m'a trompée, pas tous les commerçants.")
-    _enter(site, page.get_by_role("button", name="Send my appeal"))
+    site.enter(page.get_by_role("button", name="Send my appeal"))
     expect(page.get_by_role("status").first).to_contain_text("Your appeal was sent.")
     log_out(site)
 
@@ -151,13 +146,13 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
     site.visit("/moderation/")
     skip_to_main(site)
     appeals = page.get_by_role("region", name=re.compile(r"^Appeals waiting"))
-    _enter(site, appeals.get_by_role("link", name=f"Comment on “Le marché le dimanche ? ({run})”"), limit=200)
+    site.enter(appeals.get_by_role("link", name=f"Comment on “Le marché le dimanche ? ({run})”"), limit=200)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Appeal:")
     expect(page.get_by_role("main")).to_contain_text("Je visais un seul stand")
     _choose_radio(site, page.get_by_role("group", name="Outcome"), "Confirm the decision")
     site.tab_to(page.get_by_label("Statement of reasons"))
     page.keyboard.type("Le message accuse toujours tous les commerçants de vol.")
-    _enter(site, page.get_by_role("button", name="Record the outcome"))
+    site.enter(page.get_by_role("button", name="Record the outcome"))
     expect(page.get_by_role("status").first).to_contain_text("Appeal decided")
     outcome = wait_for_mails(live, author, 2)[1]
     assert outcome.subject == "The outcome of your appeal"
@@ -166,7 +161,7 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
 
     # --- the public transparency page, without logging in.
     site.visit("/")
-    _enter(site, page.get_by_role("contentinfo").get_by_role("link", name="Transparency"), limit=120)
+    site.enter(page.get_by_role("contentinfo").get_by_role("link", name="Transparency"), limit=120)
     expect(page.get_by_role("heading", level=1)).to_have_text("Moderation: rules and figures")
     figures = _this_month_figures(live)
     assert figures["harassment"] >= 1 and figures["hidden"] >= 1 and figures["appeals"] >= 1

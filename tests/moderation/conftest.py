@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from civic.core import content
 from civic.extensions import db
@@ -61,12 +60,3 @@ def other_client(app):
 
     app.test_client_class = IsolatedClient
     return app.test_client()
-
-
-def reload(obj):
-    db.session.expire_all()
-    return db.session.get(type(obj), obj.id)
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))

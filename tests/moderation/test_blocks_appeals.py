@@ -1,7 +1,7 @@
 """Blocks (content hidden, restored on unblock, expiry) and appeals (once,
 decided by another moderator, outcome mailed)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,25 +12,17 @@ from civic.core.time import utcnow
 from civic.extensions import db
 from civic.moderation import services
 from civic.moderation.jobs import expire_blocks_job
-from civic.moderation.models import Appeal, Decision, ModerationCase
+from civic.moderation.models import Appeal, Decision
 from tests.factories import PASSWORD
-from tests.moderation.conftest import count, reload
-
-
-def _hidden_by_decision(moderator, item, reporter):
-    services.report_content(reporter, "fakeitem", item.id, "spam")
-    case_id = db.session.scalar(sa.select(ModerationCase.id).where(ModerationCase.object_id == item.id,
-                                                                    ModerationCase.status == "open"))
-    decision = services.decide_case(moderator, case_id, "hide", "spam", "Advertising, which the charter forbids.")
-    db.session.commit()
-    return decision
+from tests.helpers import count_rows, reload
+from tests.moderation import factories as make
 
 
 def test_block_hides_everything_the_person_wrote_and_unblock_restores_only_that(
         client, login, moderator, author, residents, make_item, mails):
     a, b = make_item(author, title="First"), make_item(author, title="Second")
     already_hidden = make_item(author, title="Hidden earlier")
-    _hidden_by_decision(moderator, already_hidden, residents[0])
+    make.decision(moderator, already_hidden, reporter=residents[0])
     login(moderator)
     resp = client.post(f"/moderation/people/{author.id}", data={
         "action": "block", "block-duration": "30", "block-reason_code": "harassment",
@@ -66,7 +58,7 @@ def test_blocked_person_can_log_in_read_and_appeal_but_not_contribute(
     resp = client.post(f"/moderation/decisions/{decision.id}/appeal",
                        data={"text": "I was answering an insult; please look at the whole thread."})
     assert resp.status_code == 302
-    assert count(Appeal) == 1
+    assert count_rows(Appeal) == 1
 
 
 def test_permanent_block_lasts_until_lifted_and_temporary_block_ends_by_itself(
@@ -87,7 +79,7 @@ def test_permanent_block_lasts_until_lifted_and_temporary_block_ends_by_itself(
     assert reload(residents[0]).is_blocked
     expire_blocks_job()  # idempotent
     db.session.commit()
-    assert count(AuditEntry, AuditEntry.action == "moderation.block_expired") == 1
+    assert count_rows(AuditEntry, AuditEntry.action == "moderation.block_expired") == 1
 
 
 def test_only_unlimited_moderators_block_and_nobody_blocks_twice(client, login, factory, moderator, author):
@@ -108,7 +100,7 @@ def test_only_unlimited_moderators_block_and_nobody_blocks_twice(client, login, 
 def test_author_appeals_once_and_another_moderator_reverses_the_decision(
         client, other_client, login, moderator, moderator2, author, residents, make_item, mails):
     item = make_item(author, title="My proposal")
-    decision = _hidden_by_decision(moderator, item, residents[0])
+    decision = make.decision(moderator, item, reporter=residents[0])
     login(author)
     form = client.get(f"/moderation/decisions/{decision.id}/appeal").get_data(as_text=True)
     assert "Advertising, which the charter forbids." in form and '<label for="text">' in form
@@ -118,7 +110,7 @@ def test_author_appeals_once_and_another_moderator_reverses_the_decision(
                      data={"text": "This is not an advert: I quote the city's own budget."})
     assert ok.status_code == 302
     again = client.post(f"/moderation/decisions/{decision.id}/appeal", data={"text": "Once more, please look again."})
-    assert count(Appeal) == 1 and "You appealed on" in again.get_data(as_text=True)
+    assert count_rows(Appeal) == 1 and "You appealed on" in again.get_data(as_text=True)
     appeal = db.session.scalar(sa.select(Appeal))
     # The moderator who decided cannot decide the appeal.
     client.post("/account/logout")
@@ -143,8 +135,8 @@ def test_author_appeals_once_and_another_moderator_reverses_the_decision(
 
 def test_an_upheld_appeal_leaves_the_decision_in_place(moderator, moderator2, author, residents, make_item, mails):
     item = make_item(author)
-    decision = _hidden_by_decision(moderator, item, residents[0])
-    appeal = services.appeal_decision(author, decision.id, "Please have another look at my message.")
+    decision = make.decision(moderator, item, reporter=residents[0])
+    appeal = make.appeal(author, decision)
     services.decide_appeal(moderator2, appeal.id, "upheld", "The message still advertises a private business.")
     db.session.commit()
     assert reload(item).hidden_at is not None
@@ -156,14 +148,11 @@ def test_an_upheld_appeal_leaves_the_decision_in_place(moderator, moderator2, au
 def test_only_the_person_concerned_can_appeal_and_only_decisions_against_them(
         client, login, moderator, author, residents, make_item):
     item = make_item(author)
-    decision = _hidden_by_decision(moderator, item, residents[0])
+    decision = make.decision(moderator, item, reporter=residents[0])
     login(residents[1])
     assert client.get(f"/moderation/decisions/{decision.id}/appeal").status_code == 404
     kept = make_item(author)
-    services.report_content(residents[0], "fakeitem", kept.id, "spam")
-    case_id = db.session.scalar(sa.select(ModerationCase.id).where(ModerationCase.object_id == kept.id))
-    keep = services.decide_case(moderator, case_id, "keep", "", "Nothing against the rules in this one.")
-    db.session.commit()
+    keep = make.decision(moderator, kept, "keep", "", "Nothing against the rules in this one.", reporter=residents[0])
     with pytest.raises(services.ValidationError, match="nothing to appeal"):
         services.appeal_decision(author, keep.id, "I want to appeal this one as well.")
 
@@ -182,12 +171,55 @@ def test_reversing_a_block_on_appeal_lifts_it_and_restores_the_content(
 
 def test_reversing_a_redaction_puts_the_original_text_back(moderator, moderator2, author, residents, make_item):
     item = make_item(author, body="Contact the association at 05 61 00 00 00.")
-    services.report_content(residents[0], "fakeitem", item.id, "personal_data")
-    case_id = db.session.scalar(sa.select(ModerationCase.id))
-    decision = services.decide_case(moderator, case_id, "redact", "personal_data",
-                                    "Phone numbers are personal data.", "Contact the association.")
-    db.session.commit()
-    appeal = services.appeal_decision(author, decision.id, "This is the association's public office number.")
+    decision = make.decision(moderator, item, "redact", "personal_data", "Phone numbers are personal data.",
+                             "Contact the association.", reporter=residents[0])
+    appeal = make.appeal(author, decision, "This is the association's public office number.")
     services.decide_appeal(moderator2, appeal.id, "overturned", "A public office number is not personal data.")
     db.session.commit()
     assert reload(item).body == "Contact the association at 05 61 00 00 00."
+
+
+def test_an_appeal_decided_meanwhile_by_another_moderator_is_refused_and_says_so(
+        client, login, factory, moderator, moderator2, author, residents, make_item):
+    third = factory.user(email="mod3@example.org", name="Mia Moderator", roles=("moderator",))
+    decision = make.decision(moderator, make_item(author), reporter=residents[0])
+    appeal = make.appeal(author, decision)
+    login(third)
+    assert "Record the outcome" in client.get(f"/moderation/appeals/{appeal.id}").get_data(as_text=True)
+    # Meanwhile another moderator confirms the decision.
+    services.decide_appeal(moderator2, appeal.id, "upheld", "The message still advertises a private business.")
+    db.session.commit()
+    resp = client.post(f"/moderation/appeals/{appeal.id}", data={
+        "outcome": "overturned", "statement": "I would have reversed it: it quotes public figures."})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 409
+    assert "Another moderator decided this appeal first" in html and "still advertises" in html
+    assert reload(appeal).status == "upheld" and reload(decision).reversed_at is None
+
+
+def test_the_queue_marks_the_appeals_of_ones_own_decisions(client, login, moderator, moderator2, author, residents,
+                                                           make_item):
+    appeal = make.appeal(author, make.decision(moderator, make_item(author, title="Mine"), reporter=residents[0]))
+    badge = "Your decision: another moderator must decide"
+    login(moderator)
+    assert badge in client.get("/moderation/").get_data(as_text=True)
+    client.post("/account/logout")
+    login(moderator2)
+    html = client.get("/moderation/").get_data(as_text=True)
+    assert badge not in html and f"/moderation/appeals/{appeal.id}" in html
+
+
+def test_decision_and_block_dates_are_shown_on_their_local_day_across_the_october_clock_change(
+        client, login, moderator, author):
+    # Paris leaves summer time on the last Sunday of October at 03:00 local
+    # (01:00 UTC): 22:30 UTC on 24 October 2026 is already the 25th there; a
+    # block until 23:30 UTC on 31 October 2027 ends at 00:30 on 1 November.
+    block = services.block_user(moderator, author.id, 7, "spam", "Advertising messages on every page.")
+    db.session.commit()
+    db.session.execute(sa.update(Decision).where(Decision.id == block.id).values(
+        created_at=datetime(2026, 10, 24, 22, 30), block_until=datetime(2027, 10, 31, 23, 30)))
+    db.session.commit()
+    login(moderator)
+    html = client.get(f"/moderation/people/{author.id}").get_data(as_text=True)
+    assert "October 25, 2026: Account blocked" in html and "October 24, 2026" not in html
+    assert "Nov 1, 2027" in html and "Oct 31, 2027" not in html

@@ -8,12 +8,9 @@ import sqlalchemy as sa
 
 from civic.extensions import db
 from civic.moderation.models import Appeal, Decision, ModerationCase
-from tests.factories import PASSWORD
-from tests.moderation.conftest import reload
-
-
-def _login(c, user):
-    assert c.post("/account/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+from tests import helpers
+from tests.helpers import reload
+from tests.moderation import factories as make
 
 
 def test_report_decide_appeal_and_answer_with_forms_only(app, client, factory, moderator, moderator2, author,
@@ -21,10 +18,10 @@ def test_report_decide_appeal_and_answer_with_forms_only(app, client, factory, m
     item = make_item(author, title="Comment on the market square", body="The stallholders are all thieves.")
     resident = factory.user(email="resident@example.org")
     c_res, c_mod, c_author, c_mod2 = (app.test_client() for _ in range(4))
-    _login(c_res, resident)
+    helpers.login(c_res, resident)
     assert c_res.post(f"/report/fakeitem/{item.id}", data={"reason": "harassment",
                                                           "details": "Insults the stallholders"}).status_code == 302
-    _login(c_mod, moderator)
+    helpers.login(c_mod, moderator)
     queue = c_mod.get("/moderation/").get_data(as_text=True)
     case_id = db.session.scalar(sa.select(ModerationCase.id))
     assert f'href="/moderation/cases/{case_id}"' in queue
@@ -34,11 +31,11 @@ def test_report_decide_appeal_and_answer_with_forms_only(app, client, factory, m
     assert reload(item).hidden_at is not None
     mail = mails(author.email)[0]
     appeal_path = mail.link("/appeal").replace("http://civic.test", "")
-    _login(c_author, author)
+    helpers.login(c_author, author)
     assert c_author.get("/moderation/mine").status_code == 200
     assert c_author.post(appeal_path, data={"text": "I meant one stall that cheated me, not all of them."}
                          ).status_code == 302
-    _login(c_mod2, moderator2)
+    helpers.login(c_mod2, moderator2)
     appeal_id = db.session.scalar(sa.select(Appeal.id))
     assert c_mod2.post(f"/moderation/appeals/{appeal_id}", data={
         "outcome": "upheld", "statement": "The message still accuses all stallholders of theft."}).status_code == 302
@@ -49,16 +46,10 @@ def test_report_decide_appeal_and_answer_with_forms_only(app, client, factory, m
 
 def test_every_moderation_page_has_one_h1_labels_and_no_inline_script(
         app, client, login, factory, moderator, moderator2, author, residents, make_item):
-    from civic.moderation import services
-
     item = make_item(author, title="Page check")
-    services.report_content(residents[0], "fakeitem", item.id, "spam")
-    db.session.commit()
-    case_id = db.session.scalar(sa.select(ModerationCase.id))
-    decision = services.decide_case(moderator2, case_id, "hide", "spam", "Advertising, which the charter forbids.")
-    db.session.commit()
-    appeal = services.appeal_decision(author, decision.id, "This is not an advert for anything at all.")
-    db.session.commit()
+    decision = make.decision(moderator2, item, reporter=residents[0])
+    case_id = decision.case_id
+    appeal = make.appeal(author, decision, "This is not an advert for anything at all.")
     login(moderator)
     pages = ["/moderation/", f"/moderation/cases/{case_id}", f"/moderation/people/{author.id}",
              f"/moderation/appeals/{appeal.id}", "/transparency"]
@@ -82,8 +73,7 @@ def test_home_page_leads_moderators_to_the_queue_and_blocked_people_to_their_dec
         client, login, moderator, author, residents, make_item):
     from civic.moderation import services
 
-    item = make_item(author)
-    services.report_content(residents[0], "fakeitem", item.id, "spam")
+    make.report(make_item(author), residents[0])
     services.block_user(moderator, residents[1].id, 7, "spam", "Advertising messages on every page.")
     db.session.commit()
     login(moderator)

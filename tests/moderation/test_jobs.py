@@ -13,7 +13,8 @@ from civic.moderation.jobs import DIGEST, digest_job, send_digest
 from civic.moderation.models import Appeal, Decision, DigestMarker, ModerationCase, Report
 from civic.moderation.transparency import transparency_figures
 from tests.factories import PASSWORD
-from tests.moderation.conftest import count
+from tests.helpers import count_rows
+from tests.moderation import factories as make
 
 
 def _digests(mails, to=None):
@@ -88,9 +89,9 @@ def test_demo_builds_a_past_history_on_existing_content(app, monkeypatch, make_i
     demo.load_moderation_demo(ctx)
     db.session.commit()
     now = utcnow()
-    assert count(Decision, Decision.created_at < now - timedelta(days=100)) >= 3
-    assert count(ModerationCase, ModerationCase.status == "open") == 3
-    assert count(Appeal) == 2
+    assert count_rows(Decision, Decision.created_at < now - timedelta(days=100)) >= 3
+    assert count_rows(ModerationCase, ModerationCase.status == "open") == 3
+    assert count_rows(Appeal) == 2
     figures = transparency_figures()
     assert figures["totals"]["reports"]["total"] > 10 and figures["totals"]["users_blocked"] == 1
     assert figures["totals"]["time_to_decision"]["median_hours"] is not None
@@ -106,17 +107,14 @@ def test_demo_without_other_content_is_skipped_gracefully(app):
     load_accounts(ctx)
     demo.load_moderation_demo(ctx)
     db.session.commit()
-    assert count(Report) == 0 and count(Decision) == 1  # only the past block
+    assert count_rows(Report) == 0 and count_rows(Decision) == 1  # only the past block
 
 
 def test_my_data_lists_reports_and_decisions_and_deletion_unlinks_them(
         client, login, moderator, author, residents, make_item):
     item = make_item(author)
-    services.report_content(residents[0], "fakeitem", item.id, "spam", "An advert for a shop")
-    case_id = db.session.scalar(sa.select(ModerationCase.id))
-    decision = services.decide_case(moderator, case_id, "hide", "spam", "Advertising, which the charter forbids.")
-    services.appeal_decision(author, decision.id, "It is not an advert, it is a tip for neighbours.")
-    db.session.commit()
+    make.report(item, residents[0], details="An advert for a shop")
+    make.appeal(author, make.decision(moderator, item), "It is not an advert, it is a tip for neighbours.")
     login(residents[0])
     data = client.get("/account/my-data.json").get_json()
     assert data["moderation"]["reports_made"][0]["details"] == "An advert for a shop"
@@ -125,4 +123,4 @@ def test_my_data_lists_reports_and_decisions_and_deletion_unlinks_them(
     appeal = db.session.scalar(sa.select(Appeal))
     assert appeal.appellant_id is None and appeal.text == ""
     assert db.session.scalar(sa.select(Decision.subject_user_id)) is None
-    assert count(Decision) == 1  # the decision stays, for the audit trail and the figures
+    assert count_rows(Decision) == 1  # the decision stays, for the audit trail and the figures

@@ -10,7 +10,7 @@ from civic.core.time import utcnow
 from civic.extensions import db
 from civic.moderation import services
 from civic.moderation.models import ModerationCase, Report
-from tests.moderation.conftest import count, reload
+from tests.helpers import count_rows, reload
 from tests.moderation.fakes import FakeItem
 
 
@@ -46,7 +46,7 @@ def test_second_report_by_the_same_person_is_refused(factory, author, make_item)
     with pytest.raises(services.ValidationError, match="already reported"):
         services.report_content(reporter, "fakeitem", item.id, "harassment")
     db.session.rollback()
-    assert count(Report) == 1
+    assert count_rows(Report) == 1
 
 
 def test_one_report_per_person_per_item_is_a_database_constraint(factory, author, make_item):
@@ -69,7 +69,7 @@ def test_author_cannot_report_their_own_content_and_sees_no_link(client, login, 
     resp = client.post(f"/report/fakeitem/{item.id}", data={"reason": "spam"})
     assert resp.status_code == 403
     assert "You cannot report your own contribution." in resp.get_data(as_text=True)
-    assert count(Report) == 0
+    assert count_rows(Report) == 0
 
 
 def test_visitors_see_no_report_link_and_the_form_asks_to_log_in(client, author, make_item):
@@ -90,7 +90,7 @@ def test_invalid_report_comes_back_with_the_reason_next_to_the_field(client, log
     assert resp.status_code == 422
     assert "There is a problem" in html and "Say briefly what the problem is." in html
     assert 'value="other" checked' in html
-    assert count(Report) == 0
+    assert count_rows(Report) == 0
 
 
 def test_unconfirmed_account_cannot_report(client, login, factory, author, make_item):
@@ -98,7 +98,7 @@ def test_unconfirmed_account_cannot_report(client, login, factory, author, make_
     login(factory.user(confirmed=False))
     resp = client.post(f"/report/fakeitem/{item.id}", data={"reason": "spam"})
     assert resp.status_code == 403
-    assert count(Report) == 0
+    assert count_rows(Report) == 0
 
 
 def test_third_report_from_distinct_people_hides_the_item_and_alerts_moderators_at_once(
@@ -164,7 +164,7 @@ def test_moderators_own_contributions_are_not_pre_moderated(moderator, make_item
     db.session.commit()
     item = make_item(moderator, notify=True)
     assert reload(item).hidden_at is None
-    assert count(ModerationCase) == 0
+    assert count_rows(ModerationCase) == 0
 
 
 def test_hidden_items_cannot_be_reported_by_residents(factory, author, make_item):

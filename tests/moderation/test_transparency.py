@@ -4,6 +4,7 @@ against values computed independently here; page, CSV and JSON."""
 import csv
 import io
 import math
+import re
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from civic.core.time import utcnow
 from civic.extensions import db
 from civic.moderation.models import Appeal, Decision, ModerationCase, Report
-from civic.moderation.transparency import transparency_figures
+from civic.moderation.transparency import month_starts, transparency_figures
 
 NOW = datetime(2025, 6, 15, 12, 0)
 H = timedelta(hours=1)
@@ -110,12 +111,14 @@ def _expected(h: History):
     def key(at):
         return at.strftime("%Y-%m") if at <= NOW else None
 
-    reports = defaultdict(Counter)
-    for at, reason in h.reports:
-        reports[key(at)][reason] += 1
-    decisions = defaultdict(Counter)
-    for at, dtype in h.decisions:
-        decisions[key(at)][dtype] += 1
+    def by_month(rows):
+        """(moment, value) rows as month -> Counter of values."""
+        out = defaultdict(Counter)
+        for at, value in rows:
+            out[key(at)][value] += 1
+        return out
+
+    reports, decisions, appeals = by_month(h.reports), by_month(h.decisions), by_month(h.appeals)
     durations = defaultdict(list)
     for at, hours in h.durations:
         durations[key(at)].append(hours)
@@ -123,9 +126,6 @@ def _expected(h: History):
     for at, outcome in h.hidden:
         hidden[key(at)]["total"] += 1
         hidden[key(at)]["restored"] += outcome == "keep"
-    appeals = defaultdict(Counter)
-    for at, status in h.appeals:
-        appeals[key(at)][status] += 1
     blocked = defaultdict(set)
     for at, uid in h.blocks:
         blocked[key(at)].add(uid)
@@ -221,3 +221,13 @@ def test_json_contains_no_personal_data(client, factory):
     body = client.get("/api/v1/transparency").get_data(as_text=True)
     assert "secret.author" not in body and "Secret Author" not in body and "Please." not in body
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_months_are_named_as_the_utc_months_they_count_whatever_the_site_time_zone(app, client, monkeypatch):
+    # West of UTC the first instant of a UTC month is still the previous local
+    # day: the page must not call December's row "November".
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "America/Montreal")
+    html = client.get("/transparency").get_data(as_text=True)
+    first = month_starts(utcnow())
+    assert [f"{s:%B %Y}" for s in first] == re.findall(r'<th scope="row">(\w+ \d{4})</th>', html)[:12]
+    assert f"Period: {first[0]:%B} 1, {first[0]:%Y} to" in html
