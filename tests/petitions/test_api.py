@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from civic.extensions import db
 from civic.petitions.models import Signature
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 
 def test_api_lists_and_filters_public_petitions(client, pf, factory):

@@ -12,7 +12,7 @@ from civic.core.time import utcnow
 from civic.extensions import db
 from civic.petitions import jobs, services
 from civic.petitions.models import Petition, PetitionState, SigningPause
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 NEW = {"title": "Installer des fontaines à eau au jardin Raymond VI",
        "background": "Aucun point d'eau potable dans le jardin, alors que les enfants y jouent tout l'été.",

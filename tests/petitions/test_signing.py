@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from civic.core.models import AuditEntry
 from civic.extensions import db
 from civic.petitions.models import Signature, SignatureState
-from tests.petitions.conftest import count_rows, reload
+from tests.helpers import count_rows, reload
 
 FORM = {"name": "Léa Martin", "email": "lea@example.org", "postcode": "31300", "attest": "y", "notify": "y"}
 

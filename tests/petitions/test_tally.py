@@ -13,7 +13,7 @@ from civic.extensions import db
 from civic.petitions import permissions
 from civic.petitions import tally as tally_mod
 from civic.petitions.models import DistrictCount, Signature, SignatureState
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 
 def _district_counts(petition):

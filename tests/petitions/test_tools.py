@@ -13,7 +13,7 @@ from civic.extensions import db
 from civic.petitions import jobs, services
 from civic.petitions.jobs import traffic_report
 from civic.petitions.models import DistrictCount, InvalidationRun, PetitionState, Signature, SignatureState
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 
 def _set(ids, **values):
