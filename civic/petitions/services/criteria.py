@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from civic.core.errors import ValidationError
 from civic.core.sanitize import clean_text
+from civic.core.time import end_of_day, start_of_day
 from civic.extensions import db
 from civic.petitions.models import Petition, Signature, SignatureSource, SignatureState
 
@@ -71,10 +72,11 @@ def _criteria_stmt(crit: dict):
     if "email_pattern" in crit:
         like = crit["email_pattern"].replace("\\", "").replace("%", "").replace("_", "\\_").replace("*", "%")
         stmt = stmt.where(Signature.email.like(like, escape="\\"))
+    # The dates are local days, from the start of the first to the end of the last.
     if "since" in crit:
-        stmt = stmt.where(Signature.created_at >= datetime.fromisoformat(crit["since"]))
+        stmt = stmt.where(Signature.created_at >= start_of_day(date.fromisoformat(crit["since"])))
     if "until" in crit:
-        stmt = stmt.where(Signature.created_at < datetime.fromisoformat(crit["until"]) + timedelta(days=1))
+        stmt = stmt.where(Signature.created_at < end_of_day(date.fromisoformat(crit["until"])))
     return stmt
 
 

@@ -29,7 +29,7 @@ from civic.core.outbox import queue_mail
 from civic.core.permissions import MODERATOR, is_user, require, require_contributor, require_login
 from civic.core.redis import redis_client
 from civic.core.sanitize import clean_text
-from civic.core.time import utcnow
+from civic.core.time import local_day, today, utcnow
 from civic.core.transitions import transition
 from civic.core.urls import absolute_url
 from civic.extensions import db
@@ -358,7 +358,8 @@ def record_paper_signature(actor, petition: Petition, *, name: str, postcode: st
         errors["name"] = _("Use at most %(n)d characters.", n=100)
     if not _POSTCODE.match(postcode_n):
         errors["postcode"] = _("Enter the postcode written on the sheet.")
-    if signed_on is None or signed_on > date.today() or (petition.opened_at and signed_on < petition.opened_at.date()):
+    # The sheet's date is a local day: compared with the local days of today and of the opening.
+    if signed_on is None or signed_on > today() or (petition.opened_at and signed_on < local_day(petition.opened_at)):
         errors["signed_on"] = _("Enter the date written on the sheet, while the petition was open.")
     if not batch or len(batch) > 60:
         errors["batch"] = _("Enter the reference of the batch of sheets (at most 60 characters).")
