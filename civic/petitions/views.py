@@ -279,14 +279,12 @@ def mine():
 @bp.post("/mine/<int:signature_id>/withdraw")
 @login_required
 def withdraw_mine(signature_id):
-    try:
-        sig = services.withdraw_signature(current_user, signature_id=signature_id)
-    except InvalidTransition as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("petitions.mine"))
-    db.session.commit()
-    flash(_("Your signature on “%(title)s” is withdrawn.", title=sig.petition.title), "success")
+    form = forms.ButtonForm()
+    ok, sig = run_service(form, services.withdraw_signature, current_user, signature_id=signature_id)
+    if ok:
+        flash(_("Your signature on “%(title)s” is withdrawn.", title=sig.petition.title), "success")
+    else:
+        flash(form.form_errors[-1], "error")
     return redirect(url_for("petitions.mine"))
 
 
@@ -373,16 +371,14 @@ def moderate(petition_id):
     petition = _load(petition_id)
     form = forms.ModerationForm()
     if request.method == "POST" and request.form.get("action") in ("take", "release"):
-        try:
-            if request.form["action"] == "take":
-                services.take_for_moderation(current_user, petition)
-            else:
-                services.release_moderation(current_user, petition)
-                flash(_("The petition is free for another moderator."), "success")
-            db.session.commit()
-        except InvalidTransition as err:
-            db.session.rollback()
-            flash(err.message, "error")
+        take = request.form["action"] == "take"
+        button = forms.ButtonForm()
+        ok, _r = run_service(button, services.take_for_moderation if take else services.release_moderation,
+                             current_user, petition)
+        if not ok:
+            flash(button.form_errors[-1], "error")
+        elif not take:
+            flash(_("The petition is free for another moderator."), "success")
         return redirect(url_for("petitions.moderation" if request.form["action"] == "release" else
                                 "petitions.moderate", petition_id=petition.id))
     if request.method == "POST" and form.validate_on_submit():
