@@ -63,6 +63,19 @@ def _no_store(body, status=200) -> Response:
     return resp
 
 
+def _tool_form(petition, form, template: str, service, fields, done, next_url=None):
+    """A form of the petition's tools (update, response, debate, paper,
+    removal): run ``service(current_user, petition, **fields(form))``, then
+    flash ``done()`` and go to ``next_url(form)`` (the petition by default);
+    otherwise show the form again with the reasons and its status."""
+    if form.validate_on_submit():
+        ok, _r = run_service(form, service, current_user, petition, **fields(form))
+        if ok:
+            flash(done(), "success")
+            return redirect(next_url(form) if next_url else url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template(template, petition=petition, form=form), form_status(form))
+
+
 def _filters() -> dict:
     args = request.args
     sort = args.get("sort", "newest")
@@ -295,13 +308,9 @@ def withdraw_mine(signature_id):
 def post_update(petition_id):
     petition = _load(petition_id)
     require(permissions.can_post_update(current_user, petition))
-    form = forms.UpdateForm()
-    if form.validate_on_submit():
-        ok, _n = run_service(form, services.post_update, current_user, petition, title=form.title.data, body=form.body.data)
-        if ok:
-            flash(_("Your update is published and will be mailed to the signers who asked for news."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/update.html", petition=petition, form=form), form_status(form))
+    return _tool_form(petition, forms.UpdateForm(), "petitions/update.html", services.post_update,
+                      lambda f: {"title": f.title.data, "body": f.body.data},
+                      lambda: _("Your update is published and will be mailed to the signers who asked for news."))
 
 
 @bp.route("/<int:petition_id>/respond", methods=["GET", "POST"])
@@ -309,14 +318,9 @@ def post_update(petition_id):
 def respond(petition_id):
     petition = _load(petition_id)
     require(permissions.can_respond_to_petition(current_user, petition))
-    form = forms.ResponseForm()
-    if form.validate_on_submit():
-        ok, _n = run_service(form, services.publish_response, current_user, petition, summary=form.summary.data,
-                      body=form.body.data, decision=form.decision.data)
-        if ok:
-            flash(_("The response is published. Signers who asked for news will receive it."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/respond.html", petition=petition, form=form), form_status(form))
+    return _tool_form(petition, forms.ResponseForm(), "petitions/respond.html", services.publish_response,
+                      lambda f: {"summary": f.summary.data, "body": f.body.data, "decision": f.decision.data},
+                      lambda: _("The response is published. Signers who asked for news will receive it."))
 
 
 @bp.route("/<int:petition_id>/debate", methods=["GET", "POST"])
@@ -324,14 +328,10 @@ def respond(petition_id):
 def debate(petition_id):
     petition = _load(petition_id)
     require(permissions.can_respond_to_petition(current_user, petition))
-    form = forms.DebateForm()
-    if form.validate_on_submit():
-        ok, _n = run_service(form, services.publish_debate, current_user, petition, debate_date=form.debate_date.data,
-                      summary=form.summary.data, url=form.url.data or "", body=form.body.data or "")
-        if ok:
-            flash(_("The debate outcome is published."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/debate.html", petition=petition, form=form), form_status(form))
+    return _tool_form(petition, forms.DebateForm(), "petitions/debate.html", services.publish_debate,
+                      lambda f: {"debate_date": f.debate_date.data, "summary": f.summary.data,
+                                 "url": f.url.data or "", "body": f.body.data or ""},
+                      lambda: _("The debate outcome is published."))
 
 
 @bp.route("/<int:petition_id>/paper", methods=["GET", "POST"])
@@ -340,15 +340,13 @@ def paper(petition_id):
     petition = _load(petition_id)
     require(permissions.can_record_paper_signatures(current_user, petition))
     form = forms.PaperForm()
-    if form.validate_on_submit():
-        ok, _s = run_service(form, services.record_paper_signature, current_user, petition, name=form.name.data,
-                      postcode=form.postcode.data, signed_on=form.signed_on.data, batch=form.batch.data)
-        if ok:
-            flash(_("Paper signature recorded. You can enter the next one."), "success")
-            return redirect(url_for("petitions.paper", petition_id=petition.id, batch=form.batch.data))
     if request.method == "GET" and request.args.get("batch"):
-        form.batch.data = request.args["batch"]
-    return _no_store(render_template("petitions/paper.html", petition=petition, form=form), form_status(form))
+        form.batch.data = request.args["batch"]  # the next sheet of the same batch
+    return _tool_form(petition, form, "petitions/paper.html", services.record_paper_signature,
+                      lambda f: {"name": f.name.data, "postcode": f.postcode.data, "signed_on": f.signed_on.data,
+                                 "batch": f.batch.data},
+                      lambda: _("Paper signature recorded. You can enter the next one."),
+                      lambda f: url_for("petitions.paper", petition_id=petition.id, batch=f.batch.data))
 
 
 # --- moderation ------------------------------------------------------------------------------------
@@ -420,14 +418,9 @@ def _decide(petition, form) -> None:
 def remove(petition_id):
     require(permissions.can_moderate_petitions(current_user))
     petition = _load(petition_id)
-    form = forms.RemoveForm()
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.remove_petition, current_user, petition, form.code.data or "",
-                      form.explanation.data or "")
-        if ok:
-            flash(_("The petition is removed; its page now says why."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/remove.html", petition=petition, form=form), form_status(form))
+    return _tool_form(petition, forms.RemoveForm(), "petitions/remove.html", services.remove_petition,
+                      lambda f: {"code": f.code.data or "", "explanation": f.explanation.data or ""},
+                      lambda: _("The petition is removed; its page now says why."))
 
 
 @bp.post("/<int:petition_id>/restore")

@@ -19,6 +19,7 @@ from civic.extensions import db
 from civic.petitions import permissions
 from civic.petitions.labels import TOPICS
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState
+from civic.petitions.services.checks import check_text
 
 S = PetitionState
 
@@ -27,18 +28,11 @@ def _clean_fields(title, background, details, topic, district_id, decision_maker
     title, background = clean_text(title), clean_text(background, multiline=True)
     details, maker = clean_text(details, multiline=True), clean_text(decision_maker)
     errors = {}
-    if not title:
-        errors["title"] = _("Say what action you ask for, for example “Open the Alfred Nakache pool on Sundays”.")
-    elif len(title) > 80:
-        errors["title"] = _("Use at most %(n)d characters.", n=80)
-    if not background:
-        errors["background"] = _("Explain in a few sentences why this action is needed.")
-    elif len(background) > 300:
-        errors["background"] = _("Use at most %(n)d characters.", n=300)
-    if len(details) > 800:
-        errors["details"] = _("Use at most %(n)d characters.", n=800)
-    if len(maker) > 120:
-        errors["decision_maker"] = _("Use at most %(n)d characters.", n=120)
+    check_text(errors, "title", title, 80,
+               _("Say what action you ask for, for example “Open the Alfred Nakache pool on Sundays”."))
+    check_text(errors, "background", background, 300, _("Explain in a few sentences why this action is needed."))
+    check_text(errors, "details", details, 800)
+    check_text(errors, "decision_maker", maker, 120)
     if topic not in TOPICS:
         errors["topic"] = _("Choose a topic from the list.")
     if district_id is not None and db.session.get(District, district_id) is None:

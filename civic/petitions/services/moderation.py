@@ -22,6 +22,7 @@ from civic.petitions import permissions
 from civic.petitions import settings as psettings
 from civic.petitions.labels import HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, reason_label
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState
+from civic.petitions.services.checks import check_text
 
 S = PetitionState
 LOCK_MINUTES = 30
@@ -98,10 +99,8 @@ def _coded(code: str, explanation: str, allowed: dict) -> str:
     errors = {}
     if code not in allowed:
         errors["code"] = _("Choose a reason from the list.")
-    if not explanation:
-        errors["explanation"] = _("Explain the decision in a sentence or two: the creator will read it.")
-    elif len(explanation) > 2000:
-        errors["explanation"] = _("Use at most %(n)d characters.", n=2000)
+    check_text(errors, "explanation", explanation, 2000,
+               _("Explain the decision in a sentence or two: the creator will read it."))
     if errors:
         raise ValidationError(fields=errors)
     return explanation
@@ -109,23 +108,20 @@ def _coded(code: str, explanation: str, allowed: dict) -> str:
 
 def reject_petition(actor, petition: Petition, code: str, explanation: str) -> None:
     """Reject with a public coded reason and an explanation."""
-    take_for_moderation(actor, petition)
-    explanation = _coded(code, explanation, REJECT_REASONS)
-    petition.reason_code, petition.reason_text, petition.rejected_at = code, explanation, utcnow()
-    transition(petition, FLOW, S.REJECTED, actor, "petition.rejected", kind="petition", stamp="updated_at",
-               reason=explanation, code=code)
-    petition.locked_by_id = petition.locked_until = None
-    db.session.flush()
-    _decision_mail(petition, lambda: _("Your petition was not published"), "petitions/rejected")
+    _decline(actor, petition, S.REJECTED, "petition.rejected", code, explanation, REJECT_REASONS)
 
 
 def hide_petition(actor, petition: Petition, code: str, explanation: str) -> None:
     """Reject for a reason that hides the text (offensive, libellous, advert, personal data)."""
-    take_for_moderation(actor, petition)
-    explanation = _coded(code, explanation, HIDE_REASONS)
+    _decline(actor, petition, S.HIDDEN, "petition.hidden", code, explanation, HIDE_REASONS)
+
+
+def _decline(actor, petition: Petition, to: PetitionState, action: str, code: str, explanation: str,
+             reasons: dict) -> None:
+    take_for_moderation(actor, petition)  # checks the moderator's permission first
+    explanation = _coded(code, explanation, reasons)
     petition.reason_code, petition.reason_text, petition.rejected_at = code, explanation, utcnow()
-    transition(petition, FLOW, S.HIDDEN, actor, "petition.hidden", kind="petition", stamp="updated_at",
-               reason=explanation, code=code)
+    transition(petition, FLOW, to, actor, action, kind="petition", stamp="updated_at", reason=explanation, code=code)
     petition.locked_by_id = petition.locked_until = None
     db.session.flush()
     _decision_mail(petition, lambda: _("Your petition was not published"), "petitions/rejected")

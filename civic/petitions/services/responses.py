@@ -21,13 +21,20 @@ from civic.petitions import jobs, permissions
 from civic.petitions import settings as psettings
 from civic.petitions.labels import DECISIONS
 from civic.petitions.models import NewsKind, Petition, PetitionNews, PetitionState
+from civic.petitions.services.checks import check_text
 
 S = PetitionState
 
 
-def _news_mail(news: PetitionNews) -> None:
-    # Mailed in batches by a job, after the commit that published the news.
+def _publish(actor, petition: Petition, news: PetitionNews, action: str, **data) -> PetitionNews:
+    """Store ``news``, audit it, and have the opted-in signers mailed it in
+    batches by a job after the commit."""
+    db.session.add(news)
+    petition.updated_at = utcnow()
+    db.session.flush()
+    audit.record(actor, action, "petition", petition.id, **data)
     enqueue(jobs.mail_news, news.id)
+    return news
 
 
 def publish_response(actor, petition: Petition, *, summary: str, body: str, decision: str) -> PetitionNews:
@@ -37,10 +44,7 @@ def publish_response(actor, petition: Petition, *, summary: str, body: str, deci
     if petition.state not in (S.OPEN, S.CLOSED):
         raise InvalidTransition()
     summary, errors = clean_text(summary, multiline=True), {}
-    if not summary:
-        errors["summary"] = _("Write a short summary of the response.")
-    elif len(summary) > 600:
-        errors["summary"] = _("Use at most %(n)d characters.", n=600)
+    check_text(errors, "summary", summary, 600, _("Write a short summary of the response."))
     if not clean_text(body, multiline=True):
         errors["body"] = _("Write the full response.")
     if decision not in DECISIONS:
@@ -51,12 +55,7 @@ def publish_response(actor, petition: Petition, *, summary: str, body: str, deci
         raise InvalidTransition(_("This petition already has its official response."))
     news = PetitionNews(petition=petition, kind=NewsKind.RESPONSE, author_id=actor.id, summary=summary,
                         body_html=render_markdown(body), decision=decision, published_at=utcnow())
-    db.session.add(news)
-    petition.updated_at = utcnow()
-    db.session.flush()
-    audit.record(actor, "petition.response_published", "petition", petition.id, decision=decision)
-    _news_mail(news)
-    return news
+    return _publish(actor, petition, news, "petition.response_published", decision=decision)
 
 
 def publish_debate(actor, petition: Petition, *, debate_date: date | None, summary: str, url: str,
@@ -68,10 +67,7 @@ def publish_debate(actor, petition: Petition, *, debate_date: date | None, summa
     summary, url, errors = clean_text(summary, multiline=True), clean_text(url), {}
     if debate_date is None:
         errors["debate_date"] = _("Enter the date of the debate.")
-    if not summary:
-        errors["summary"] = _("Write a short summary of the debate.")
-    elif len(summary) > 600:
-        errors["summary"] = _("Use at most %(n)d characters.", n=600)
+    check_text(errors, "summary", summary, 600, _("Write a short summary of the debate."))
     if url and (not re.match(r"^https?://[^\s]+$", url) or len(url) > 500):
         errors["url"] = _("Enter a web address starting with https://")
     if errors:
@@ -81,12 +77,7 @@ def publish_debate(actor, petition: Petition, *, debate_date: date | None, summa
     news = PetitionNews(petition=petition, kind=NewsKind.DEBATE, author_id=actor.id, summary=summary,
                         body_html=render_markdown(body), debate_date=debate_date, debate_url=url or None,
                         published_at=utcnow())
-    db.session.add(news)
-    petition.updated_at = utcnow()
-    db.session.flush()
-    audit.record(actor, "petition.debate_published", "petition", petition.id)
-    _news_mail(news)
-    return news
+    return _publish(actor, petition, news, "petition.debate_published")
 
 
 def post_update(actor, petition: Petition, *, title: str, body: str) -> PetitionNews:
@@ -96,14 +87,8 @@ def post_update(actor, petition: Petition, *, title: str, body: str) -> Petition
         raise InvalidTransition()
     title, errors = clean_text(title), {}
     text = clean_text(body, multiline=True)
-    if not title:
-        errors["title"] = _("Give your update a title.")
-    elif len(title) > 120:
-        errors["title"] = _("Use at most %(n)d characters.", n=120)
-    if not text:
-        errors["body"] = _("Write your update.")
-    elif len(text) > 2000:
-        errors["body"] = _("Use at most %(n)d characters.", n=2000)
+    check_text(errors, "title", title, 120, _("Give your update a title."))
+    check_text(errors, "body", text, 2000, _("Write your update."))
     if errors:
         raise ValidationError(fields=errors)
     hours = psettings.load()["update_hours"]
@@ -115,9 +100,4 @@ def post_update(actor, petition: Petition, *, title: str, body: str) -> Petition
                           retry_after=max(wait, 1))
     news = PetitionNews(petition=petition, kind=NewsKind.UPDATE, author_id=actor.id, title=title,
                         summary=text[:600], body_html=render_markdown(text), published_at=utcnow())
-    db.session.add(news)
-    petition.updated_at = utcnow()
-    db.session.flush()
-    audit.record(actor, "petition.update_posted", "petition", petition.id)
-    _news_mail(news)
-    return news
+    return _publish(actor, petition, news, "petition.update_posted")

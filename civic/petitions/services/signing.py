@@ -36,6 +36,7 @@ from civic.extensions import db
 from civic.petitions import jobs, permissions
 from civic.petitions import settings as psettings
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureSource, SignatureState
+from civic.petitions.services.checks import check_text
 from civic.petitions.services.confirmations import MAIL_TRIGGER_KEY, MAX_CONFIRMATION_MAILS, signature_from_token
 from civic.petitions.services.recipients import people_with_role
 
@@ -150,10 +151,7 @@ def sign_petition(actor, petition_id: int, *, name: str, email: str, postcode: s
     """
     name, email_n, postcode_n = clean_text(name), normalise_email(email), normalise_postcode(postcode)
     errors = {}
-    if not name:
-        errors["name"] = _("Enter your name.")
-    elif len(name) > 100:
-        errors["name"] = _("Use at most %(n)d characters.", n=100)
+    check_text(errors, "name", name, 100, _("Enter your name."))
     if not email_n or not is_valid_email(email_n):
         errors["email"] = _("Enter an email address like name@example.org.")
     if not _POSTCODE.match(postcode_n):
@@ -352,10 +350,7 @@ def record_paper_signature(actor, petition: Petition, *, name: str, postcode: st
         raise InvalidTransition(_("This petition does not take signatures."))
     name, postcode_n, batch = clean_text(name), normalise_postcode(postcode), clean_text(batch)
     errors = {}
-    if not name:
-        errors["name"] = _("Enter the signer's name.")
-    elif len(name) > 100:
-        errors["name"] = _("Use at most %(n)d characters.", n=100)
+    check_text(errors, "name", name, 100, _("Enter the signer's name."))
     if not _POSTCODE.match(postcode_n):
         errors["postcode"] = _("Enter the postcode written on the sheet.")
     # The sheet's date is a local day: compared with the local days of today and of the opening.
