@@ -8,22 +8,20 @@ from flask_babel import gettext as _
 
 from civic.api import bp, doc, page_params
 from civic.core.errors import Gone, NotFound, ValidationError
+from civic.core.export import iso, page_arg
 from civic.core.security import client_ip
 from civic.extensions import db
 from civic.petitions import queries, services
+from civic.petitions.labels import reason_label
 from civic.petitions.models import Petition, PetitionState
 from civic.petitions.settings import TALLY_SECONDS
-
-
-def _iso(value):
-    return value.isoformat() + "Z" if value else None
 
 
 def _public(petition_id: int) -> Petition:
     petition = db.session.get(Petition, petition_id)
     if petition is None or petition.state not in queries.LISTED_STATES:
         if petition is not None and petition.state == PetitionState.REMOVED:
-            raise Gone(services.reason_label(petition.reason_code) or None)
+            raise Gone(reason_label(petition.reason_code) or None)
         raise NotFound()
     return petition
 
@@ -31,7 +29,7 @@ def _public(petition_id: int) -> Petition:
 def summary_json(p: Petition) -> dict:
     return {"id": p.id, "title": p.title, "state": p.state.value, "topic": p.topic,
             "district": p.district.code if p.district else None, "signature_count": p.signature_count,
-            "opened_at": _iso(p.opened_at), "closes_at": _iso(p.closes_at),
+            "opened_at": iso(p.opened_at), "closes_at": iso(p.closes_at),
             "url": url_for("petitions.detail", petition_id=p.id, _external=True)}
 
 
@@ -41,23 +39,23 @@ def detail_json(p: Petition) -> dict:
     data.update({
         "background": p.background, "details": p.details, "decision_maker": p.decision_maker,
         "paper_signature_count": p.paper_count,
-        "timestamps": {"created_at": _iso(p.created_at), "submitted_at": _iso(p.submitted_at),
-                       "moderation_at": _iso(p.moderation_at), "opened_at": _iso(p.opened_at),
-                       "closes_at": _iso(p.closes_at), "closed_at": _iso(p.closed_at),
-                       "rejected_at": _iso(p.rejected_at), "response_threshold_at": _iso(p.response_threshold_at),
-                       "debate_threshold_at": _iso(p.debate_threshold_at), "response_due_at": _iso(p.response_due_at),
-                       "tallied_at": _iso(p.tallied_at)},
+        "timestamps": {"created_at": iso(p.created_at), "submitted_at": iso(p.submitted_at),
+                       "moderation_at": iso(p.moderation_at), "opened_at": iso(p.opened_at),
+                       "closes_at": iso(p.closes_at), "closed_at": iso(p.closed_at),
+                       "rejected_at": iso(p.rejected_at), "response_threshold_at": iso(p.response_threshold_at),
+                       "debate_threshold_at": iso(p.debate_threshold_at), "response_due_at": iso(p.response_due_at),
+                       "tallied_at": iso(p.tallied_at)},
         "thresholds": {"response": p.response_threshold, "debate": p.debate_threshold},
         "response_overdue": p.response_overdue,
-        "rejection": {"code": p.reason_code, "reason": services.reason_label(p.reason_code),
+        "rejection": {"code": p.reason_code, "reason": reason_label(p.reason_code),
                       "explanation": p.reason_text} if p.state == PetitionState.REJECTED else None,
         "signatures_by_district": [{"district": code, "name": name, "count": n}
                                    for name, code, n in queries.district_counts(p.id)],
         "response": {"summary": response.summary, "body_html": response.body_html, "decision": response.decision,
-                     "published_at": _iso(response.published_at)} if response else None,
+                     "published_at": iso(response.published_at)} if response else None,
         "debate": {"date": debate.debate_date.isoformat() if debate.debate_date else None,
                    "summary": debate.summary, "url": debate.debate_url, "body_html": debate.body_html,
-                   "published_at": _iso(debate.published_at)} if debate else None,
+                   "published_at": iso(debate.published_at)} if debate else None,
     })
     return data
 
@@ -88,7 +86,7 @@ PETITION_SCHEMA = {"type": "object", "properties": {
         "has_next": {"type": "boolean"}}}}})
 def api_list():
     args = request.args
-    page = max(1, args.get("page", 1, type=int))
+    page = page_arg()
     sort = args.get("sort", "newest")
     rows, has_next = queries.list_page(page, state=args.get("state") or None,
                                        district_id=queries.district_by_code_or_id(args.get("district")),
@@ -121,12 +119,12 @@ def api_count(petition_id):
         .where(Petition.id == petition_id)).first()
     if row is None or row.state not in queries.LISTED_STATES:
         if row is not None and row.state == PetitionState.REMOVED:
-            raise Gone(services.reason_label(row.reason_code) or None)
+            raise Gone(reason_label(row.reason_code) or None)
         raise NotFound()
     nxt = next((t for t in (row.response_threshold, row.debate_threshold) if t and row.signature_count < t), None)
     return _cached(jsonify({"id": row.id, "signature_count": row.signature_count,
                             "paper_signature_count": row.paper_count, "state": row.state.value,
-                            "next_threshold": nxt, "tallied_at": _iso(row.tallied_at)}),
+                            "next_threshold": nxt, "tallied_at": iso(row.tallied_at)}),
                    row.tallied_at or row.updated_at)
 
 

@@ -28,7 +28,7 @@ def reconcile_cmd():
 def close_cmd():
     """Close the petitions whose time is up (the scheduler does it every minute)."""
     from civic.extensions import db
-    from civic.petitions.services import close_due_petitions
+    from civic.petitions.jobs import close_due_petitions
 
     n = close_due_petitions()
     db.session.commit()

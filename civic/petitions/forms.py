@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from civic.accounts.forms import coerce_optional_int
 from civic.core.forms import select_choices
-from civic.petitions.services import DECISIONS, HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, TOPICS
+from civic.petitions.labels import DECISIONS, HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, TOPICS
 
 
 def _districts(empty):

@@ -39,6 +39,23 @@ class PetitionState(enum.StrEnum):
 # States in which the petition is shown to everyone.
 PUBLIC_STATES = (PetitionState.OPEN, PetitionState.CLOSED, PetitionState.REJECTED)
 
+# Every move a petition's state may make (civic.core.transitions.transition):
+# a draft goes to sponsors, then to the moderators, who publish, reject or
+# hide it; an open petition closes; a public one may be removed, and a removal
+# or a hiding undone (back to the state before, or to the moderators). The
+# moderation hook may hide a petition before it is public.
+_P = PetitionState
+FLOW: dict[PetitionState, set[PetitionState]] = {
+    _P.DRAFT: {_P.SPONSORS, _P.HIDDEN},
+    _P.SPONSORS: {_P.MODERATION, _P.HIDDEN},
+    _P.MODERATION: {_P.OPEN, _P.REJECTED, _P.HIDDEN},
+    _P.OPEN: {_P.CLOSED, _P.REMOVED},
+    _P.CLOSED: {_P.REMOVED},
+    _P.REJECTED: {_P.REMOVED},
+    _P.HIDDEN: {_P.MODERATION},
+    _P.REMOVED: {_P.OPEN, _P.CLOSED, _P.REJECTED},
+}
+
 
 class SignatureState(enum.StrEnum):
     PENDING = "pending"            # waiting for the email confirmation

@@ -29,6 +29,7 @@ from civic.core.time import utcnow
 from civic.extensions import db
 from civic.petitions import caching
 from civic.petitions.models import DistrictCount, Petition, Signature, SignatureSource, SignatureState
+from civic.petitions.services.thresholds import check_thresholds
 
 log = logging.getLogger("civic.petitions.tally")
 
@@ -128,8 +129,6 @@ def apply_district_deltas(districts: dict) -> None:
 
 
 def check_thresholds_for(petition_ids: list[int]) -> None:
-    from civic.petitions.services import check_thresholds
-
     if not petition_ids:
         return
     db.session.expire_all()

@@ -8,24 +8,16 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.accounts.forms import apply_errors
-from civic.accounts.models import Role
-from civic.core.errors import (
-    CivicError,
-    Gone,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
-from civic.core.export import chunked, csv_response, iso
+from civic.core.errors import Gone, InvalidTransition, NotFound, ValidationError
+from civic.core.export import chunked, csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service
-from civic.core.permissions import require_contributor
+from civic.core.permissions import require
 from civic.core.security import client_ip
 from civic.core.time import utcnow
 from civic.extensions import db
-from civic.petitions import forms, queries, search, services
+from civic.petitions import forms, permissions, queries, search, services
 from civic.petitions import settings as psettings
+from civic.petitions.labels import DECISIONS, HISTORY_LABELS, TOPICS, reason_label, state_labels
 from civic.petitions.models import InvalidationRun, Petition, PetitionState, TrafficReport
 from civic.petitions.settings import TALLY_SECONDS
 
@@ -40,10 +32,10 @@ def _load(petition_id: int) -> Petition:
     petition = db.session.get(Petition, petition_id)
     if petition is None:
         raise NotFound()
-    if not services.can_view(current_user, petition):
+    if not permissions.can_view_petition(current_user, petition):
         if petition.state == S.REMOVED:
             raise Gone(_("This petition was removed by the moderators. Reason: %(reason)s %(explanation)s",
-                         reason=services.reason_label(petition.reason_code) or _("not given"),
+                         reason=reason_label(petition.reason_code) or _("not given"),
                          explanation=petition.reason_text or ""))
         raise NotFound()
     return petition
@@ -71,11 +63,24 @@ def _no_store(body, status=200) -> Response:
     return resp
 
 
+def _tool_form(petition, form, template: str, service, fields, done, next_url=None):
+    """A form of the petition's tools (update, response, debate, paper,
+    removal): run ``service(current_user, petition, **fields(form))``, then
+    flash ``done()`` and go to ``next_url(form)`` (the petition by default);
+    otherwise show the form again with the reasons and its status."""
+    if form.validate_on_submit():
+        ok, _r = run_service(form, service, current_user, petition, **fields(form))
+        if ok:
+            flash(done(), "success")
+            return redirect(next_url(form) if next_url else url_for("petitions.detail", petition_id=petition.id))
+    return _no_store(render_template(template, petition=petition, form=form), form_status(form))
+
+
 def _filters() -> dict:
     args = request.args
     sort = args.get("sort", "newest")
     return {"state": args.get("state") or None, "district_id": queries.district_by_code_or_id(args.get("district")),
-            "topic": args.get("topic") if args.get("topic") in services.TOPICS else None,
+            "topic": args.get("topic") if args.get("topic") in TOPICS else None,
             "q": (args.get("q") or "").strip()[:100] or None, "sort": sort if sort in queries.SORTS else "newest"}
 
 
@@ -86,12 +91,12 @@ def index():
     from civic.accounts.services import all_districts
 
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, has_next = queries.list_page(page, **filters)
     args = {k: v for k, v in request.args.items() if v and k != "page"}
     resp = Response(render_template("petitions/list.html", petitions=rows, page=page, has_next=has_next,
                                     args=args, filters=filters, districts=all_districts(),
-                                    topics=services.TOPICS, states=services.state_labels()))
+                                    topics=TOPICS, states=state_labels()))
     return _cacheable(resp)
 
 
@@ -123,29 +128,15 @@ def detail(petition_id):
         "petition": petition, "values": values, "by_district": queries.district_counts(petition.id),
         "history": queries.history(petition.id), "response": petition.answer("response"),
         "debate": petition.answer("debate"), "updates": [n for n in petition.news if n.kind.value == "update"],
-        "is_creator": services.is_creator(current_user, petition),
-        "is_moderator": services.is_moderator(current_user, petition),
-        "is_official": current_user.is_authenticated and current_user.has_role(Role.OFFICIAL, petition.district_id),
-        "is_mediator": current_user.is_authenticated and current_user.has_role(Role.MEDIATOR, petition.district_id),
-        "now": utcnow(), "labels": services.state_labels(), "topics": services.TOPICS,
-        "reason": services.reason_label(petition.reason_code), "decisions": services.DECISIONS,
-        "history_labels": services.HISTORY_LABELS,
+        "is_creator": permissions.is_creator(current_user, petition),
+        "now": utcnow(), "labels": state_labels(), "topics": TOPICS,
+        "reason": reason_label(petition.reason_code), "decisions": DECISIONS, "history_labels": HISTORY_LABELS,
     }
     if ctx["is_creator"] and petition.state in (S.SPONSORS, S.MODERATION):
         ctx["sponsor_url"] = services.sponsor_url(petition)
-        ctx["sponsors"] = _sponsor_count(petition)
+        ctx["sponsors"] = services.sponsor_count(petition)
     resp = Response(render_template("petitions/detail.html", **ctx))
     return _cacheable(resp, petition.updated_at)
-
-
-def _sponsor_count(petition) -> int:
-    import sqlalchemy as sa
-
-    from civic.petitions.models import Signature, SignatureState
-
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Signature).where(
-        Signature.petition_id == petition.id, Signature.sponsor.is_(True),
-        Signature.state == SignatureState.VALIDATED))
 
 
 # --- creating -------------------------------------------------------------------------------
@@ -159,7 +150,7 @@ def _fields(form) -> dict:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    require_contributor(current_user)
+    require(permissions.can_create_petition(current_user))
     form = forms.PetitionForm()
     if request.method == "POST" and form.validate_on_submit():
         if request.form.get("action") == "create":
@@ -168,14 +159,11 @@ def new():
                 flash(_("Your draft is saved. Read it again, then send it to your sponsors."), "success")
                 return redirect(url_for("petitions.detail", petition_id=petition.id))
         elif request.form.get("action") != "edit":
-            try:
-                data = services.validate_petition(current_user, **_fields(form))
-            except ValidationError as err:
-                apply_errors(form, err)
-            else:
+            ok, data = run_service(form, services.validate_petition, current_user, **_fields(form))
+            if ok:
                 similar = search.similar_open(f"{data['title']} {data['background']}")
                 return _no_store(render_template("petitions/preview.html", form=form, data=data, similar=similar,
-                                                 topics=services.TOPICS))
+                                                 topics=TOPICS))
     return _no_store(render_template("petitions/form.html", form=form, petition=None), form_status(form))
 
 
@@ -183,8 +171,7 @@ def new():
 @login_required
 def edit(petition_id):
     petition = _load(petition_id)
-    if not services.is_creator(current_user, petition) or petition.state != S.DRAFT:
-        raise PermissionDenied()
+    require(permissions.can_edit_petition(current_user, petition) and petition.state == S.DRAFT)
     form = forms.PetitionForm(obj=petition if request.method == "GET" else None)
     if form.validate_on_submit():
         ok, _p = run_service(form, services.update_draft, current_user, petition, **_fields(form))
@@ -208,7 +195,7 @@ def submit(petition_id):
 
 def _sign_page(petition, sponsor_token=None):
     values = psettings.load()
-    one_click = current_user.is_authenticated and current_user.email_confirmed and not current_user.is_blocked
+    one_click = permissions.can_sign_in_one_click(current_user)
     form = forms.OneClickForm() if one_click else forms.SignForm()
     if request.method == "POST" and form.validate_on_submit():
         if one_click:
@@ -230,7 +217,7 @@ def _sign_page(petition, sponsor_token=None):
                                                  email=form.email.data.strip().lower()))
     return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
                                      sponsor_token=sponsor_token, paused=values["signing_paused"],
-                                     topics=services.TOPICS), form_status(form))
+                                     topics=TOPICS), form_status(form))
 
 
 @bp.route("/<int:petition_id>/sign", methods=["GET", "POST"])
@@ -258,12 +245,10 @@ def confirm(token):
     # GET only shows a button: link scanners in mail filters must not confirm.
     form = forms.ButtonForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            sig = services.confirm_signature(token)
-        except (ValidationError, InvalidTransition) as err:
-            db.session.rollback()
-            return _no_store(render_template("petitions/confirm.html", token=token, form=form, error=err.message), 400)
-        db.session.commit()
+        ok, sig = run_service(form, services.confirm_signature, token)
+        if not ok:  # a dead link or a signature that can no longer be confirmed: a bad request either way
+            return _no_store(render_template("petitions/confirm.html", token=token, form=form,
+                                             error=form.form_errors[-1]), 400)
         flash(_("Thank you: your signature is confirmed. The count is updated within a few seconds."), "success")
         return redirect(url_for("petitions.detail", petition_id=sig.petition_id))
     try:
@@ -282,13 +267,10 @@ def withdraw(token):
     except ValidationError as err:
         return _no_store(render_template("petitions/withdraw.html", token=token, form=form, error=err.message), 400)
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            services.withdraw_signature(current_user, token=token)
-        except (ValidationError, InvalidTransition) as err:
-            db.session.rollback()
-            return _no_store(render_template("petitions/withdraw.html", token=token, form=form, error=err.message,
-                                             petition=sig.petition), 409)
-        db.session.commit()
+        ok, _sig = run_service(form, services.withdraw_signature, current_user, token=token)
+        if not ok:
+            return _no_store(render_template("petitions/withdraw.html", token=token, form=form,
+                                             error=form.form_errors[-1], petition=sig.petition), 409)
         flash(_("Your signature is withdrawn. The count is updated within a few seconds."), "success")
         return redirect(url_for("petitions.detail", petition_id=sig.petition_id))
     return _no_store(render_template("petitions/withdraw.html", token=token, form=form, petition=sig.petition,
@@ -304,20 +286,18 @@ def mine():
     created = db.session.scalars(sa.select(Petition).where(Petition.creator_id == current_user.id)
                                  .order_by(Petition.created_at.desc()).limit(100)).all()
     return _no_store(render_template("petitions/mine.html", signatures=sigs, created=created,
-                                     form=forms.ButtonForm(), labels=services.state_labels()))
+                                     form=forms.ButtonForm(), labels=state_labels()))
 
 
 @bp.post("/mine/<int:signature_id>/withdraw")
 @login_required
 def withdraw_mine(signature_id):
-    try:
-        sig = services.withdraw_signature(current_user, signature_id=signature_id)
-    except InvalidTransition as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("petitions.mine"))
-    db.session.commit()
-    flash(_("Your signature on “%(title)s” is withdrawn.", title=sig.petition.title), "success")
+    form = forms.ButtonForm()
+    ok, sig = run_service(form, services.withdraw_signature, current_user, signature_id=signature_id)
+    if ok:
+        flash(_("Your signature on “%(title)s” is withdrawn.", title=sig.petition.title), "success")
+    else:
+        flash(form.form_errors[-1], "error")
     return redirect(url_for("petitions.mine"))
 
 
@@ -327,78 +307,54 @@ def withdraw_mine(signature_id):
 @login_required
 def post_update(petition_id):
     petition = _load(petition_id)
-    if not services.is_creator(current_user, petition):
-        raise PermissionDenied()
-    form = forms.UpdateForm()
-    if form.validate_on_submit():
-        ok, _n = run_service(form, services.post_update, current_user, petition, title=form.title.data, body=form.body.data)
-        if ok:
-            flash(_("Your update is published and will be mailed to the signers who asked for news."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/update.html", petition=petition, form=form), form_status(form))
+    require(permissions.can_post_update(current_user, petition))
+    return _tool_form(petition, forms.UpdateForm(), "petitions/update.html", services.post_update,
+                      lambda f: {"title": f.title.data, "body": f.body.data},
+                      lambda: _("Your update is published and will be mailed to the signers who asked for news."))
 
 
 @bp.route("/<int:petition_id>/respond", methods=["GET", "POST"])
 @login_required
 def respond(petition_id):
     petition = _load(petition_id)
-    if not current_user.has_role(Role.OFFICIAL, petition.district_id):
-        raise PermissionDenied()
-    form = forms.ResponseForm()
-    if form.validate_on_submit():
-        ok, _n = run_service(form, services.publish_response, current_user, petition, summary=form.summary.data,
-                      body=form.body.data, decision=form.decision.data)
-        if ok:
-            flash(_("The response is published. Signers who asked for news will receive it."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/respond.html", petition=petition, form=form), form_status(form))
+    require(permissions.can_respond_to_petition(current_user, petition))
+    return _tool_form(petition, forms.ResponseForm(), "petitions/respond.html", services.publish_response,
+                      lambda f: {"summary": f.summary.data, "body": f.body.data, "decision": f.decision.data},
+                      lambda: _("The response is published. Signers who asked for news will receive it."))
 
 
 @bp.route("/<int:petition_id>/debate", methods=["GET", "POST"])
 @login_required
 def debate(petition_id):
     petition = _load(petition_id)
-    if not current_user.has_role(Role.OFFICIAL, petition.district_id):
-        raise PermissionDenied()
-    form = forms.DebateForm()
-    if form.validate_on_submit():
-        ok, _n = run_service(form, services.publish_debate, current_user, petition, debate_date=form.debate_date.data,
-                      summary=form.summary.data, url=form.url.data or "", body=form.body.data or "")
-        if ok:
-            flash(_("The debate outcome is published."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/debate.html", petition=petition, form=form), form_status(form))
+    require(permissions.can_respond_to_petition(current_user, petition))
+    return _tool_form(petition, forms.DebateForm(), "petitions/debate.html", services.publish_debate,
+                      lambda f: {"debate_date": f.debate_date.data, "summary": f.summary.data,
+                                 "url": f.url.data or "", "body": f.body.data or ""},
+                      lambda: _("The debate outcome is published."))
 
 
 @bp.route("/<int:petition_id>/paper", methods=["GET", "POST"])
 @login_required
 def paper(petition_id):
     petition = _load(petition_id)
-    if not current_user.has_role(Role.MEDIATOR, petition.district_id):
-        raise PermissionDenied()
+    require(permissions.can_record_paper_signatures(current_user, petition))
     form = forms.PaperForm()
-    if form.validate_on_submit():
-        ok, _s = run_service(form, services.record_paper_signature, current_user, petition, name=form.name.data,
-                      postcode=form.postcode.data, signed_on=form.signed_on.data, batch=form.batch.data)
-        if ok:
-            flash(_("Paper signature recorded. You can enter the next one."), "success")
-            return redirect(url_for("petitions.paper", petition_id=petition.id, batch=form.batch.data))
     if request.method == "GET" and request.args.get("batch"):
-        form.batch.data = request.args["batch"]
-    return _no_store(render_template("petitions/paper.html", petition=petition, form=form), form_status(form))
+        form.batch.data = request.args["batch"]  # the next sheet of the same batch
+    return _tool_form(petition, form, "petitions/paper.html", services.record_paper_signature,
+                      lambda f: {"name": f.name.data, "postcode": f.postcode.data, "signed_on": f.signed_on.data,
+                                 "batch": f.batch.data},
+                      lambda: _("Paper signature recorded. You can enter the next one."),
+                      lambda f: url_for("petitions.paper", petition_id=petition.id, batch=f.batch.data))
 
 
 # --- moderation ------------------------------------------------------------------------------------
 
-def _require_moderator():
-    if not current_user.is_authenticated or not current_user.has_any_role(Role.MODERATOR):
-        raise PermissionDenied()
-
-
 @bp.get("/moderation")
 @login_required
 def moderation():
-    _require_moderator()
+    require(permissions.can_moderate_petitions(current_user))
     queue = services.moderation_queue(current_user)
     values = psettings.load()
     dues = {p.id: p.moderation_at + timedelta(days=values["moderation_target_days"]) for p in queue if p.moderation_at}
@@ -409,45 +365,25 @@ def moderation():
 @bp.route("/moderation/<int:petition_id>", methods=["GET", "POST"])
 @login_required
 def moderate(petition_id):
-    _require_moderator()
+    require(permissions.can_moderate_petitions(current_user))
     petition = _load(petition_id)
     form = forms.ModerationForm()
-    status = 200
     if request.method == "POST" and request.form.get("action") in ("take", "release"):
-        try:
-            if request.form["action"] == "take":
-                services.take_for_moderation(current_user, petition)
-            else:
-                services.release_moderation(current_user, petition)
-                flash(_("The petition is free for another moderator."), "success")
-            db.session.commit()
-        except InvalidTransition as err:
-            db.session.rollback()
-            flash(err.message, "error")
+        take = request.form["action"] == "take"
+        button = forms.ButtonForm()
+        ok, _r = run_service(button, services.take_for_moderation if take else services.release_moderation,
+                             current_user, petition)
+        if not ok:
+            flash(button.form_errors[-1], "error")
+        elif not take:
+            flash(_("The petition is free for another moderator."), "success")
         return redirect(url_for("petitions.moderation" if request.form["action"] == "release" else
                                 "petitions.moderate", petition_id=petition.id))
     if request.method == "POST" and form.validate_on_submit():
-        decision = form.decision.data
-        try:
-            if decision == "approve":
-                services.approve_petition(current_user, petition)
-            elif decision == "reject":
-                services.reject_petition(current_user, petition, form.reject_code.data or "",
-                                         form.explanation.data or "")
-            else:
-                services.hide_petition(current_user, petition, form.hide_code.data or "", form.explanation.data or "")
-        except (ValidationError, InvalidTransition) as err:
-            db.session.rollback()
-            # The services name the reason "code": show it next to the select in use.
-            if "code" in err.fields:
-                err.fields[f"{decision}_code"] = err.fields.pop("code")
-            apply_errors(form, err)
-        else:
-            db.session.commit()
+        ok, _r = run_service(form, _decide, petition, form)
+        if ok:
             flash(_("Decision recorded; the creator and sponsors are informed by email."), "success")
             return redirect(url_for("petitions.moderation"))
-    if request.method == "POST":
-        status = 422
     locked_by_me = petition.locked_by_id == current_user.id and petition.locked_until and petition.locked_until > utcnow()
     holder = None
     if petition.locked_by_id and not locked_by_me and petition.locked_until and petition.locked_until > utcnow():
@@ -455,31 +391,42 @@ def moderate(petition_id):
 
         holder = db.session.get(User, petition.locked_by_id)
     return _no_store(render_template("petitions/moderate.html", petition=petition, form=form,
-                                     locked_by_me=locked_by_me, holder=holder, topics=services.TOPICS,
+                                     locked_by_me=locked_by_me, holder=holder, topics=TOPICS,
                                      similar=search.similar_open(f"{petition.title} {petition.background}",
                                                                           exclude_id=petition.id),
-                                     button=forms.ButtonForm()), status)
+                                     button=forms.ButtonForm()), form_status(form))
+
+
+def _decide(petition, form) -> None:
+    decision = form.decision.data
+    try:
+        if decision == "approve":
+            services.approve_petition(current_user, petition)
+        elif decision == "reject":
+            services.reject_petition(current_user, petition, form.reject_code.data or "", form.explanation.data or "")
+        else:
+            services.hide_petition(current_user, petition, form.hide_code.data or "", form.explanation.data or "")
+    except ValidationError as err:
+        # The services name the reason "code": show it next to the select in use.
+        if "code" in err.fields:
+            err.fields[f"{decision}_code"] = err.fields.pop("code")
+        raise
 
 
 @bp.route("/<int:petition_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove(petition_id):
-    _require_moderator()
+    require(permissions.can_moderate_petitions(current_user))
     petition = _load(petition_id)
-    form = forms.RemoveForm()
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.remove_petition, current_user, petition, form.code.data or "",
-                      form.explanation.data or "")
-        if ok:
-            flash(_("The petition is removed; its page now says why."), "success")
-            return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/remove.html", petition=petition, form=form), form_status(form))
+    return _tool_form(petition, forms.RemoveForm(), "petitions/remove.html", services.remove_petition,
+                      lambda f: {"code": f.code.data or "", "explanation": f.explanation.data or ""},
+                      lambda: _("The petition is removed; its page now says why."))
 
 
 @bp.post("/<int:petition_id>/restore")
 @login_required
 def restore(petition_id):
-    _require_moderator()
+    require(permissions.can_moderate_petitions(current_user))
     petition = _load(petition_id)
     services.restore_petition(current_user, petition)
     db.session.commit()
@@ -490,42 +437,42 @@ def restore(petition_id):
 @bp.route("/moderation/invalidate", methods=["GET", "POST"])
 @login_required
 def invalidate():
-    _require_moderator()
+    require(permissions.can_invalidate_signatures(current_user))
     form = forms.InvalidationForm()
     preview = None
-    status = 200
     if request.method == "GET" and request.args.get("petition_id", type=int):
         form.petition_id.data = request.args.get("petition_id", type=int)
         for key in ("ip", "domain"):
             if request.args.get(key):
                 getattr(form, key).data = request.args[key]
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            crit = services.parse_criteria(form.petition_id.data, form.ip.data, form.cidr.data, form.domain.data,
-                                           form.email_pattern.data, form.since.data, form.until.data)
-            if request.form.get("action") == "run":
-                run = services.start_invalidation(current_user, crit, form.reason.data or "")
-                db.session.commit()
-                flash(_("Invalidation started for %(n)d signatures; counts are corrected by the next tally.",
-                        n=run.previewed), "success")
-                return redirect(url_for("petitions.invalidate"))
-            preview = services.preview_invalidation(current_user, crit)
-        except CivicError as err:
-            db.session.rollback()
-            if not isinstance(err, ValidationError):
-                raise
-            apply_errors(form, err)
-    status = form_status(form) if request.method == "POST" else 200
+        run = request.form.get("action") == "run"
+        ok, result = run_service(form, _invalidation, form, run)
+        if ok and run:
+            flash(_("Invalidation started for %(n)d signatures; counts are corrected by the next tally.",
+                    n=result.previewed), "success")
+            return redirect(url_for("petitions.invalidate"))
+        preview = result
     import sqlalchemy as sa
 
     runs = db.session.scalars(sa.select(InvalidationRun).order_by(InvalidationRun.id.desc()).limit(20)).all()
-    return _no_store(render_template("petitions/invalidate.html", form=form, preview=preview, runs=runs), status)
+    return _no_store(render_template("petitions/invalidate.html", form=form, preview=preview, runs=runs),
+                     form_status(form))
+
+
+def _invalidation(form, run: bool):
+    """Start the run (``run``) or preview what the form's criteria match."""
+    crit = services.parse_criteria(form.petition_id.data, form.ip.data, form.cidr.data, form.domain.data,
+                                   form.email_pattern.data, form.since.data, form.until.data)
+    if run:
+        return services.start_invalidation(current_user, crit, form.reason.data or "")
+    return services.preview_invalidation(current_user, crit)
 
 
 @bp.get("/moderation/traffic")
 @login_required
 def traffic():
-    _require_moderator()
+    require(permissions.can_moderate_petitions(current_user))
     import sqlalchemy as sa
 
     reports = db.session.scalars(sa.select(TrafficReport).order_by(TrafficReport.hour.desc(), TrafficReport.count.desc())

@@ -25,17 +25,17 @@ def make_petition(live_server):
 
     Closed again after the test: the live database lasts the session, and the
     home page's petitions section fails on any open petition (see
-    civic/petitions/hooks.py, home_section), which would break later flows
+    civic/petitions/kind.py, home_section), which would break later flows
     that land on the home page."""
     from civic.extensions import db
     from civic.petitions.models import Petition, PetitionState
-    from tests.petitions.conftest import PetitionFactory
+    from tests.petitions import factories
 
     made = []
 
     def make(title: str, **kw) -> SimpleNamespace:
         def build():
-            p = PetitionFactory.petition(
+            p = factories.petition(
                 "open", title=title, background="Des fontaines à eau potable dans le jardin Raymond VI, "
                 "pour les familles et les sportifs.", **kw)
             return SimpleNamespace(id=p.id, title=title)
@@ -92,11 +92,6 @@ def _type_into(site, label: str, text: str) -> None:
     site.page.keyboard.type(text)
 
 
-def _enter(site, locator, expect_status: int = 200, limit: int = 80) -> None:
-    site.tab_to(locator, limit=limit)
-    site.press("Enter", expect_status=expect_status)
-
-
 def test_a_visitor_signs_confirms_by_mail_and_is_counted(site, make_petition):
     page, live = site.page, site.live
     petition = make_petition(f"Des fontaines au jardin Raymond VI ({_run(site)})")
@@ -106,7 +101,7 @@ def test_a_visitor_signs_confirms_by_mail_and_is_counted(site, make_petition):
     expect(page.get_by_role("heading", level=1)).to_have_text(petition.title)
     expect(page.locator("#petition-count [data-count]")).to_have_text("0")
     skip_to_main(site)
-    _enter(site, page.get_by_role("link", name="Sign this petition"))
+    site.enter(page.get_by_role("link", name="Sign this petition"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Sign: {petition.title}")
 
     _type_into(site, "Your name", "Camille Durand")
@@ -115,7 +110,7 @@ def test_a_visitor_signs_confirms_by_mail_and_is_counted(site, make_petition):
     site.tab_to(page.get_by_label("I live, work or study in the city, and I sign only once"))
     page.keyboard.press("Space")
     expect(page.get_by_label("I live, work or study in the city, and I sign only once")).to_be_checked()
-    _enter(site, page.get_by_role("button", name="Continue"))
+    site.enter(page.get_by_role("button", name="Continue"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     expect(page.locator("main")).to_contain_text(address)
 
@@ -130,7 +125,7 @@ def test_a_visitor_signs_confirms_by_mail_and_is_counted(site, make_petition):
     expect(page.locator("main")).to_contain_text(petition.title)
     _tally(live)
     assert _signature_states(live, petition.id) == ["pending"]
-    _enter(site, page.get_by_role("button", name="Confirm my signature"))
+    site.enter(page.get_by_role("button", name="Confirm my signature"))
     expect(page.get_by_role("heading", level=1)).to_have_text(petition.title)
     expect(page.get_by_role("status").first).to_contain_text("Thank you: your signature is confirmed.")
 
@@ -153,7 +148,7 @@ def test_an_invalid_signature_is_explained_next_to_the_fields(site, make_petitio
     _type_into(site, "Your name", "Camille Durand")
     _type_into(site, "Your email address", "camille-at-example")
     _type_into(site, "Your postcode", "31000")
-    _enter(site, page.get_by_role("button", name="Continue"), expect_status=422)
+    site.enter(page.get_by_role("button", name="Continue"), expect_status=422)
 
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
@@ -187,11 +182,11 @@ def test_the_list_and_a_petition_read_in_french(site, make_petition):
     switch_language(site, "fr")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pétitions")
     expect(page.get_by_role("link", name=petition.title)).to_be_visible()
-    _enter(site, page.get_by_role("link", name=petition.title), limit=150)
+    site.enter(page.get_by_role("link", name=petition.title), limit=150)
     expect(page.get_by_role("heading", level=1)).to_have_text(petition.title)
     expect(page.get_by_role("heading", name="Ce que demande la pétition")).to_be_visible()
     expect(page.get_by_role("link", name="Signer cette pétition")).to_be_visible()
-    _enter(site, page.get_by_role("link", name="Signer cette pétition"))
+    site.enter(page.get_by_role("link", name="Signer cette pétition"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Signer : {petition.title}")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
 
@@ -204,9 +199,9 @@ def test_an_official_publishes_the_response_to_a_petition_over_its_threshold(sit
     def sign_twice():
         from civic.extensions import db
         from civic.petitions.models import Petition
-        from tests.petitions.conftest import PetitionFactory
+        from tests.petitions import factories
 
-        PetitionFactory.signatures(db.session.get(Petition, petition.id), 2)
+        factories.signatures(db.session.get(Petition, petition.id), 2)
     live.query(sign_twice)
     _tally(live)
 
@@ -214,7 +209,7 @@ def test_an_official_publishes_the_response_to_a_petition_over_its_threshold(sit
     expect(page.locator("#petition-count [data-count]")).to_have_text("2")
     expect(page.locator("main")).to_contain_text("Due by")
     skip_to_main(site)
-    _enter(site, page.get_by_role("link", name="Publish the official response"))
+    site.enter(page.get_by_role("link", name="Publish the official response"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Publish the official response")
 
     decision = page.get_by_label("Decision taken")
@@ -223,7 +218,7 @@ def test_an_official_publishes_the_response_to_a_petition_over_its_threshold(sit
         page.keyboard.press("ArrowDown")
     _type_into(site, "Summary", "Le marché ouvrira en mars, tous les dimanches matin.")
     _type_into(site, "Full response", "La ville accepte.\n\n**Le marché** ouvrira le premier dimanche de mars.")
-    _enter(site, page.get_by_role("button", name="Publish the response"))
+    site.enter(page.get_by_role("button", name="Publish the response"))
 
     expect(page.get_by_role("heading", level=1)).to_have_text(petition.title)
     expect(page.get_by_role("status").first).to_contain_text("The response is published.")

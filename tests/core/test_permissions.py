@@ -24,8 +24,8 @@ from civic.core.errors import PermissionDenied
 
 # Services that anonymous visitors may call, and why.
 OPEN_TO_ANONYMOUS = {
-    "civic.petitions.services.sign_petition": "signing needs no account: the address is confirmed by mail",
-    "civic.petitions.services.withdraw_signature": "a signer withdraws with the token from their mail",
+    "civic.petitions.services.signing.sign_petition": "signing needs no account: the address is confirmed by mail",
+    "civic.petitions.services.signing.withdraw_signature": "a signer withdraws with the token from their mail",
 }
 
 

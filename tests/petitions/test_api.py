@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from civic.extensions import db
 from civic.petitions.models import Signature
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 
 def test_api_lists_and_filters_public_petitions(client, pf, factory):
@@ -111,3 +111,14 @@ def test_count_poll_cache_replays_flask_response_and_is_dropped_by_the_tally(app
     pf.signatures(petition, 2)
     tally()  # drops the cached copy once the new totals are committed
     assert client.get(f"/api/v1/petitions/{petition.id}/count").get_json()["signature_count"] == 2
+
+
+def test_a_page_number_out_of_range_is_refused_in_the_api_and_the_list(client, pf):
+    pf.petition(title="Planter des arbres")
+    for bad in ("0", "-1", "abc", "100001", "99999999999999999999"):
+        resp = client.get(f"/api/v1/petitions?page={bad}")
+        assert resp.status_code == 422, bad
+        assert "page" in resp.get_json()["error"]["fields"]
+        assert client.get(f"/petitions/?page={bad}").status_code == 422, bad
+    assert client.get("/api/v1/petitions?page=2").get_json()["items"] == []
+    assert client.get("/petitions/?page=").status_code == 200

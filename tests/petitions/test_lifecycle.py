@@ -10,9 +10,9 @@ from civic.core.errors import InvalidTransition, PermissionDenied, ValidationErr
 from civic.core.models import AuditEntry
 from civic.core.time import utcnow
 from civic.extensions import db
-from civic.petitions import services
+from civic.petitions import jobs, services
 from civic.petitions.models import Petition, PetitionState, SigningPause
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 NEW = {"title": "Installer des fontaines à eau au jardin Raymond VI",
        "background": "Aucun point d'eau potable dans le jardin, alors que les enfants y jouent tout l'été.",
@@ -76,7 +76,7 @@ def test_whole_lifecycle_in_the_browser(client, login, factory, mails, setting):
     # The scheduled job closes it when its time is up.
     petition.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert services.close_due_petitions() == 1
+    assert jobs.close_due_petitions() == 1
     db.session.commit()
     assert reload(petition).state == PetitionState.CLOSED
     assert _actions(petition.id) == ["petition.created", "petition.submitted", "petition.sponsored",
@@ -196,18 +196,18 @@ def test_pausing_signing_extends_deadlines_by_the_paused_days(pf, setting):
     petition = pf.petition()
     closes = petition.closes_at
     setting("signing_paused", True)
-    services.close_due_petitions()
+    jobs.close_due_petitions()
     db.session.commit()
     pause = db.session.scalar(sa.select(SigningPause))
     pause.started_at = utcnow() - timedelta(days=2, hours=3)   # paused for a bit more than two days
     petition.closes_at = utcnow() - timedelta(hours=1)          # would be due, but nothing closes during a pause
     db.session.commit()
-    assert services.close_due_petitions() == 0
+    assert jobs.close_due_petitions() == 0
     db.session.commit()
     petition.closes_at = closes
     db.session.commit()
     setting("signing_paused", False)
-    services.close_due_petitions()
+    jobs.close_due_petitions()
     db.session.commit()
     assert reload(petition).closes_at == closes + timedelta(days=3)
     assert db.session.scalar(sa.select(SigningPause.extended_days)) == 3

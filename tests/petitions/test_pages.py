@@ -5,24 +5,9 @@ import csv
 import io
 import re
 
-import sqlalchemy as sa
-
 from civic.extensions import db
 from civic.petitions.models import DistrictCount
-
-
-def _count_queries(fn):
-    statements = []
-
-    def listen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listen)
-    return len(statements)
+from tests.helpers import count_queries
 
 
 def test_list_filters_by_state_district_topic_and_searches(client, pf, factory):
@@ -63,10 +48,10 @@ def test_list_page_runs_a_constant_number_of_queries(client, pf, factory):
     d = factory.district()
     for i in range(3):
         pf.petition(title=f"Demande {i}", district=d)
-    few = _count_queries(lambda: client.get("/petitions/"))
+    _resp, few = count_queries(lambda: client.get("/petitions/"))
     for i in range(25):
         pf.petition(title=f"Autre demande {i}", district=factory.district())
-    many = _count_queries(lambda: client.get("/petitions/"))
+    _resp, many = count_queries(lambda: client.get("/petitions/"))
     assert many == few
     assert "Next page" in client.get("/petitions/").get_data(as_text=True)
 

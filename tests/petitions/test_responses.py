@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from civic.core.errors import PermissionDenied, RateLimited
 from civic.core.models import OutboxMessage
 from civic.extensions import db
-from civic.petitions import services
+from civic.petitions import jobs, services
 from civic.petitions.models import PetitionNews
 
 
 def test_official_publishes_the_response_and_opted_in_signers_get_it_once(client, login, factory, pf, mails,
                                                                          monkeypatch):
-    monkeypatch.setattr(services, "NEWS_BATCH", 2)  # several batches, each its own job
+    monkeypatch.setattr(jobs, "NEWS_BATCH", 2)  # several batches, each its own job
     official = factory.user(roles=["official"])
     petition = pf.petition()
     pf.signatures(petition, 5, notify=True, prefix="yes")
@@ -34,7 +34,7 @@ def test_official_publishes_the_response_and_opted_in_signers_get_it_once(client
     # The job restarts from scratch (watermark lost): nobody gets it twice.
     news.mailing_done_at, news.mailed_up_to = None, 0
     db.session.commit()
-    services.mail_news(news.id)
+    jobs.mail_news(news.id)
     db.session.commit()
     assert len([m for m in mails() if m.subject.startswith("The official response")]) == 5
     html = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
@@ -57,7 +57,7 @@ def test_response_marks_the_owed_answer_as_answered(app, factory, pf):
     from datetime import timedelta
 
     from civic.core.time import utcnow
-    from civic.petitions.hooks import owed_answers
+    from civic.petitions.kind import owed_answers
 
     official = factory.user(roles=["official"])
     petition = pf.petition(response_threshold_at=utcnow() - timedelta(days=3),

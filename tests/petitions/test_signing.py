@@ -4,9 +4,10 @@ signature per person, withdrawal, one-click, pause, shadow-flagging, paper."""
 import sqlalchemy as sa
 
 from civic.core.models import AuditEntry
+from civic.core.time import local_day
 from civic.extensions import db
 from civic.petitions.models import Signature, SignatureState
-from tests.petitions.conftest import count_rows, reload
+from tests.helpers import count_rows, reload
 
 FORM = {"name": "Léa Martin", "email": "lea@example.org", "postcode": "31300", "attest": "y", "notify": "y"}
 
@@ -229,7 +230,7 @@ def test_mediator_records_paper_signatures_counted_separately_and_in_the_total(c
     petition = pf.petition()
     pf.signatures(petition, 2)
     login(mediator)
-    data = {"name": "Odette Garcia", "postcode": "31100", "signed_on": petition.opened_at.date().isoformat(),
+    data = {"name": "Odette Garcia", "postcode": "31100", "signed_on": local_day(petition.opened_at).isoformat(),
             "batch": "MAIRIE-T17-01"}
     assert client.post(f"/petitions/{petition.id}/paper", data=data).status_code == 302
     bad = client.post(f"/petitions/{petition.id}/paper", data={**data, "signed_on": "2001-01-01"})

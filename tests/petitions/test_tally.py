@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from civic.core.models import AuditEntry
 from civic.core.time import utcnow
 from civic.extensions import db
-from civic.petitions import services
+from civic.petitions import permissions
 from civic.petitions import tally as tally_mod
 from civic.petitions.models import DistrictCount, Signature, SignatureState
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 
 def _district_counts(petition):
@@ -178,7 +178,7 @@ def test_crossing_the_response_threshold_records_it_once_and_mails_officials(app
     subjects = [m.subject for m in mails(official.email)]
     assert subjects.count("A petition has crossed a threshold") == 2
     # Owed answer appears for accountability, with its due date.
-    from civic.petitions.hooks import owed_answers
+    from civic.petitions.kind import owed_answers
 
     with app.test_request_context():
         [owed] = owed_answers()
@@ -192,4 +192,4 @@ def test_overdue_response_is_flagged_publicly(client, pf):
     html = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
     assert "Overdue" in html
     assert client.get(f"/api/v1/petitions/{petition.id}").get_json()["response_overdue"] is True
-    assert services.can_view(None, petition)
+    assert permissions.can_view_petition(None, petition)

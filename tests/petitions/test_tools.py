@@ -10,10 +10,10 @@ from civic.core import content
 from civic.core.models import AuditEntry
 from civic.core.time import utcnow
 from civic.extensions import db
-from civic.petitions import services
+from civic.petitions import jobs, services
 from civic.petitions.jobs import traffic_report
 from civic.petitions.models import DistrictCount, InvalidationRun, PetitionState, Signature, SignatureState
-from tests.petitions.conftest import reload
+from tests.helpers import reload
 
 
 def _set(ids, **values):
@@ -111,7 +111,7 @@ def test_signers_are_anonymised_after_retention_and_district_counts_survive(fact
     pf.signatures(old, 3, district=d)
     pf.signatures(recent, 2, district=d)
     tally()
-    services.anonymise_expired_signers()
+    jobs.anonymise_expired_signers()
     db.session.commit()
     rows = db.session.scalars(sa.select(Signature).where(Signature.petition_id == old.id)).all()
     assert all(r.name is None and r.email is None and r.ip is None and r.anonymised for r in rows)

@@ -1,5 +1,7 @@
-"""What the petitions module gives the generic modules through the content
-registry (moderation, deliberation, accountability, home page, privacy)."""
+"""The one declaration of the petitions module: what it registers with the
+application and gives the generic modules through the content registry
+(moderation, deliberation, accountability, home page, privacy), with the
+bodies of its hooks."""
 
 from __future__ import annotations
 
@@ -7,12 +9,69 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from civic.accounts import privacy
+from civic.cli import civic_cli
+from civic.core import content
+from civic.core.content import ContentKind
+from civic.core.jobs import register_periodic
+from civic.core.nav import register_nav
 from civic.extensions import db
+from civic.petitions import (
+    api,  # noqa: F401  (adds the API routes at import time)
+    caching,
+    cli,
+    demo,
+    jobs,
+    permissions,
+    services,
+    settings,
+    tally,
+    views,
+)
 from civic.petitions.models import NewsKind, Petition, PetitionNews, PetitionState
 
 S = PetitionState
 
+
+def declare(app) -> None:
+    """Register everything the petitions module brings (idempotent: tests
+    create many apps in one process)."""
+    app.register_blueprint(views.bp)
+    # The two URLs a surge hits: the page (anonymous visitors) and the count it polls.
+    caching.register()
+    if app.config.get("BENCH_ENDPOINTS"):
+        from civic.petitions import bench_views  # never imported in production
+
+        app.register_blueprint(bench_views.bp)
+    app.jinja_env.globals["petitions_permissions"] = permissions
+    content.register_kind(ContentKind(
+        name="petition", model=Petition, label=lambda: str(_l("Petition")), title=lambda p: p.title,
+        url=lambda p: url_for("petitions.detail", petition_id=p.id), can_view=permissions.can_view_petition,
+        author_id=lambda p: p.creator_id, district_id=lambda p: p.district_id,
+        hooks={"excerpt": excerpt, "set_hidden": services.set_hidden, "text": text, "authored_by": authored_by,
+               "context": context, "comments": {"alignment": False}, "comments_open": comments_open,
+               "owed_answers": owed_answers, "followable": False}))
+    content.register_home_section(home_section)
+    register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)
+    settings.register()
+    register_periodic("petitions.tally", tally.tally_signatures, settings.TALLY_SECONDS)
+    register_periodic("petitions.reconcile", tally.reconcile_counts, 86400)
+    register_periodic("petitions.close", jobs.close_due_petitions, 60)
+    register_periodic("petitions.signature_mails", jobs.sweep_signature_mails, 30)
+    register_periodic("petitions.news_mails", jobs.sweep_news_mailings, 300)
+    register_periodic("petitions.traffic_report", jobs.traffic_report, 3600)
+    register_periodic("petitions.retention", jobs.anonymise_expired_signers, 86400)
+    privacy.register_exporter("petitions", services.export_for)
+    privacy.register_eraser(services.erase_for)
+    privacy.register_privacy_notice(privacy_notice)
+    demo.register()
+    if "petitions" not in civic_cli.commands:
+        civic_cli.add_command(cli.petitions_group)
+
+
+# --- hooks of the "petition" kind -------------------------------------------------------
 
 def excerpt(petition: Petition) -> str:
     return f"{petition.title} — {petition.background}"[:300]
