@@ -18,7 +18,6 @@ KNOWN_CYCLES = {
     "budgets": [["civic.budgets.jobs", "civic.budgets.services"]],
     "consultations": [["civic.consultations.jobs", "civic.consultations.services"]],
     "deliberation": [["civic.deliberation.jobs", "civic.deliberation.services"]],
-    "processes": [["civic.processes.jobs", "civic.processes.services"]],
 }
 
 
