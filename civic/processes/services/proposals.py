@@ -31,6 +31,8 @@ from civic.processes.services.thresholds import queue_for_answer
 
 @dataclass
 class ProposalData:
+    """What an author writes (the form's cleaned fields)."""
+
     title: str
     body: str
     district_id: int | None = None

@@ -45,6 +45,8 @@ def random_key(seed: int):
 
 @dataclass
 class ProposalFilters:
+    """What a list of proposals can be narrowed to (``state`` is a ProposalState value)."""
+
     district_id: int | None = None
     category: str | None = None
     state: str | None = None
@@ -145,11 +147,13 @@ def proposal_history(proposal: Proposal) -> list[AuditEntry]:
 
 
 def versions(proposal: Proposal) -> list[ProposalVersion]:
+    """Every text the proposal had, first to current."""
     return db.session.scalars(sa.select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)
                               .order_by(ProposalVersion.number)).all()
 
 
 def clarifications(proposal: Proposal) -> list[Clarification]:
+    """The author's dated clarifications, oldest first."""
     return db.session.scalars(sa.select(Clarification).where(Clarification.proposal_id == proposal.id)
                               .order_by(Clarification.created_at, Clarification.id)).all()
 
@@ -163,6 +167,7 @@ def amendments(user, proposal: Proposal) -> list[Amendment]:
 
 
 def implementation_updates(proposal: Proposal) -> list[ImplementationUpdate]:
+    """The follow-up of an accepted proposal, oldest first."""
     return db.session.scalars(sa.select(ImplementationUpdate).where(ImplementationUpdate.proposal_id == proposal.id)
                               .order_by(ImplementationUpdate.created_at, ImplementationUpdate.id)).all()
 
@@ -185,6 +190,7 @@ def awaiting_answer(process: Process) -> list[Proposal]:
 
 
 def get_process(process_id: int, user) -> Process:
+    """The process if ``user`` may see it (NotFound otherwise: a draft does not leak)."""
     process = db.session.get(Process, process_id)
     if process is None or not permissions.can_view_process(user, process):
         raise NotFound()
@@ -192,6 +198,7 @@ def get_process(process_id: int, user) -> Process:
 
 
 def get_proposal(proposal_id: int, user) -> Proposal:
+    """The proposal if ``user`` may see it (NotFound otherwise, hidden ones included)."""
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or not permissions.can_view_proposal(user, proposal):
         raise NotFound()
@@ -199,6 +206,7 @@ def get_proposal(proposal_id: int, user) -> Proposal:
 
 
 def get_amendment(amendment_id: int) -> Amendment:
+    """The amendment by id (its proposal's visibility is the caller's check)."""
     a = db.session.get(Amendment, amendment_id)
     if a is None:
         raise NotFound()
