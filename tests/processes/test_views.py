@@ -410,3 +410,17 @@ def test_author_actions_are_offered_to_the_author_only(client, login, factory, m
     html = _html(client.get(f"/proposals/{p.id}"))
     assert f"/proposals/{p.id}/edit" not in html and f"/proposals/{p.id}/official" in html
     assert f"/proposals/{p.id}/amend" in html
+
+
+def test_only_admins_are_offered_to_move_a_phase_by_hand(client, login, factory, admin, make_process):
+    here = factory.district()
+    process = make_process(district=here)
+    login(factory.user(roles=[("official", here)]))
+    html = _html(client.get(f"/processes/{process.id}/phases"))
+    assert "Save the phases" in html and "Enter this phase now" not in html
+    last = phases.phases_for("process", process.id)[-1]
+    assert client.post(f"/processes/{process.id}/phases/move", data={
+        "move-phase_id": str(last.id), "move-reason": "Calendrier avancé"}).status_code == 403
+    client.post("/account/logout")
+    login(admin)
+    assert "Enter this phase now" in _html(client.get(f"/processes/{process.id}/phases"))
