@@ -9,17 +9,14 @@ from flask import jsonify, request
 from civic.api import bp, doc, page_params
 from civic.core import phases
 from civic.core.errors import ValidationError
+from civic.core.export import iso, page_arg
 from civic.extensions import db
 from civic.processes import services
 from civic.processes.models import Process, ProposalState
 
 
-def _iso(value):
-    return value.isoformat() + "Z" if value else None
-
-
 def _phase_json(p):
-    return {"code": p.code, "title": p.title, "starts_at": _iso(p.starts_at), "ends_at": _iso(p.ends_at),
+    return {"code": p.code, "title": p.title, "starts_at": iso(p.starts_at), "ends_at": iso(p.ends_at),
             "capabilities": list(p.capabilities or []), "status": p.status}
 
 
@@ -29,7 +26,7 @@ def _process_json(p: Process, phase_rows, *, full: bool = False) -> dict:
         "id": p.id, "title": p.title, "summary": p.summary, "url": services_url("processes.show", process_id=p.id),
         "district": {"id": p.district.id, "name": p.district.name} if p.district else None,
         "current_phase": _phase_json(current) if current else None,
-        "published_at": _iso(p.published_at),
+        "published_at": iso(p.published_at),
     }
     if full:
         data.update({
@@ -45,7 +42,7 @@ def _process_json(p: Process, phase_rows, *, full: bool = False) -> dict:
             "linked": [{"kind": i["kind"], "id": i["id"], "title": i["title"], "url": i["url"]}
                        for i in services.linked_items(p)],
             "results_html": p.results_html if p.results_published_at else None,
-            "results_published_at": _iso(p.results_published_at),
+            "results_published_at": iso(p.results_published_at),
             "proposals_url": services_url("api.proposals", process=p.id),
             "csv_url": services_url("processes.proposals_csv", process_id=p.id),
         })
@@ -66,18 +63,18 @@ def _proposal_json(p, *, full: bool = False) -> dict:
         "district": {"id": p.district.id, "name": p.district.name} if p.district else None,
         "category": p.category, "place": p.place, "state": p.state.value,
         "support_count": p.support_count,
-        "created_at": _iso(p.created_at), "queued_at": _iso(p.queued_at), "answer_due_at": _iso(p.answer_due_at),
+        "created_at": iso(p.created_at), "queued_at": iso(p.queued_at), "answer_due_at": iso(p.answer_due_at),
         "official_answer": {"decision": p.state.value if p.answered_at else None, "html": p.answer_html,
-                            "answered_at": _iso(p.answered_at)} if p.answered_at else None,
+                            "answered_at": iso(p.answered_at)} if p.answered_at else None,
     }
     if full:
         data.update({
             "body_html": p.body_html,
             "withdrawn_reason": p.withdrawn_reason,
-            "history": [{"at": _iso(e.created_at), "event": e.action.split(".", 1)[1]}
+            "history": [{"at": iso(e.created_at), "event": e.action.split(".", 1)[1]}
                         for e in services.proposal_history(p)],
-            "clarifications": [{"at": _iso(c.created_at), "html": c.body_html} for c in services.clarifications(p)],
-            "implementation_updates": [{"at": _iso(u.created_at), "status": u.status.value, "progress": u.progress,
+            "clarifications": [{"at": iso(c.created_at), "html": c.body_html} for c in services.clarifications(p)],
+            "implementation_updates": [{"at": iso(u.created_at), "status": u.status.value, "progress": u.progress,
                                         "note_html": u.note_html} for u in services.implementation_updates(p)],
         })
     return data
@@ -96,13 +93,6 @@ PROPOSAL_SCHEMA = {"type": "object", "properties": {
     "answer_due_at": {"type": ["string", "null"]}, "official_answer": {"type": ["object", "null"]}}}
 
 
-def _page() -> int:
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        raise ValidationError(fields={"page": "page must be 1 or more"})
-    return page
-
-
 @bp.get("/processes")
 @doc("Participatory processes", tags=["processes"], params=[
     *page_params(),
@@ -113,7 +103,7 @@ def _page() -> int:
         "has_next": {"type": "boolean"}}}}})
 def processes():
     archive = request.args.get("archive", "").lower() in ("1", "true", "yes")
-    page = _page()
+    page = page_arg()
     rows, has_next = services.list_processes(None, archive=archive, page=page)
     ids = [p.id for p in rows]
     phase_rows = db.session.scalars(sa.select(phases.Phase).where(
@@ -145,7 +135,7 @@ def process_detail(process_id):
         "items": {"type": "array", "items": PROPOSAL_SCHEMA}, "page": {"type": "integer"},
         "has_next": {"type": "boolean"}}}}})
 def proposals():
-    page = _page()
+    page = page_arg()
     process_id = request.args.get("process", type=int)
     if process_id is not None:
         services.get_process(process_id, None)

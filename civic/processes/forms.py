@@ -26,13 +26,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from civic.accounts.forms import coerce_optional_int, district_choices
 from civic.core.forms import select_choices
-from civic.processes import services
+from civic.processes.labels import PHASE_CODES, PHASE_LABELS, STATUS_LABELS
 
 MARKDOWN_HINT = _l("You can use simple formatting: **bold**, *italic*, lists starting with “-”, and links.")
 
 
 def phase_code_choices():
-    return select_choices((code, services.PHASE_LABELS[code]) for code in services.PHASE_CODES)
+    return select_choices((code, PHASE_LABELS[code]) for code in PHASE_CODES)
 
 
 def capability_choices():
@@ -197,4 +197,4 @@ class UpdateForm(FlaskForm):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.status.choices = select_choices((k.value, v) for k, v in services.STATUS_LABELS.items())
+        self.status.choices = select_choices((k.value, v) for k, v in STATUS_LABELS.items())

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from civic.accounts.models import User
+from civic.core import follows
+from civic.core.outbox import queue_mail
 from civic.core.urls import absolute_url
 from civic.extensions import db
+from civic.processes.labels import STATE_LABELS
+from civic.processes.models import Proposal, Support
+
+
+def answer_recipients(proposal: Proposal) -> list[User]:
+    """Supporters who opted in, and followers of the proposal, once each."""
+    supporters = db.session.scalars(sa.select(User).join(Support, Support.user_id == User.id).where(
+        Support.proposal_id == proposal.id, Support.notify.is_(True), User.deleted_at.is_(None),
+        User.email.is_not(None))).all()
+    seen, out = set(), []
+    for u in [*supporters, *follows.followers("proposal", proposal.id)]:
+        if u.id not in seen:
+            seen.add(u.id)
+            out.append(u)
+    return out
 
 
 def mail_answer(proposal_id: int) -> int:
     """Mail a proposal's official answer to its supporters who asked for it
     and to its followers. Each mail has a dedupe key (proposal, person), so a
     retried or concurrent run sends nothing twice. Returns mails queued."""
-    from civic.core.outbox import queue_mail
-    from civic.processes.models import Proposal
-    from civic.processes.services import STATE_LABELS, answer_recipients
-
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.answered_at is None or proposal.hidden:
         return 0
@@ -31,8 +46,11 @@ def mail_answer(proposal_id: int) -> int:
     return sent
 
 
-def recount_supports() -> None:
-    """Periodic: repair support counters from the support rows."""
-    from civic.processes.services import recount_supports as recount
-
-    recount()
+def recount_supports() -> int:
+    """Periodic: put every support counter back to the number of support rows
+    (repairs any drift, e.g. rows removed by hand). Returns the number fixed."""
+    counts = (sa.select(sa.func.count()).select_from(Support).where(Support.proposal_id == Proposal.id)
+              .scalar_subquery())
+    n = db.session.execute(sa.update(Proposal).where(Proposal.support_count != counts)
+                           .values(support_count=counts).execution_options(synchronize_session=False)).rowcount
+    return n or 0

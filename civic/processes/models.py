@@ -18,7 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civic.accounts.models import District, User
 from civic.core.columns import enum_column
-from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -40,9 +39,10 @@ class ProposalState(enum.StrEnum):
     IMPLEMENTED = "implemented"
 
 
-# The only moves a proposal's state can make. Accepted and rejected need an
-# official answer (enforced by the service); implemented comes from an
-# implementation update marked done.
+# The only moves a proposal's state can make, through
+# ``civic.core.transitions.transition`` (the model every stateful kind copies).
+# Accepted and rejected need an official answer (enforced by the service and a
+# CHECK); implemented comes from an implementation update marked done.
 TRANSITIONS: dict[ProposalState, set[ProposalState]] = {
     ProposalState.PUBLISHED: {ProposalState.EVALUATING, ProposalState.ACCEPTED, ProposalState.REJECTED,
                               ProposalState.WITHDRAWN},
@@ -61,6 +61,14 @@ class AmendmentState(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+# An amendment is decided once, by the proposal's author.
+AMENDMENT_TRANSITIONS: dict[AmendmentState, set[AmendmentState]] = {
+    AmendmentState.PENDING: {AmendmentState.ACCEPTED, AmendmentState.REJECTED},
+    AmendmentState.ACCEPTED: set(),
+    AmendmentState.REJECTED: set(),
+}
 
 
 class ImplementationStatus(enum.StrEnum):
@@ -182,14 +190,6 @@ class Proposal(db.Model):
         sa.Index("ix_proposal_process_supports", "process_id", "support_count"),
         sa.Index("ix_proposal_queued", "queued_at"),
     )
-
-    def move_to(self, new_state: ProposalState) -> None:
-        """Guarded state change (raises InvalidTransition)."""
-        new_state = ProposalState(new_state)
-        if new_state not in TRANSITIONS[self.state]:
-            raise InvalidTransition()
-        self.state = new_state
-        self.state_changed_at = utcnow()
 
     @property
     def is_open(self) -> bool:

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import to_utc
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
-from civic.accounts.models import District, Role
+from civic.accounts.models import District
 from civic.core import phases
-from civic.core.errors import CivicError, InvalidTransition, PermissionDenied, ValidationError
-from civic.core.export import csv_response, iso
+from civic.core.errors import InvalidTransition
+from civic.core.export import csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service, select_choices
-from civic.core.permissions import require_role
-from civic.core.time import utcnow
+from civic.core.permissions import is_contributor, require, require_login
+from civic.core.time import end_of_day, last_day, local_day, start_of_day, today, utcnow
 from civic.core.views import safe_next
 from civic.extensions import db
-from civic.processes import forms, services
+from civic.processes import forms, permissions, services
 from civic.processes.models import ProposalState
 
 bp = Blueprint("processes", __name__)
@@ -27,16 +26,17 @@ bp = Blueprint("processes", __name__)
 
 @bp.context_processor
 def _labels():
-    return {"STATE_LABELS": services.STATE_LABELS, "now": utcnow()}
+    # last_day: a phase's ends_at is the exclusive bound, "until" names the last day included.
+    return {"STATE_LABELS": services.STATE_LABELS, "now": utcnow(), "last_day": last_day}
 
 
 def _visitor_seed() -> int:
     """Seed of the random order, kept in the visitor's session for the day:
     pagination is stable and everyone sees a different, fair order."""
-    today = utcnow().date().isoformat()
+    day = today().isoformat()
     data = session.get("proposal_order")
-    if not isinstance(data, dict) or data.get("day") != today or not isinstance(data.get("seed"), int):
-        data = {"day": today, "seed": secrets.randbelow(2 ** 62)}
+    if not isinstance(data, dict) or data.get("day") != day or not isinstance(data.get("seed"), int):
+        data = {"day": day, "seed": secrets.randbelow(2 ** 62)}
         session["proposal_order"] = data
     return data["seed"]
 
@@ -51,20 +51,19 @@ def _district_choices_for(process):
 
 @bp.get("/processes/")
 def index():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, has_next = services.list_processes(current_user, page=page)
     current = services.current_phases([p.id for p in rows])
     now = utcnow()
     open_ids = {p.id for p in rows if p.participation_open and p.id in current
                 and (current[p.id].ends_at is None or current[p.id].ends_at > now)}
     return render_template("processes/index.html", processes=rows, current=current, open_ids=open_ids,
-                           page=page, has_next=has_next,
-                           can_create=current_user.is_authenticated and current_user.is_admin)
+                           page=page, has_next=has_next)
 
 
 @bp.get("/processes/archive")
 def archive():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, has_next = services.list_processes(current_user, archive=True, page=page)
     outcomes = services.outcome_counts([p.id for p in rows])
     return render_template("processes/archive.html", processes=rows, outcomes=outcomes, page=page,
@@ -85,7 +84,7 @@ def show(process_id):
         "processes/show.html", process=process, phases=all_phases, current=current, upcoming=upcoming, can=can,
         proposals=rows, has_more=has_more, linked=services.linked_items(process),
         outcomes=services.outcome_counts([process.id])[process.id], used=used, limit=limit,
-        threshold=services.threshold_needed(process), manager=services.can_manage_process(current_user, process))
+        threshold=services.threshold_needed(process))
 
 
 @bp.get("/processes/<int:process_id>/image")
@@ -117,7 +116,7 @@ def proposals(process_id):
     if order not in services.ORDERS:
         order = "random"
     filters = _filters_from_args(process)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, has_next = services.list_proposals(current_user, process.id, filters, order=order,
                                              seed=_visitor_seed(), page=page)
     used, limit = services.support_usage(current_user, process)
@@ -142,7 +141,7 @@ def proposals_csv(process_id):
         page = 1
         while True:
             chunk, has_next = services.list_proposals(None, process.id, order="newest", page=page, limit=500)
-            progress = _latest_progress([p.id for p in chunk])
+            progress = services.latest_progress([p.id for p in chunk])
             for p in chunk:
                 yield [p.id, p.title, url_for("processes.proposal", proposal_id=p.id, _external=True),
                        p.district.name if p.district else "", p.category or "", p.place or "", p.state.value,
@@ -156,22 +155,12 @@ def proposals_csv(process_id):
     return csv_response(f"process-{process.id}-proposals.csv", header, rows())
 
 
-def _latest_progress(ids):
-    from civic.processes.models import ImplementationUpdate
-
-    if not ids:
-        return {}
-    rows = db.session.execute(db.select(ImplementationUpdate.proposal_id, ImplementationUpdate.progress).where(
-        ImplementationUpdate.proposal_id.in_(ids)).order_by(ImplementationUpdate.created_at,
-                                                             ImplementationUpdate.id)).all()
-    return {pid: progress for pid, progress in rows}  # later rows overwrite earlier ones
-
-
 # --- process administration ---------------------------------------------------------
 
 def _manageable(process_id):
     process = services.get_process(process_id, current_user)
-    services.require_manage_process(current_user, process)
+    require_login(current_user)
+    require(permissions.can_manage_process(current_user, process))
     return process
 
 
@@ -191,7 +180,7 @@ def _process_data(form, process=None) -> services.ProcessData:
 @bp.route("/processes/new", methods=["GET", "POST"])
 @login_required
 def new_process():
-    require_role(current_user, Role.ADMIN)
+    require(permissions.can_create_process(current_user))
     form = forms.ProcessForm()
     if form.validate_on_submit():
         ok, process = run_service(form, services.create_process, current_user, _process_data(form))
@@ -230,10 +219,6 @@ def edit_process(process_id):
     return render_template("processes/admin/process_form.html", form=form, process=process), form_status(form)
 
 
-def _local_start(day) -> datetime:
-    return to_utc(datetime.combine(day, time.min))
-
-
 @bp.route("/processes/<int:process_id>/phases", methods=["GET", "POST"])
 @login_required
 def edit_phases(process_id):
@@ -243,15 +228,13 @@ def edit_phases(process_id):
     move_form = forms.MovePhaseForm(prefix="move")
     move_form.phase_id.choices = select_choices([("", _("Choose…"))] + [(str(p.id), p.title) for p in existing])
     if request.method == "GET":
-        from flask_babel import to_user_timezone
-
         for i, p in enumerate(existing[:len(form.rows)]):
             row = form.rows[i].form
             row.code.data, row.title.data, row.description.data = p.code, p.title, p.description
-            row.starts_on.data = to_user_timezone(p.starts_at).date()
-            row.ends_on.data = (to_user_timezone(p.ends_at) - timedelta(days=1)).date() if p.ends_at else None
+            # Local days: ends_at is the exclusive bound after the last day included.
+            row.starts_on.data = local_day(p.starts_at)
+            row.ends_on.data = last_day(p.ends_at) if p.ends_at else None
             row.capabilities.data = list(p.capabilities or [])
-    status = 200
     if request.method == "POST":
         specs, errors = [], []
         if form.validate_on_submit():
@@ -264,25 +247,19 @@ def edit_phases(process_id):
                     continue
                 specs.append(phases.PhaseSpec(
                     code=row.code.data, title=(row.title.data or "").strip() or str(services.PHASE_LABELS[row.code.data]),
-                    starts_at=_local_start(row.starts_on.data),
-                    ends_at=_local_start(row.ends_on.data + timedelta(days=1)) if row.ends_on.data else None,
+                    starts_at=start_of_day(row.starts_on.data),
+                    ends_at=end_of_day(row.ends_on.data) if row.ends_on.data else None,
                     capabilities=tuple(row.capabilities.data or ()), description=(row.description.data or "").strip() or None))
         else:
             errors.append(_("Check the dates: use the format YYYY-MM-DD."))
+        form.form_errors.extend(errors)
         if not errors:
-            try:
-                services.save_phases(current_user, process, specs)
-            except ValidationError as err:
-                db.session.rollback()
-                errors = list(err.fields.values()) or [err.message]
-            else:
-                db.session.commit()
+            ok, _r = run_service(form, services.save_phases, current_user, process, specs)
+            if ok:
                 flash(_("The phases are saved."), "success")
                 return redirect(url_for("processes.manage", process_id=process.id))
-        form.form_errors.extend(errors)
-        status = 422
     return render_template("processes/admin/phases.html", process=process, form=form, move_form=move_form,
-                           phases=existing), status
+                           phases=existing), form_status(form)
 
 
 @bp.post("/processes/<int:process_id>/phases/move")
@@ -299,20 +276,18 @@ def move_phase(process_id):
             flash(_("The process has entered the chosen phase."), "success")
             return redirect(url_for("processes.manage", process_id=process.id))
     return render_template("processes/admin/phases.html", process=process, form=forms.PhasesForm(formdata=None),
-                           move_form=move_form, phases=existing), 422
+                           move_form=move_form, phases=existing), form_status(move_form)
 
 
 @bp.post("/processes/<int:process_id>/publish")
 @login_required
 def publish(process_id):
     process = _manageable(process_id)
-    try:
-        services.publish_process(current_user, process)
-    except (ValidationError, InvalidTransition) as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    form = FlaskForm()  # a button: the service's reason comes back as a message
+    ok, _r = run_service(form, services.publish_process, current_user, process)
+    if not ok:
+        _flash_errors(form)
         return redirect(url_for("processes.manage", process_id=process.id))
-    db.session.commit()
     flash(_("The process is published."), "success")
     return redirect(url_for("processes.show", process_id=process.id))
 
@@ -382,9 +357,7 @@ def proposal(proposal_id):
         clarifications=services.clarifications(p), amendments=services.amendments(current_user, p),
         updates=services.implementation_updates(p), versions_count=len(services.versions(p)),
         supported=supported, refusal=services.support_refusal(current_user, p), used=used, limit=limit,
-        threshold=services.threshold_needed(process), can_edit=services.can_edit(current_user, p),
-        is_author=current_user.is_authenticated and p.author_id == current_user.id,
-        can_answer=services.can_answer(current_user, p), amendments_open=services.amendments_open(p),
+        threshold=services.threshold_needed(process), amendments_open=services.amendments_open(p),
         budget_project=services.budget_project_link(p), support_form=forms.SupportForm(),
         clarification_form=forms.ClarificationForm(), decision_form=forms.AmendmentDecisionForm(),
         labels=services.EVENT_LABELS, states=services.STATE_LABELS, statuses=services.STATUS_LABELS,
@@ -401,8 +374,7 @@ def proposal_versions(proposal_id):
 @login_required
 def edit_proposal(proposal_id):
     p = services.get_proposal(proposal_id, current_user)
-    if p.author_id != current_user.id:
-        raise PermissionDenied(_("Only the author can do this."))
+    require(permissions.is_author(current_user, p), _("Only the author can do this."))
     form = forms.ProposalForm(obj=p if request.method == "GET" else None).setup(p.process)
     if form.validate_on_submit():
         ok, _r = run_service(form, services.edit_proposal, current_user, p, _proposal_data(form))
@@ -418,6 +390,12 @@ def _back(p, anchor=None):
                               url_for("processes.proposal", proposal_id=p.id, _anchor=anchor)))
 
 
+def _flash_errors(form) -> None:
+    """Actions posted from the proposal page come back to it: their errors as messages."""
+    for message in [*(m for f in form for m in f.errors), *form.form_errors]:
+        flash(message, "error")
+
+
 @bp.post("/proposals/<int:proposal_id>/clarify")
 @login_required
 def clarify(proposal_id):
@@ -428,8 +406,7 @@ def clarify(proposal_id):
         if ok:
             flash(_("Your clarification is published."), "success")
             return _back(p, "clarifications")
-    for message in [*form.text.errors, *form.form_errors]:
-        flash(message, "error")
+    _flash_errors(form)
     return _back(p, "clarify")
 
 
@@ -460,8 +437,7 @@ def decide_amendment(amendment_id):
             flash(_("The amendment is accepted: your text has changed.") if accept
                   else _("The amendment is rejected."), "success")
             return _back(p, f"amendment-{a.id}")
-    for message in [*form.reason.errors, *form.form_errors]:
-        flash(message, "error")
+    _flash_errors(form)
     return _back(p, f"amendment-{a.id}")
 
 
@@ -471,26 +447,37 @@ def support(proposal_id):
     p = services.get_proposal(proposal_id, current_user)
     form = forms.SupportForm()
     withdraw = request.form.get("action") == "withdraw"
-    try:
-        if withdraw:
-            services.withdraw_support(current_user, p)
-        else:
-            services.support_proposal(current_user, p, notify=form.notify.data)
-    except (ValidationError, InvalidTransition, PermissionDenied) as err:
-        db.session.rollback()
-        flash(err.message, "error")
+    if withdraw:
+        ok, _r = run_service(form, services.withdraw_support, current_user, p)
+    else:
+        # The page says why someone cannot support (account, verification, phase): a
+        # button pressed anyway gets the same message, not an error page.
+        refusal = _support_refusal(p)
+        if refusal:
+            flash(refusal, "error")
+            return _back(p, "support")
+        ok, _r = run_service(form, services.support_proposal, current_user, p, notify=form.notify.data)
+    if not ok:
+        _flash_errors(form)
         return _back(p, "support")
-    db.session.commit()
     flash(_("Your support is withdrawn.") if withdraw else _("Thank you: your support is counted."), "success")
     return _back(p, "support")
+
+
+def _support_refusal(p) -> str | None:
+    """Why the visitor cannot support ``p`` now, in the order the service checks (None if they can)."""
+    allowed = is_contributor(current_user)
+    if not allowed:
+        return allowed.message
+    refusal = services.support_refusal(current_user, p)
+    return refusal.message if refusal is not None else None
 
 
 @bp.route("/proposals/<int:proposal_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(proposal_id):
     p = services.get_proposal(proposal_id, current_user)
-    if p.author_id != current_user.id:
-        raise PermissionDenied(_("Only the author can do this."))
+    require(permissions.is_author(current_user, p), _("Only the author can do this."))
     form = forms.WithdrawForm()
     if form.validate_on_submit():
         ok, _r = run_service(form, services.withdraw_proposal, current_user, p, form.reason.data)
@@ -506,44 +493,41 @@ def official(proposal_id):
     """Officials: mark as being evaluated, answer, post implementation updates,
     turn into a budget project."""
     p = services.get_proposal(proposal_id, current_user)
-    if not services.can_answer(current_user, p):
-        raise PermissionDenied()
+    require(permissions.can_answer_proposal(current_user, p))
     answer_form = forms.AnswerForm(prefix="answer")
     eval_form = forms.EvaluatingForm(prefix="eval")
     update_form = forms.UpdateForm(prefix="update")
     action = request.form.get("action")
     status = 200
     if request.method == "POST":
-        try:
-            if action == "evaluating" and eval_form.validate_on_submit():
-                ok, _r = run_service(eval_form, services.mark_evaluating, current_user, p, eval_form.note.data)
-                if ok:
-                    flash(_("The proposal is marked as being evaluated."), "success")
-                    return redirect(url_for("processes.proposal", proposal_id=p.id))
-            elif action == "answer" and answer_form.validate_on_submit():
-                ok, _r = run_service(answer_form, services.answer_proposal, current_user, p,
-                                           answer_form.decision.data, answer_form.answer.data)
-                if ok:
-                    flash(_("The official answer is published."), "success")
-                    return redirect(url_for("processes.proposal", proposal_id=p.id, _anchor="answer"))
-            elif action == "update" and update_form.validate_on_submit():
-                ok, _r = run_service(update_form, services.add_implementation_update, current_user, p,
-                                           update_form.status.data, update_form.progress.data, update_form.note.data)
-                if ok:
-                    flash(_("The implementation update is published."), "success")
-                    return redirect(url_for("processes.proposal", proposal_id=p.id, _anchor="implementation"))
-            elif action == "budget":
-                services.make_budget_project(current_user, p)
-                db.session.commit()
+        if action == "evaluating" and eval_form.validate_on_submit():
+            ok, _r = run_service(eval_form, services.mark_evaluating, current_user, p, eval_form.note.data)
+            if ok:
+                flash(_("The proposal is marked as being evaluated."), "success")
+                return redirect(url_for("processes.proposal", proposal_id=p.id))
+        elif action == "answer" and answer_form.validate_on_submit():
+            ok, _r = run_service(answer_form, services.answer_proposal, current_user, p,
+                                 answer_form.decision.data, answer_form.answer.data)
+            if ok:
+                flash(_("The official answer is published."), "success")
+                return redirect(url_for("processes.proposal", proposal_id=p.id, _anchor="answer"))
+        elif action == "update" and update_form.validate_on_submit():
+            ok, _r = run_service(update_form, services.add_implementation_update, current_user, p,
+                                 update_form.status.data, update_form.progress.data, update_form.note.data)
+            if ok:
+                flash(_("The implementation update is published."), "success")
+                return redirect(url_for("processes.proposal", proposal_id=p.id, _anchor="implementation"))
+        elif action == "budget":
+            budget_form = FlaskForm()  # a button: a refusal comes back as a message
+            ok, _r = run_service(budget_form, services.make_budget_project, current_user, p)
+            if ok:
                 flash(_("The proposal is now a project of the participatory budget."), "success")
                 return redirect(url_for("processes.proposal", proposal_id=p.id))
-        except CivicError as err:
-            db.session.rollback()
-            if err.status != 409:
-                raise
-            flash(err.message, "error")
+            _flash_errors(budget_form)
             return redirect(url_for("processes.official", proposal_id=p.id))
-        status = 422
+        # The form acted on is shown again with its input: 422 invalid, 409 no longer possible.
+        acted = {"evaluating": eval_form, "answer": answer_form, "update": update_form}.get(action)
+        status = form_status(acted) if acted is not None else 422
     return render_template("processes/official.html", proposal=p, answer_form=answer_form, eval_form=eval_form,
                            update_form=update_form, can_budget=services.can_make_budget_project(p),
                            states=services.STATE_LABELS), status

@@ -8,7 +8,6 @@ on and off; every page passes axe-core, stays light and calls no other site."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -23,31 +22,16 @@ pytestmark = pytest.mark.browser
 def _process(live, admin: str, other_author: str, title: str) -> SimpleNamespace:
     """A city-wide process in its proposals phase (submit, support, comment),
     one support needed for an official answer, and one proposal already in it,
-    set up through the processes services as tests/processes/conftest.py does."""
+    made with the processes factories (through the services)."""
     def build():
         from civic.accounts.services import find_user_by_email
-        from civic.core import phases
-        from civic.core.time import utcnow
-        from civic.extensions import db
-        from civic.processes import services
+        from tests.processes import factories
 
-        actor = find_user_by_email(admin)
-        process = services.create_process(actor, services.ProcessData(
-            title=title, summary="Proposez des aménagements cyclables pour la ville.",
-            description="## Calendrier\n\nTout **le monde** peut proposer.", categories=["Pistes", "Stationnement"],
-            threshold_type="count", threshold_value=1, answer_delay_days=30))
-        now = utcnow()
-        services.save_phases(actor, process, [
-            phases.PhaseSpec("information", "Information", now - timedelta(days=20), now - timedelta(days=10)),
-            phases.PhaseSpec("proposals", "Propositions", now - timedelta(days=10), now + timedelta(days=30),
-                             ("submit", "support", "comment")),
-            phases.PhaseSpec("results", "Résultats", now + timedelta(days=31)),
-        ])
-        services.publish_process(actor, process)
-        existing = services.submit_proposal(find_user_by_email(other_author), process, services.ProposalData(
-            title="Une piste cyclable rue de Metz", body="Une piste cyclable séparée des voitures sur toute la "
-            "rue de Metz, du pont Neuf aux Carmes.", category="Pistes"))
-        db.session.commit()
+        process = factories.process(find_user_by_email(admin), title=title, categories=["Pistes", "Stationnement"],
+                                    threshold_type="count", threshold_value=1, answer_delay_days=30)
+        existing = factories.proposal(process, find_user_by_email(other_author), category="Pistes",
+                                      body="Une piste cyclable séparée des voitures sur toute la rue de Metz, "
+                                      "du pont Neuf aux Carmes.")
         return SimpleNamespace(id=process.id, title=title, existing=existing.id)
     return live.query(build)
 
@@ -57,11 +41,6 @@ def _proposal(live, title: str):
     from civic.processes.models import Proposal
 
     return live.query(lambda: db.session.scalar(sa.select(Proposal).where(Proposal.title == title)))
-
-
-def _enter(site, locator, limit: int = 80) -> None:
-    site.tab_to(locator, limit=limit)
-    site.press("Enter")
 
 
 def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_the_keyboard(
@@ -78,10 +57,10 @@ def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_t
     log_in(site, author)
     site.visit("/processes/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Participatory processes")
-    _enter(site, page.get_by_role("link", name=process.title))
+    site.enter(page.get_by_role("link", name=process.title))
     expect(page.get_by_role("heading", level=1)).to_have_text(process.title)
     expect(page.get_by_role("heading", name="What you can do now")).to_be_visible()
-    _enter(site, page.get_by_role("link", name="Submit a proposal"))
+    site.enter(page.get_by_role("link", name="Submit a proposal"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Submit a proposal")
     title = f"Piste cyclable protégée avenue de Metz ({run})"
     site.tab_to(page.get_by_label("Title"))
@@ -103,7 +82,7 @@ def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_t
     expect(similar.get_by_role("link", name="Une piste cyclable rue de Metz")).to_be_visible()
     expect(page.get_by_label("Title")).to_have_value(title)
     assert _proposal(live, title) is None
-    _enter(site, page.get_by_role("button", name="Publish my proposal anyway"))
+    site.enter(page.get_by_role("button", name="Publish my proposal anyway"))
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     expect(page.get_by_role("status").first).to_contain_text("Your proposal is published.")
     proposal = _proposal(live, title)
@@ -116,20 +95,20 @@ def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_t
     skip_to_main(site)
     site.tab_to(page.get_by_label("Email me the official answer"))
     page.keyboard.press("Space")
-    _enter(site, page.get_by_role("button", name="Support this proposal"))
+    site.enter(page.get_by_role("button", name="Support this proposal"))
     expect(page.get_by_role("status").first).to_contain_text("Thank you: your support is counted.")
     expect(page.locator("#support")).to_contain_text("1 support")
     expect(page.locator("#support")).to_contain_text("You support this proposal.")
     expect(page.locator("#answer")).to_contain_text("The city owes an answer by")
 
-    _enter(site, page.get_by_role("link", name="Propose an amended text"))
+    site.enter(page.get_by_role("link", name="Propose an amended text"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Propose an amendment")
     site.tab_to(page.get_by_label("Amended text"))
     page.keyboard.press("Control+End")
     page.keyboard.type(" Avec des arceaux à chaque carrefour.")
     site.tab_to(page.get_by_label("What your amendment changes and why"))
     page.keyboard.type("Sans stationnement, la piste sert moins.")
-    _enter(site, page.get_by_role("button", name="Publish my amendment"))
+    site.enter(page.get_by_role("button", name="Publish my amendment"))
     expect(page.get_by_role("status").first).to_contain_text("Your amendment is published.")
     expect(page.locator("#amendments")).to_contain_text("Waiting for the author")
 
@@ -137,7 +116,7 @@ def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_t
     page.keyboard.press("Space")
     site.tab_to(page.get_by_label("Your comment"))
     page.keyboard.type("Pour : c'est l'axe le plus dangereux du quartier.")
-    _enter(site, page.get_by_role("button", name="Publish my comment"))
+    site.enter(page.get_by_role("button", name="Publish my comment"))
     expect(page.get_by_role("status").first).to_contain_text("Your comment is published.")
     expect(page.get_by_role("article", name="Karim B.")).to_contain_text("c'est l'axe le plus dangereux")
     log_out(site)
@@ -146,7 +125,7 @@ def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_t
     log_in(site, author)
     site.visit(f"/proposals/{proposal.id}")
     skip_to_main(site)
-    _enter(site, page.get_by_role("button", name="Accept: replace my text"), limit=120)
+    site.enter(page.get_by_role("button", name="Accept: replace my text"), limit=120)
     expect(page.get_by_role("status").first).to_contain_text("The amendment is accepted: your text has changed.")
     expect(page.locator(".prose").first).to_contain_text("Avec des arceaux à chaque carrefour.")
     expect(page.get_by_role("link", name="2 versions of the text")).to_be_visible()
@@ -156,14 +135,14 @@ def test_a_proposal_is_submitted_supported_amended_discussed_and_answered_with_t
     log_in(site, official)
     site.visit(f"/proposals/{proposal.id}")
     skip_to_main(site)
-    _enter(site, page.get_by_role("link", name="Answer or follow up this proposal (officials)"), limit=120)
+    site.enter(page.get_by_role("link", name="Answer or follow up this proposal (officials)"), limit=120)
     expect(page.get_by_role("heading", level=1)).to_have_text("Official follow-up")
     decision = page.get_by_role("combobox", name="Decision")
     site.tab_to(decision)  # "Accept" is the first choice
     expect(decision).to_have_value("accepted")
     site.tab_to(page.get_by_role("textbox", name="Official answer"))
     page.keyboard.type("Accepté : les travaux sont inscrits au programme 2027, arceaux compris.")
-    _enter(site, page.get_by_role("button", name="Publish the answer"))
+    site.enter(page.get_by_role("button", name="Publish the answer"))
     expect(page.locator("#answer")).to_contain_text("Accepted")
     expect(page.locator("#answer")).to_contain_text("les travaux sont inscrits au programme 2027")
 

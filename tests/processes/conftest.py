@@ -3,14 +3,11 @@ fake budget / consultation kinds registered for one test only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from civic.core import content, phases
-from civic.core.time import utcnow
 from civic.extensions import db
-from civic.processes import services
+from tests.processes import factories
 
 
 @pytest.fixture
@@ -21,36 +18,16 @@ def admin(factory):
 @pytest.fixture
 def make_process(admin):
     """``make_process(caps=("submit", "support", "comment"), **rules)``: a
-    published process whose current phase allows ``caps``."""
-    def make(caps=("submit", "support", "comment"), *, title="Plan vélo 2027", ends_in_days=30,
-             district=None, **rules):
-        data = services.ProcessData(title=title, summary="Proposez des aménagements cyclables.",
-                                    description="## Calendrier\n\nTout **le monde** peut proposer.",
-                                    district_id=getattr(district, "id", None), **rules)
-        process = services.create_process(admin, data)
-        now = utcnow()
-        services.save_phases(admin, process, [
-            phases.PhaseSpec("information", "Information", now - timedelta(days=20), now - timedelta(days=10)),
-            phases.PhaseSpec("proposals", "Propositions", now - timedelta(days=10),
-                             now + timedelta(days=ends_in_days), tuple(caps)),
-            phases.PhaseSpec("results", "Résultats", now + timedelta(days=ends_in_days + 1)),
-        ])
-        services.publish_process(admin, process)
-        db.session.commit()
-        return process
+    published process whose current phase allows ``caps`` (see ``factories.process``)."""
+    def make(caps=("submit", "support", "comment"), **kw):
+        return factories.process(admin, caps, **kw)
     return make
 
 
 @pytest.fixture
-def make_proposal(factory):
-    """``make_proposal(process, author=None, title=..., body=...)`` through the service."""
-    def make(process, author=None, title="Une piste cyclable rue de Metz",
-             body="Une piste cyclable séparée des voitures sur toute la rue de Metz.", **kw):
-        author = author or factory.user()
-        p = services.submit_proposal(author, process, services.ProposalData(title=title, body=body, **kw))
-        db.session.commit()
-        return p
-    return make
+def make_proposal(app):
+    """``make_proposal(process, author=None, title=..., body=..., state=...)`` through the services."""
+    return factories.proposal
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from civic.core.time import utcnow
 from civic.extensions import db
 from civic.processes import services
 from civic.processes.models import Amendment, AmendmentState, Proposal, ProposalState, Support
+from tests.helpers import count_rows
+from tests.processes import factories
 
 
 def _owed(proposal):
@@ -19,9 +21,7 @@ def _owed(proposal):
 
 
 def _support(user, proposal, notify=False):
-    s = services.support_proposal(user, proposal, notify=notify)
-    db.session.commit()
-    return s
+    return factories.support(proposal, user, notify=notify)
 
 
 # --- submitting and editing --------------------------------------------------------
@@ -369,7 +369,7 @@ def test_rejecting_an_amendment_needs_a_reason_and_it_stays_visible(make_process
     db.session.commit()
     assert [x.id for x in services.amendments(None, p)] == [a.id]
     assert a.state == AmendmentState.REJECTED and p.title != "Un titre modifié ici"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Amendment)) == 1
+    assert count_rows(Amendment) == 1
 
 
 # --- ordering and search --------------------------------------------------------------------
@@ -519,7 +519,9 @@ def test_recount_repairs_support_counters(make_process, make_proposal, factory):
     _support(factory.user(), p)
     db.session.execute(sa.update(Proposal).where(Proposal.id == p.id).values(support_count=7))
     db.session.commit()
-    assert services.recount_supports() == 1
+    from civic.processes.jobs import recount_supports
+
+    assert recount_supports() == 1
     db.session.commit()
     db.session.refresh(p)
     assert p.support_count == 1
@@ -544,3 +546,25 @@ def test_image_is_resized_under_200_kb(admin):
     with pytest.raises(ValidationError):
         services.create_process(admin, services.ProcessData(title="Pas une image", summary="Fichier texte",
                                                             image=b"hello", image_alt="x"))
+
+
+def test_amendment_and_proposal_moves_keep_their_audit_entries(make_process, make_proposal, factory):
+    author = factory.user()
+    p = make_proposal(make_process(), author=author)
+    a = services.propose_amendment(factory.user(), p, "Un titre modifié ici", "Un texte modifié assez long.",
+                                   "Plus clair.")
+    services.decide_amendment(author, a, accept=False, reason="Cela change le sens de la proposition.")
+    db.session.commit()
+    # Decided once: a second decision is refused as such, whatever the reason sent.
+    with pytest.raises(InvalidTransition) as err:
+        services.decide_amendment(author, a, accept=False, reason="")
+    assert err.value.message == "This amendment has already been decided."
+    assert a.decided_at is not None
+    services.withdraw_proposal(author, p, "Une proposition plus complète existe déjà.")
+    db.session.commit()
+    entries = {e.action: e for e in audit.entries_for("proposal", p.id)}
+    rejected = entries["proposal.amendment_rejected"]
+    assert rejected.reason == "Cela change le sens de la proposition." and rejected.data == {"amendment_id": a.id}
+    withdrawn = entries["proposal.withdrawn"]
+    assert withdrawn.reason == "Une proposition plus complète existe déjà." and withdrawn.actor_id == author.id
+    assert [e.action for e in services.proposal_history(p)][-1] == "proposal.withdrawn"

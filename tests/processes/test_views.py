@@ -4,38 +4,18 @@ import csv
 import io
 import re
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from civic.core import phases
 from civic.core.models import AuditEntry
 from civic.extensions import db
 from civic.processes import services
 from civic.processes.models import Process, Proposal, ProposalState, Support
+from tests.helpers import count_queries, count_rows
 
 
 def _html(resp):
     return resp.get_data(as_text=True)
-
-
-@pytest.fixture
-def count_queries(app):
-    class Counter:
-        def __init__(self):
-            self.n = 0
-
-        def __enter__(self):
-            event.listen(db.engine, "before_cursor_execute", self._count)
-            return self
-
-        def __exit__(self, *exc):
-            event.remove(db.engine, "before_cursor_execute", self._count)
-
-        def _count(self, *args):
-            self.n += 1
-
-    return Counter
 
 
 def test_process_page_shows_timeline_what_to_do_and_proposals(client, make_process, make_proposal):
@@ -74,7 +54,7 @@ def test_resident_sees_similar_proposals_before_publishing(client, login, factor
     html = _html(resp)
     assert resp.status_code == 200
     assert "Similar proposals already exist" in html and f"/proposals/{existing.id}" in html
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+    assert count_rows(Proposal) == 1
     assert 'value="Sécuriser les vélos boulevard Carnot"' in html
     resp = client.post(f"/processes/{process.id}/proposals/new", data={**data, "similar_seen": "1"})
     assert resp.status_code == 302
@@ -131,7 +111,7 @@ def test_anonymous_visitor_is_asked_to_log_in_to_support(client, make_process, m
     p = make_proposal(make_process())
     assert "Log in to support this proposal" in _html(client.get(f"/proposals/{p.id}"))
     assert client.post(f"/proposals/{p.id}/support").status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Support)) == 0
+    assert count_rows(Support) == 0
 
 
 def test_random_order_is_kept_for_the_visitor_and_explained(client, make_process, make_proposal):
@@ -150,19 +130,19 @@ def test_random_order_is_kept_for_the_visitor_and_explained(client, make_process
 
 
 def test_proposal_list_runs_the_same_number_of_queries_whatever_its_length(client, make_process, make_proposal,
-                                                                           factory, count_queries):
+                                                                           factory):
     process = make_process(categories=["Mobilité"])
     for i in range(3):
         make_proposal(process, author=factory.user(), title=f"Proposition numéro {i}", category="Mobilité")
     url = f"/processes/{process.id}/proposals?order=supports"  # read before counting: commits expire it
     client.get(url)
-    with count_queries() as few:
-        assert client.get(url).status_code == 200
+    resp, few = count_queries(lambda: client.get(url))
+    assert resp.status_code == 200
     for i in range(15):
         make_proposal(process, author=factory.user(), title=f"Autre proposition {i}", category="Mobilité")
-    with count_queries() as many:
-        assert client.get(url).status_code == 200
-    assert few.n == many.n <= 8
+    resp, many = count_queries(lambda: client.get(url))
+    assert resp.status_code == 200
+    assert few == many <= 8
 
 
 def test_filters_by_state_category_and_district(client, make_process, make_proposal, factory):
@@ -326,3 +306,121 @@ def test_hidden_proposal_is_not_found_for_the_public(client, make_process, make_
     db.session.commit()
     assert client.get(f"/proposals/{p.id}").status_code == 404
     assert p.state == ProposalState.PUBLISHED
+
+
+# --- dates, pages, refused actions ------------------------------------------------------
+
+def test_phase_dates_around_the_october_dst_change_read_back_as_the_same_days(client, login, admin):
+    """Europe/Paris leaves summer time on 25 October 2026 and 31 October 2027:
+    the days entered are the days shown, and "until" names the last day included."""
+    process = services.create_process(admin, services.ProcessData(title="Plan vélo 2027", summary="Proposez."))
+    db.session.commit()
+    login(admin)
+    resp = client.post(f"/processes/{process.id}/phases", data={
+        "rows-0-code": "information", "rows-0-starts_on": "2026-10-25", "rows-0-ends_on": "2026-10-25",
+        "rows-1-code": "proposals", "rows-1-starts_on": "2026-10-26", "rows-1-ends_on": "2027-10-31",
+        "rows-1-capabilities": ["submit", "support"],
+        "rows-2-code": "results", "rows-2-starts_on": "2027-11-01"})
+    assert resp.status_code == 302
+    form = _html(client.get(f"/processes/{process.id}/phases"))
+    for name, day in (("rows-0-starts_on", "2026-10-25"), ("rows-0-ends_on", "2026-10-25"),
+                      ("rows-1-starts_on", "2026-10-26"), ("rows-1-ends_on", "2027-10-31"),
+                      ("rows-2-starts_on", "2027-11-01")):
+        assert re.search(rf'name="{name}"[^>]*value="{day}"', form), name
+    assert client.post(f"/processes/{process.id}/publish").status_code == 302
+    assert "from October 26, 2026" in _html(client.get(f"/processes/{process.id}"))
+    assert "until October 31, 2027" in _html(client.get(f"/processes/{process.id}"))
+    assert "until October 31, 2027" in _html(client.get("/processes/"))
+    assert "until October 31, 2027" in _html(client.get("/"))
+
+
+def test_a_page_number_out_of_range_is_refused_not_clamped(client, make_process):
+    process = make_process()
+    for url in ("/processes/?page=0", "/processes/archive?page=-1", f"/processes/{process.id}/proposals?page=abc"):
+        assert client.get(url).status_code == 422, url
+    resp = client.get("/api/v1/proposals?page=0")
+    assert resp.status_code == 422 and "page" in resp.get_json()["error"]["fields"]
+    assert client.get("/api/v1/processes?page=100001").status_code == 422
+    assert client.get(f"/processes/{process.id}/proposals?page=2").status_code == 200
+
+
+def test_an_answer_no_longer_possible_keeps_the_form_and_its_text(client, login, factory, make_process,
+                                                                  make_proposal):
+    p = make_proposal(make_process(), state=ProposalState.REJECTED)
+    login(factory.user(roles=["official"]))
+    resp = client.post(f"/proposals/{p.id}/official", data={
+        "action": "answer", "answer-decision": "accepted",
+        "answer-answer": "Finalement la Ville retient la proposition."})
+    html = _html(resp)
+    assert resp.status_code == 409
+    assert "This action is no longer possible in the current state." in html
+    assert "Finalement la Ville retient la proposition." in html
+    db.session.expire_all()
+    assert db.session.get(Proposal, p.id).state == ProposalState.REJECTED
+
+
+def test_publishing_without_phases_says_why(client, login, admin):
+    process = services.create_process(admin, services.ProcessData(title="Brouillon", summary="Pas de phases"))
+    db.session.commit()
+    login(admin)
+    resp = client.post(f"/processes/{process.id}/publish", follow_redirects=True)
+    assert "Add the phases of the process before publishing it." in _html(resp)
+    db.session.expire_all()
+    assert db.session.get(Process, process.id).published_at is None
+
+
+def test_an_unconfirmed_account_pressing_support_is_told_why(client, login, factory, make_process, make_proposal):
+    p = make_proposal(make_process())
+    login(factory.user(confirmed=False))
+    resp = client.post(f"/proposals/{p.id}/support", data={}, follow_redirects=True)
+    assert resp.status_code == 200 and "Please confirm your email address first" in _html(resp)
+    assert count_rows(Support) == 0
+
+
+# --- actions shown by the same rules the services apply ------------------------------------
+
+def test_management_links_follow_the_permissions(client, login, factory, admin):
+    here = factory.district()
+    draft = services.create_process(admin, services.ProcessData(title="Place du marché", summary="Réaménager",
+                                                                district_id=here.id))
+    db.session.commit()
+    official_here = factory.user(roles=[("official", here)])
+    login(official_here)
+    assert "Manage this process" in _html(client.get(f"/processes/{draft.id}"))
+    assert "Create a process" not in _html(client.get("/processes/"))
+    assert "Publish the process" not in _html(client.get(f"/processes/{draft.id}/manage"))
+    client.post("/account/logout")
+    login(factory.user(roles=[("official", factory.district())]))
+    assert client.get(f"/processes/{draft.id}").status_code == 404
+    client.post("/account/logout")
+    login(admin)
+    assert "Create a process" in _html(client.get("/processes/"))
+    assert "Publish the process" in _html(client.get(f"/processes/{draft.id}/manage"))
+
+
+def test_author_actions_are_offered_to_the_author_only(client, login, factory, make_process, make_proposal):
+    author = factory.user()
+    p = make_proposal(make_process(), author=author)
+    login(author)
+    html = _html(client.get(f"/proposals/{p.id}"))
+    assert f"/proposals/{p.id}/edit" in html and f"/proposals/{p.id}/withdraw" in html
+    assert f"/proposals/{p.id}/amend" not in html and f"/proposals/{p.id}/official" not in html
+    client.post("/account/logout")
+    login(factory.user(roles=["official"]))
+    html = _html(client.get(f"/proposals/{p.id}"))
+    assert f"/proposals/{p.id}/edit" not in html and f"/proposals/{p.id}/official" in html
+    assert f"/proposals/{p.id}/amend" in html
+
+
+def test_only_admins_are_offered_to_move_a_phase_by_hand(client, login, factory, admin, make_process):
+    here = factory.district()
+    process = make_process(district=here)
+    login(factory.user(roles=[("official", here)]))
+    html = _html(client.get(f"/processes/{process.id}/phases"))
+    assert "Save the phases" in html and "Enter this phase now" not in html
+    last = phases.phases_for("process", process.id)[-1]
+    assert client.post(f"/processes/{process.id}/phases/move", data={
+        "move-phase_id": str(last.id), "move-reason": "Calendrier avancé"}).status_code == 403
+    client.post("/account/logout")
+    login(admin)
+    assert "Enter this phase now" in _html(client.get(f"/processes/{process.id}/phases"))
