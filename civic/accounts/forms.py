@@ -8,16 +8,14 @@ from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from civic.core.forms import coerce_optional_int
+
 
 def district_choices(empty_label):
     """The districts as select choices, after an empty choice labelled ``empty_label``."""
     from civic.accounts.services import all_districts
 
     return [SelectChoice("", empty_label)] + [SelectChoice(str(d.id), d.name) for d in all_districts()]
-
-
-def coerce_optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class RegisterForm(FlaskForm):
@@ -121,7 +119,3 @@ class CensusUploadForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     """Fields are added per registered setting by the view."""
-
-
-# Shared by every module's views.
-from civic.core.forms import apply_errors  # noqa: E402,F401

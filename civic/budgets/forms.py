@@ -6,8 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from civic.accounts.forms import coerce_optional_int
-from civic.core.forms import select_choices
+from civic.core.forms import coerce_optional_int, select_choices
 
 from .models import IMPLEMENTATION_LABELS, SELECTION_RULE_LABELS, VOTE_RULE_LABELS
 

@@ -19,8 +19,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from civic.accounts.forms import coerce_optional_int, district_choices
-from civic.core.forms import select_choices
+from civic.accounts.forms import district_choices
+from civic.core.forms import coerce_optional_int, select_choices
 
 from .labels import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
 from .models import Eligibility, Outcome, QuestionKind

@@ -18,6 +18,11 @@ def select_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def coerce_optional_int(value):
+    """A select's value as an id, or None for its empty choice."""
+    return int(value) if value not in (None, "", "None") else None
+
+
 def apply_errors(form, err) -> None:
     """Put a service error's messages next to the form's fields (or at the top)."""
     placed = False

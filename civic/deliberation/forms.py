@@ -5,8 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from civic.accounts.forms import coerce_optional_int
-from civic.core.forms import select_choices
+from civic.core.forms import coerce_optional_int, select_choices
 from civic.deliberation.models import MAX_BODY
 
 

@@ -14,8 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from civic.accounts.forms import coerce_optional_int
-from civic.core.forms import select_choices
+from civic.core.forms import coerce_optional_int, select_choices
 from civic.petitions.labels import DECISIONS, HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, TOPICS
 
 

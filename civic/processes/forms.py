@@ -24,8 +24,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from civic.accounts.forms import coerce_optional_int, district_choices
-from civic.core.forms import select_choices
+from civic.accounts.forms import district_choices
+from civic.core.forms import coerce_optional_int, select_choices
 from civic.processes.labels import PHASE_CODES, PHASE_LABELS, STATUS_LABELS
 
 MARKDOWN_HINT = _l("You can use simple formatting: **bold**, *italic*, lists starting with “-”, and links.")

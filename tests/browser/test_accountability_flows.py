@@ -35,7 +35,9 @@ def _closed_consultation(live, official: str, code: str, title: str) -> int:
         from civic.extensions import db
 
         actor = find_user_by_email(official)
-        today = services.today()
+        from civic.core.time import today as local_today
+
+        today = local_today()
         c = services.create_consultation(actor, title=title, district_id=_district_id(code),
                                          opens_on=today - timedelta(days=2), closes_on=today + timedelta(days=5),
                                          results_due_on=today + timedelta(days=30))

@@ -17,7 +17,6 @@ commits once. By sub-feature:
 them.
 """
 
-from civic.core.time import today  # only for tests/browser/test_accountability_flows.py (not ours): see below
 
 from ..labels import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS, SCALE_LABELS
 from ..tally import K_ANONYMITY, SCALE_POINTS
@@ -74,8 +73,4 @@ __all__ = [
     "participation_counts", "publish_consultation", "publish_followup", "published_text_counts", "published_texts",
     "record_paper_response", "remove_decision", "remove_question", "respondent_district_id", "response_for_code",
     "review_free_text", "review_queue", "save_followup", "update_consultation",
-    # Not a service: tests/browser/test_accountability_flows.py (outside this
-    # package) still calls services.today(); drop this once it calls
-    # civic.core.time.today() like every caller here.
-    "today",
 ]
