@@ -39,6 +39,7 @@ def review_queue(actor, *, page: int = 1, per_page: int = 30):
 def review_free_text(actor, text_id, approve: bool, reason: str = "") -> FreeTextAnswer:
     """Publish a free-text answer, or exclude it (personal data, insults...)."""
     require_login(actor)
+    require(permissions.can_review_free_texts(actor))  # moderators only, before the lookup
     try:
         key = text_id if isinstance(text_id, uuid.UUID) else uuid.UUID(str(text_id))
     except ValueError:

@@ -69,6 +69,7 @@ def appeal_decision(actor, decision_id: int, text: str) -> Appeal:
 def get_appeal(actor, appeal_id: int) -> Appeal:
     """An appeal in the actor's districts (404 if there is none, 403 if not theirs)."""
     require_login(actor)
+    require(permissions.can_view_queue(actor))  # moderators only, before the lookup
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound()

@@ -105,6 +105,7 @@ def open_case_count(actor) -> int:
 def get_case(actor, case_id: int) -> ModerationCase:
     """A case the actor moderates (404 if there is none, 403 if not theirs)."""
     require_login(actor)  # before the lookup: an anonymous visitor learns nothing of which cases exist
+    require(permissions.can_view_queue(actor))  # nor does a person who moderates nowhere
     case = db.session.get(ModerationCase, case_id)
     if case is None:
         raise NotFound()
