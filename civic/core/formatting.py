@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 
-from civic.core.time import local_day
+from civic.core.time import last_day, local_day
 
 _FIRST = re.compile(r"(?<!\d)1 (?=[^\W\d])")
 
@@ -30,6 +30,12 @@ def init_app(app):
             # (a phase from local midnight on 1 December is 30 November 23:00 UTC).
             value = local_day(value)
         return french_first(format_date(value, fmt), value.day)
+
+    @app.template_filter("last_day")
+    def _last_day(value):
+        # An end stored as an exclusive bound (local midnight after the last
+        # day): "until" names the last day included. ``{{ p.ends_at|last_day|date }}``
+        return last_day(value) if value else None
 
     @app.template_filter("datetime")
     def _datetime(value, fmt="medium"):

@@ -26,8 +26,7 @@ bp = Blueprint("processes", __name__)
 
 @bp.context_processor
 def _labels():
-    # last_day: a phase's ends_at is the exclusive bound, "until" names the last day included.
-    return {"STATE_LABELS": services.STATE_LABELS, "now": utcnow(), "last_day": last_day}
+    return {"STATE_LABELS": services.STATE_LABELS, "now": utcnow()}
 
 
 def _visitor_seed() -> int:

@@ -37,9 +37,10 @@ def test_phases_entered_around_the_october_change_start_at_local_midnight_and_re
     edition_id = _new_edition(client, review="2026-10-20", voting="2026-10-25", results="2026-10-26",
                               implementation="2026-11-02")
     html = client.get(f"/budgets/{edition_id}").get_data(as_text=True)
-    assert "Feasibility review — from October 20, 2026 to October 25, 2026" in " ".join(html.split())
-    assert "Voting — from October 25, 2026 to October 26, 2026" in " ".join(html.split())
-    assert "Results — from October 26, 2026 to November 2, 2026" in " ".join(html.split())
+    # A phase ends when the next one starts: "to" names its last day.
+    assert "Feasibility review — from October 20, 2026 to October 24, 2026" in " ".join(html.split())
+    assert "Voting — from October 25, 2026 to October 25, 2026" in " ".join(html.split())
+    assert "Results — from October 26, 2026 to November 1, 2026" in " ".join(html.split())
     # Half past midnight in Paris, either side of the change: the day's phase has begun.
     phases.advance_phases(now=datetime(2026, 10, 24, 22, 30))  # 25 October, 00:30 summer time
     db.session.commit()
