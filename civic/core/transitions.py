@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from civic.core import audit
 from civic.core.errors import InvalidTransition
 from civic.core.time import utcnow
+from civic.extensions import db
 
 
 def allowed(flow: Mapping, current, to) -> bool:
@@ -46,3 +47,18 @@ def transition(obj, flow: Mapping, to, actor, action: str | None, *, attr: str =
         audit.record(actor, action, kind or obj.__tablename__, obj.id, reason=reason,
                      **{"from": str(current), "to": str(to)}, **data)
     return current
+
+
+def compare_and_set(obj, flow: Mapping, to, *, attr: str = "state", **values) -> bool:
+    """Move ``obj`` to ``to`` in one conditional UPDATE, from whichever states
+    ``flow`` lets reach it, setting ``values`` too: for decisions two people
+    may take at once (moderation cases, appeals). Of two racing requests one
+    wins (True); the other finds the row already moved (False) and says so.
+    ``obj`` is expired: read it again to see the winner's values. The caller
+    audits (it knows what was decided)."""
+    table = type(obj).__table__
+    sources = [state for state in flow if allowed(flow, state, to)]
+    moved = db.session.execute(table.update().where(table.c.id == obj.id, table.c[attr].in_(sources))
+                               .values({attr: to, **values})).rowcount
+    db.session.expire(obj)
+    return bool(moved)

@@ -1,6 +1,7 @@
 """core.transitions: the one guarded, audited way to change a state."""
 
 import enum
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -52,3 +53,19 @@ def test_allowed_reads_the_flow():
     assert allowed(FLOW, State.DRAFT, State.OPEN)
     assert not allowed(FLOW, State.DRAFT, State.CLOSED)
     assert not allowed(FLOW, "unknown", State.OPEN)
+
+
+def test_compare_and_set_lets_one_of_two_racing_decisions_win(app, factory):
+    # Two moderators decide the same case: the second finds it already decided.
+    from civic.core.transitions import compare_and_set
+    from civic.moderation.models import CASE_FLOW, CaseStatus, ModerationCase
+
+    case = ModerationCase(kind="comment", object_id=1)
+    db.session.add(case)
+    db.session.commit()
+    first = datetime(2026, 12, 2, 10, 0)
+    assert compare_and_set(case, CASE_FLOW, CaseStatus.DECIDED, attr="status", decided_at=first) is True
+    assert case.status == CaseStatus.DECIDED
+    later = datetime(2026, 12, 2, 10, 1)
+    assert compare_and_set(case, CASE_FLOW, CaseStatus.DECIDED, attr="status", decided_at=later) is False
+    assert case.decided_at == first  # the winner's values stay

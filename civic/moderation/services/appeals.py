@@ -17,6 +17,7 @@ from civic.core.outbox import queue_mail
 from civic.core.permissions import require, require_login
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
+from civic.core.transitions import compare_and_set
 from civic.core.urls import absolute_url
 from civic.extensions import db
 from civic.moderation import permissions
@@ -26,7 +27,6 @@ from civic.moderation.services.common import (
     MIN_STATEMENT,
     can_mail,
     clean_statement,
-    compare_and_set,
     describe,
     gather,
     insert_or_nothing,
@@ -143,7 +143,7 @@ def decide_appeal(actor, appeal_id: int, outcome, statement: str) -> Appeal:
     if errors:
         raise ValidationError(fields=errors)
     now = utcnow()
-    if not compare_and_set(appeal, APPEAL_FLOW, status, decided_at=now, decided_by_id=actor.id,
+    if not compare_and_set(appeal, APPEAL_FLOW, status, attr="status", decided_at=now, decided_by_id=actor.id,
                            statement=statement):
         raise InvalidTransition(_("Another moderator decided this appeal first. Your decision was not recorded."))
     if status == AppealStatus.OVERTURNED:

@@ -14,7 +14,6 @@ from civic.accounts.models import Role, User, UserRole
 from civic.core import content
 from civic.core.errors import NotFound, ValidationError
 from civic.core.sanitize import clean_text
-from civic.core.transitions import allowed
 from civic.extensions import db
 from civic.moderation.models import ReportReason
 
@@ -161,17 +160,3 @@ def insert_or_nothing(model, **values):
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return db.session.execute(stmt).scalar()
-
-
-def compare_and_set(obj, flow, to, *, attr: str = "status", **values) -> bool:
-    """Move ``obj`` to ``to`` in one conditional UPDATE, from whichever states
-    ``flow`` lets reach it (``civic.core.transitions.allowed``), setting
-    ``values`` too. Of two requests racing, one wins (True); the other finds
-    the row already moved (False) and says so. ``obj`` is expired: read it
-    again to see the winner's values."""
-    table = type(obj).__table__
-    sources = [state for state in flow if allowed(flow, state, to)]
-    moved = db.session.execute(table.update().where(table.c.id == obj.id, table.c[attr].in_(sources))
-                               .values({attr: to, **values})).rowcount
-    db.session.expire(obj)
-    return bool(moved)

@@ -12,6 +12,7 @@ from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
+from civic.core.transitions import compare_and_set
 from civic.core.urls import absolute_url
 from civic.extensions import db
 from civic.moderation import labels
@@ -29,7 +30,6 @@ from civic.moderation.services.cases import get_case
 from civic.moderation.services.common import (
     can_mail,
     clean_statement,
-    compare_and_set,
     gather,
     item,
     item_title,
@@ -77,7 +77,7 @@ def decide_case(actor, case_id: int, decision_type, reason_code, statement: str,
         errors["decision"] = _("This kind of content cannot be hidden.")
     if errors:
         raise ValidationError(fields=errors)
-    if not compare_and_set(case, CASE_FLOW, CaseStatus.DECIDED, decided_at=utcnow()):
+    if not compare_and_set(case, CASE_FLOW, CaseStatus.DECIDED, attr="status", decided_at=utcnow()):
         _refuse_second_decision(case)
     now = case.decided_at
     decision = Decision(case_id=case.id, kind=case.kind, object_id=case.object_id, district_id=case.district_id,
