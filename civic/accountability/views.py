@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 
 from civic.accounts.models import District
 from civic.core.export import page_arg
+from civic.core.inputs import as_id
 from civic.extensions import db
 
 from . import services
@@ -20,8 +21,8 @@ def district_filter(value: str | None) -> District | None:
     if not value:
         return None
     stmt = sa.select(District).where(District.code == value)
-    if value.isdigit():
-        stmt = sa.select(District).where(sa.or_(District.code == value, District.id == int(value)))
+    if as_id(value) is not None:
+        stmt = sa.select(District).where(sa.or_(District.code == value, District.id == as_id(value)))
     return db.session.scalar(stmt)
 
 

@@ -19,6 +19,7 @@ from civic.core import settings as settings_mod
 from civic.core.errors import NotFound
 from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service
+from civic.core.inputs import as_id
 from civic.core.models import AuditEntry
 from civic.core.permissions import require, require_login
 from civic.extensions import db
@@ -176,10 +177,10 @@ def audit_log():
         stmt = stmt.where(AuditEntry.action.startswith(args["action"]))
     if args.get("kind"):
         stmt = stmt.where(AuditEntry.kind == args["kind"])
-    if args.get("object_id", type=int):
-        stmt = stmt.where(AuditEntry.object_id == args.get("object_id", type=int))
-    if args.get("actor", type=int):
-        stmt = stmt.where(AuditEntry.actor_id == args.get("actor", type=int))
+    if as_id(args.get("object_id")):
+        stmt = stmt.where(AuditEntry.object_id == as_id(args.get("object_id")))
+    if as_id(args.get("actor")):
+        stmt = stmt.where(AuditEntry.actor_id == as_id(args.get("actor")))
     for name, op in (("since", "ge"), ("until", "lt")):
         if args.get(name):
             try:

@@ -11,6 +11,7 @@ from civic.api import bp, doc, page_params
 from civic.core import phases
 from civic.core.errors import NotFound, ValidationError
 from civic.core.export import iso, page_arg
+from civic.core.inputs import as_id
 from civic.core.urls import absolute_url
 from civic.extensions import db
 
@@ -109,7 +110,7 @@ def api_budget_projects(edition_id):
     edition = _edition(edition_id)
     page = page_arg()
     stmt = services.visible_projects_query(edition.id)
-    envelope = request.args.get("envelope", type=int)
+    envelope = as_id(request.args.get("envelope"))
     if envelope:
         stmt = stmt.where(Project.envelope_id == envelope)
     rows = db.session.scalars(stmt.order_by(Project.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
@@ -153,7 +154,7 @@ def api_budget_pabulib(edition_id):
 
     edition = _edition(edition_id)
     _published(edition)
-    envelope_id = request.args.get("envelope", type=int)
+    envelope_id = as_id(request.args.get("envelope"))
     if envelope_id is None:
         if len(edition.envelopes) != 1:
             raise ValidationError(fields={"envelope": "choose an envelope: "

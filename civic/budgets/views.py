@@ -11,6 +11,7 @@ from civic.core import phases
 from civic.core.errors import NotFound, PermissionDenied
 from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service, select_choices
+from civic.core.inputs import as_id
 from civic.core.permissions import require
 from civic.core.time import start_of_day
 from civic.extensions import db
@@ -97,7 +98,7 @@ def projects(edition_id):
     edition = _edition(edition_id)
     page = page_arg()
     stmt = services.visible_projects_query(edition.id, current_user)
-    envelope_id = request.args.get("envelope", type=int)
+    envelope_id = as_id(request.args.get("envelope"))
     status = request.args.get("status", "")
     if envelope_id:
         stmt = stmt.where(Project.envelope_id == envelope_id)
@@ -376,7 +377,7 @@ def results(edition_id):
     if not permissions.can_see_results(current_user, edition):
         return render_template("budgets/results.html", edition=edition, tables=None, labels=_labels()), 200
     # One envelope per page when there are many: the page stays light.
-    envelope_id = request.args.get("envelope", type=int)
+    envelope_id = as_id(request.args.get("envelope"))
     if envelope_id is None and len(edition.envelopes) > 3:
         envelope_id = edition.envelopes[0].id
     return render_template("budgets/results.html", edition=edition, tables=result_tables(edition, envelope_id),

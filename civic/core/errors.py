@@ -118,6 +118,7 @@ def init_app(app):
         return error_response(err.code or 500, code, messages.get(err.code, err.description or ""), headers=headers)
 
     @app.errorhandler(sa_exc.DataError)
+    @app.errorhandler(OverflowError)  # SQLite's driver refuses an integer beyond 64 bits before the query
     def handle_out_of_range(err):
         # A value the database cannot hold (a number beyond its column...):
         # the input is wrong, not the server. Nothing was written.

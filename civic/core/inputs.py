@@ -26,6 +26,17 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def as_id(value) -> int | None:
+    """``value`` as a row id if it is one an INTEGER column can hold (digits
+    only, at most :data:`MAX_ID`), else None: a filter on an impossible id
+    matches nothing instead of overflowing the database driver."""
+    text = str(value if value is not None else "")
+    if not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 def bad_text(value: str) -> bool:
     """Whether ``value`` holds what no text column can store: a NUL, or a
     lone surrogate (not UTF-8 encodable)."""

@@ -14,6 +14,7 @@ from civic.core import content
 from civic.core.errors import NotFound
 from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service
+from civic.core.inputs import as_id
 from civic.core.permissions import require
 from civic.core.views import safe_next
 from civic.deliberation import permissions, queries, ranking, services
@@ -58,7 +59,7 @@ def _item_url(kind_name: str, obj, comment_id: int | None = None) -> str:
 def index():
     state = request.args.get("state") or ""
     raw_district = request.args.get("district") or ""
-    district_id = int(raw_district) if raw_district.isdigit() else None
+    district_id = as_id(raw_district)
     page = page_arg()
     debates, has_next = queries.list_debates(state or None, district_id, page)
     counts = queries.alignment_counts("debate", [d.id for d in debates])
@@ -189,7 +190,7 @@ def post_comment(kind, object_id):
         raise NotFound()
     _kind, obj = content.load(kind, object_id, current_user)
     form = CommentForm(sided=spec["alignment"])
-    parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
+    parent_id = as_id(form.parent_id.data)
     parent = db.session.get(Comment, parent_id) if parent_id else None
     if form.validate_on_submit():
         ok, comment = run_service(form, services.post_comment, current_user, kind, object_id, form.body.data,

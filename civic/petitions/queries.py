@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from civic.accounts.models import District
+from civic.core.inputs import as_id
 from civic.core.models import AuditEntry
 from civic.extensions import db
 from civic.petitions import search
@@ -26,7 +27,8 @@ def district_by_code_or_id(value) -> int | None:
     if value in (None, ""):
         return None
     if str(value).isdigit():
-        return int(value)
+        number = as_id(value)
+        return number if number is not None else -1
     found = db.session.scalar(sa.select(District.id).where(District.code == str(value).upper()))
     return found if found is not None else -1
 

@@ -10,6 +10,7 @@ from civic.api import bp, doc, page_params
 from civic.core import phases
 from civic.core.errors import ValidationError
 from civic.core.export import iso, page_arg
+from civic.core.inputs import as_id
 from civic.extensions import db
 from civic.processes import services
 from civic.processes.models import Process, ProposalState
@@ -136,7 +137,7 @@ def process_detail(process_id):
         "has_next": {"type": "boolean"}}}}})
 def proposals():
     page = page_arg()
-    process_id = request.args.get("process", type=int)
+    process_id = as_id(request.args.get("process"))
     if process_id is not None:
         services.get_process(process_id, None)
     state = request.args.get("state") or None
@@ -145,7 +146,7 @@ def proposals():
     order = request.args.get("order", "newest")
     if order not in ("newest", "supports"):
         raise ValidationError(fields={"order": "use newest or supports"})
-    filters = services.ProposalFilters(district_id=request.args.get("district", type=int), state=state)
+    filters = services.ProposalFilters(district_id=as_id(request.args.get("district")), state=state)
     rows, has_next = services.list_proposals(None, process_id, filters, order=order, page=page)
     return jsonify({"items": [_proposal_json(p) for p in rows], "page": page, "has_next": has_next})
 

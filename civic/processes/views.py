@@ -14,6 +14,7 @@ from civic.core import phases
 from civic.core.errors import InvalidTransition
 from civic.core.export import csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service, select_choices
+from civic.core.inputs import as_id
 from civic.core.permissions import is_contributor, require, require_login
 from civic.core.time import end_of_day, last_day, local_day, start_of_day, today, utcnow
 from civic.core.views import safe_next
@@ -98,7 +99,7 @@ def image(process_id):
 
 
 def _filters_from_args(process):
-    district_id = request.args.get("district", type=int)
+    district_id = as_id(request.args.get("district"))
     category = request.args.get("category") or None
     state = request.args.get("state") or None
     if state not in {s.value for s in ProposalState}:

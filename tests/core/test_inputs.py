@@ -90,3 +90,14 @@ def test_the_document_states_the_bounds_it_enforces(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     [page] = [p for p in doc["paths"]["/api/v1/petitions"]["get"]["parameters"] if p["name"] == "page"]
     assert page["schema"] == {"type": "integer", "minimum": 1, "maximum": 100_000}
+def test_an_all_digit_district_beyond_any_id_is_not_an_error(client):
+    for path in ("/petitions/?district=999999999999999999999999999999",
+                 "/api/v1/petitions?district=999999999999999999999999999999"):
+        assert client.get(path).status_code < 500, path
+
+
+def test_an_id_in_a_form_beyond_any_column_is_a_clear_4xx(client, factory, login):
+    login(factory.user(roles=("admin",)))
+    person = factory.user()
+    resp = client.post(f"/admin/users/{person.id}", data={"action": "revoke", "grant_id": "9" * 25, "reason": "r"})
+    assert 400 <= resp.status_code < 500
