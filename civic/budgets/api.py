@@ -3,6 +3,8 @@ ballots in the pabulib format. Never personal data: no authors, no voters."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import Response, jsonify, request
 from sqlalchemy.orm import selectinload
@@ -10,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from civic.api import bp, doc, page_params
 from civic.core import phases
 from civic.core.errors import NotFound, ValidationError
-from civic.core.export import iso, page_arg
+from civic.core.export import iso, page_arg, safe_cell
 from civic.core.inputs import as_id
 from civic.core.urls import absolute_url
 from civic.extensions import db
@@ -141,6 +143,23 @@ def api_budget_results(edition_id):
     return jsonify({"edition_id": edition.id, "selection_rule": edition.selection_rule.value, "envelopes": out})
 
 
+def formula_safe(election):
+    """The election with its texts (project names and fields, meta values)
+    neutralised like every public CSV: a .pb file opens in a spreadsheet too.
+    Numbers are kept as they are, so the file still computes the same results."""
+    def text(value):
+        return value if isinstance(value, str) and _NUMBER.fullmatch(value) else safe_cell(value)
+
+    election.meta = {key: text(value) for key, value in election.meta.items()}
+    for project in election.projects.values():
+        project.name = text(project.name) if project.name else project.name
+        project.fields = {key: text(value) for key, value in project.fields.items()}
+    return election
+
+
+_NUMBER = re.compile(r"-?[0-9]+([.,][0-9]+)?")
+
+
 @bp.get("/budgets/<int:edition_id>/pabulib")
 @doc("Anonymised ballots and results of one envelope in the pabulib .pb format (or JSON with format=json), "
      "to recompute the outcome with independent tools", tags=TAGS,
@@ -172,5 +191,5 @@ def api_budget_pabulib(edition_id):
                         "votes": [{"voter_id": v.voter_id, "vote": v.projects, "points": v.points}
                                   for v in election.votes]})
     name = f"budget_{edition.id}_envelope_{envelope.id}.pb"
-    return Response(write_pb_string(election), mimetype="text/csv",
+    return Response(write_pb_string(formula_safe(election)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
