@@ -10,9 +10,8 @@ from civic.extensions import db
 from tests.factories import PASSWORD
 
 
-def count_queries(fn):
-    """Run ``fn()`` and return ``(its result, the number of SQL statements it ran)``:
-    list pages assert that the count does not grow with the number of rows."""
+def capture_statements(fn):
+    """Run ``fn()`` and return ``(its result, the SQL statements it ran)``."""
     statements = []
 
     def listener(_conn, _cursor, statement, *_args):
@@ -23,6 +22,13 @@ def count_queries(fn):
         result = fn()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", listener)
+    return result, statements
+
+
+def count_queries(fn):
+    """Run ``fn()`` and return ``(its result, the number of SQL statements it ran)``:
+    list pages assert that the count does not grow with the number of rows."""
+    result, statements = capture_statements(fn)
     return result, len(statements)
 
 

@@ -13,7 +13,7 @@ from civic.extensions import db
 from civic.petitions import permissions
 from civic.petitions import tally as tally_mod
 from civic.petitions.models import DistrictCount, Signature, SignatureState
-from tests.helpers import reload
+from tests.helpers import capture_statements, reload
 
 
 def _district_counts(petition):
@@ -23,17 +23,9 @@ def _district_counts(petition):
 
 def test_signing_never_writes_the_petition_row(client, pf, app):
     petition = pf.petition()
-    statements = []
-
-    def listen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        resp = client.post(f"/api/v1/petitions/{petition.id}/signatures",
-                           json={"name": "A", "email": "a@example.org", "postcode": "31000", "attest": True})
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listen)
+    resp, statements = capture_statements(lambda: client.post(
+        f"/api/v1/petitions/{petition.id}/signatures",
+        json={"name": "A", "email": "a@example.org", "postcode": "31000", "attest": True}))
     assert resp.status_code == 202
     request_writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert not [s for s in request_writes if "UPDATE petition " in s or "UPDATE petition\n" in s]
