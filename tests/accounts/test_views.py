@@ -119,7 +119,7 @@ def test_a_malformed_grant_id_on_revoke_is_a_clear_404_not_an_error(client, fact
 
 
 def test_registration_is_limited_per_network_with_the_input_kept(client, monkeypatch):
-    from civic.accounts import services as account_services
+    from civic.accounts.services import identity as account_services
 
     monkeypatch.setattr(account_services, "REGISTER_IP_LIMIT", 2)
     for n in range(2):
