@@ -19,6 +19,7 @@ def declare(app) -> None:
     register_people(User, services.set_locale)
     # Globals, not a context processor: the privacy page lists every module's notice.
     app.jinja_env.globals["privacy_notices"] = privacy.privacy_notices
+    app.jinja_env.globals.update(data_label=privacy.data_label, data_moment=privacy.data_moment)
     app.jinja_env.globals["accounts_permissions"] = permissions
     login_manager.user_loader(views.load_user)
     login_manager.login_view = "accounts.login"
