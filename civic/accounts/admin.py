@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from civic.accounts import forms, services
 from civic.accounts.models import District, User, UserRole
@@ -18,7 +19,7 @@ from civic.accounts.permissions import can_manage_accounts, can_use_counter
 from civic.core import settings as settings_mod
 from civic.core.errors import NotFound
 from civic.core.export import page_arg
-from civic.core.forms import form_status, run_service
+from civic.core.forms import form_status, run_service, select_choices
 from civic.core.inputs import as_id
 from civic.core.models import AuditEntry
 from civic.core.permissions import require, require_login
@@ -136,13 +137,20 @@ def _settings_form(specs):
             raise AttributeError(name)
 
     for spec in specs:
+        name, help_text = spec.key.replace(".", "__"), spec.help() if spec.help else ""
+        if spec.choices is not None:
+            setattr(F, name, SelectMultipleField(spec.label(), choices=select_choices(spec.choices()),
+                                                 validate_choice=False, description=help_text,
+                                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()))
+            continue
         field_cls = BooleanField if spec.type is bool else IntegerField if spec.type is int else StringField
-        setattr(F, spec.key.replace(".", "__"), field_cls(spec.label(), validators=[Optional()],
-                                                          description=spec.help() if spec.help else ""))
+        setattr(F, name, field_cls(spec.label(), validators=[Optional()], description=help_text))
     return F
 
 
 def _entered(field) -> str | None:
+    if isinstance(field.data, list):  # a set of choices
+        return ",".join(field.data)
     if field.data is True:
         return "1"
     if field.data is False:
@@ -156,7 +164,10 @@ def settings():
     form = _settings_form(specs)()
     if request.method == "GET":
         for spec in specs:
-            getattr(form, spec.key.replace(".", "__")).data = settings_mod.get_setting(spec.key)
+            value = settings_mod.get_setting(spec.key)
+            if spec.choices is not None:
+                value = [v for v in str(value or "").split(",") if v]
+            getattr(form, spec.key.replace(".", "__")).data = value
     elif form.validate_on_submit():
         entered = {spec.key: _entered(getattr(form, spec.key.replace(".", "__"))) for spec in specs}
         ok, _changed = run_service(form, settings_mod.change_settings, current_user, entered)

@@ -30,6 +30,10 @@ class SettingSpec:
     # For text settings: returns the normalised value, or raises ValueError
     # with the message shown next to the field.
     validate: Callable[[str], str] | None = None
+    # For a text setting that is a set of choices (stored comma-separated):
+    # ``choices()`` gives ``(value, label)`` pairs; the settings page shows
+    # checkboxes instead of asking for internal names.
+    choices: Callable[[], list[tuple[str, str]]] | None = None
 
 
 _SPECS: dict[str, SettingSpec] = {}
@@ -73,6 +77,13 @@ def parse_setting(key: str, raw: str):
             raise ValueError(spec.minimum)
         if spec.maximum is not None and value > spec.maximum:
             raise ValueError(spec.maximum)
+    if spec.choices is not None:
+        allowed = {v for v, _label in spec.choices()}
+        chosen = [v.strip() for v in str(value).split(",") if v.strip()]
+        unknown = [v for v in chosen if v not in allowed]
+        if unknown:
+            raise ValueError(_("Choose from the list (unknown: %(values)s).", values=", ".join(unknown)))
+        value = ",".join(v for v, _label in spec.choices() if v in chosen)  # stored in the list's order
     if spec.validate is not None:
         value = spec.validate(value)
     return value

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from civic.core import content
 from civic.core.settings import SettingSpec, get_setting
 
 SETTING_THRESHOLD = "moderation.auto_hide_threshold"
@@ -19,9 +20,9 @@ SPECS = (
         lambda: _l("Number of reports from different people after which an item is hidden until a moderator "
                    "reviews it."), minimum=1, maximum=100),
     SettingSpec(
-        SETTING_PREMODERATED, "", str, lambda: _l("Moderation: pre-moderated kinds"),
-        lambda: _l("Comma-separated kinds (for example: comment, petition) whose new items are shown only "
-                   "after a moderator approves them. Leave empty for none.")),
+        SETTING_PREMODERATED, "", str, lambda: _l("Moderation: pre-moderated contributions"),
+        lambda: _l("New items of the kinds ticked are shown only after a moderator approves them."),
+        choices=lambda: [(kind.name, kind.label()) for kind in content.kinds()]),
     SettingSpec(
         SETTING_DIGEST, 60, int, lambda: _l("Moderation: minutes between report digests"),
         lambda: _l("Moderators receive new reports grouped in one email at most this often (auto-hidden items "

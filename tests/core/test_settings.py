@@ -44,3 +44,29 @@ def test_the_page_shows_the_reason_next_to_the_field_and_keeps_the_input(app, cl
     assert resp.status_code == 422
     assert 'value="500"' in html and "allowed range (100)" in html
     assert get_setting(THRESHOLD) == 3
+
+
+def test_the_premoderation_setting_offers_the_kinds_by_name_not_internal_codes(app, client, factory, login):
+    admin = factory.user(roles=("admin",))
+    login(admin)
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert "<legend>Moderation: pre-moderated contributions</legend>" in html
+    assert 'type="checkbox"' in html and 'value="comment"' in html
+    assert "Comma-separated kinds" not in html
+    data = {"moderation__premoderated_kinds": ["petition", "comment"]}
+    for spec_key in ("moderation__auto_hide_threshold", "moderation__digest_interval"):
+        data[spec_key] = "5" if "threshold" in spec_key else "60"
+    from civic.core.settings import specs
+
+    for spec in specs():
+        name = spec.key.replace(".", "__")
+        if name not in data and spec.type is int:
+            data[name] = str(get_setting(spec.key))
+        elif name not in data and spec.type is str and spec.choices is None:
+            data[name] = str(get_setting(spec.key))
+    resp = client.post("/admin/settings", data=data)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    assert set(get_setting("moderation.premoderated_kinds").split(",")) == {"petition", "comment"}
+    data["moderation__premoderated_kinds"] = ["nonsense"]
+    resp = client.post("/admin/settings", data=data)
+    assert resp.status_code == 422 and "unknown: nonsense" in resp.get_data(as_text=True)
