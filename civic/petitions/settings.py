@@ -43,17 +43,23 @@ def _networks_setting(raw: str) -> str:
     return ", ".join(str(net) for net in _networks(raw, strict=True))
 
 
+def _frozen():
+    # The rules a petition was published under are the ones its signers joined.
+    return _l("Applies to petitions opened from now on: petitions already open keep the value they were "
+              "published with.")
+
+
 SPECS = [
     SettingSpec("petitions.sponsors_needed", 5, int, lambda: _l("Petitions: sponsors needed before moderation"),
                 minimum=1, maximum=20),
     SettingSpec("petitions.max_before_moderation", 20, int,
                 lambda: _l("Petitions: most sponsor signatures accepted before moderation"), minimum=1, maximum=100),
     SettingSpec("petitions.response_threshold", 10000, int,
-                lambda: _l("Petitions: signatures for an official response"), minimum=1),
+                lambda: _l("Petitions: signatures for an official response"), minimum=1, help=_frozen),
     SettingSpec("petitions.debate_threshold", 100000, int,
-                lambda: _l("Petitions: signatures for a public debate"), minimum=1),
+                lambda: _l("Petitions: signatures for a public debate"), minimum=1, help=_frozen),
     SettingSpec("petitions.open_days", 183, int, lambda: _l("Petitions: days open for signing"),
-                minimum=1, maximum=730),
+                minimum=1, maximum=730, help=_frozen),
     SettingSpec("petitions.response_days", 60, int,
                 lambda: _l("Petitions: days to publish the official response once the threshold is crossed"),
                 minimum=1, maximum=365),

@@ -65,3 +65,9 @@ def test_the_premoderation_setting_offers_the_kinds_by_name_not_internal_codes(a
     data["moderation__premoderated_kinds"] = ["nonsense"]
     resp = client.post("/admin/settings", data=data)
     assert resp.status_code == 422 and "unknown: nonsense" in resp.get_data(as_text=True)
+
+
+def test_the_settings_page_says_thresholds_apply_to_new_petitions_only(app, client, factory, login):
+    login(factory.user(roles=("admin",)))
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert html.count("petitions already open keep the value they were published with") == 3
