@@ -36,3 +36,23 @@ def test_admin_moves_the_phase_by_hand_with_a_reason(client, login, budget):
                                   "phase-reason": "Ouverture anticipée"}).status_code == 302
     assert services.current_phase_code(b.edition) == "voting"
     assert "they can no longer change" in client.get(f"/budgets/{b.edition.id}").get_data(as_text=True)
+
+
+def test_the_rules_form_shows_only_the_settings_of_the_chosen_way_of_voting(client, login, budget):
+    b = budget.make("cumulative", phase="submission", projects=(), points_total=10)
+    login(budget.official)
+    html = client.get(f"/budgets/{b.edition.id}/manage").get_data(as_text=True)
+    assert "Points: points per voter" in html
+    assert "Approval: minimum number of projects" not in html and "Ranking: how many projects" not in html
+
+
+def test_computed_results_are_published_from_the_manage_page(client, login, budget, run_jobs):
+    b = budget.make("approval", phase="voting")
+    budget.enter_phase(b.edition, "results")
+    run_jobs()
+    login(budget.official)
+    html = client.get(f"/budgets/{b.edition.id}/manage").get_data(as_text=True)
+    assert "Check them before publishing" in html
+    assert f'action="/budgets/{b.edition.id}/publish"' in html
+    assert client.post(f"/budgets/{b.edition.id}/publish").status_code == 302
+    assert "The results are published." in client.get(f"/budgets/{b.edition.id}/manage").get_data(as_text=True)
