@@ -35,7 +35,10 @@ PROJECT_SCHEMA = {"type": "object", "properties": {
 
 
 def _edition(edition_id: int) -> BudgetEdition:
-    return services.get_edition(edition_id, with_envelopes=True)
+    edition = services.get_edition(edition_id, with_envelopes=True)
+    if edition.is_draft:
+        raise NotFound()  # the API is public: drafts are not
+    return edition
 
 
 def _edition_json(e: BudgetEdition, phase_code: str | None) -> dict:
@@ -74,7 +77,7 @@ def _published(edition: BudgetEdition) -> None:
                             "has_next": {"type": "boolean"}}}}})
 def api_budgets():
     page = page_arg()
-    rows = db.session.scalars(sa.select(BudgetEdition).options(
+    rows = db.session.scalars(sa.select(BudgetEdition).where(BudgetEdition.published_at.is_not(None)).options(
         selectinload(BudgetEdition.envelopes).selectinload(Envelope.district))
         .order_by(BudgetEdition.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     ids = [e.id for e in rows[:PAGE_SIZE]]

@@ -143,7 +143,7 @@ def load_budget_2026(ctx) -> None:
     edition = BudgetEdition(
         title="Budget participatif 2026", currency="EUR", total_amount=1_000_000,
         vote_rule=VoteRule.KNAPSACK, selection_rule=SelectionRule.EQUAL_SHARES, min_spend_percent=None,
-        paper_salt=secrets.token_hex(16), created_by_id=users["elu@demo.civic.localhost"].id,
+        paper_salt=secrets.token_hex(16), created_by_id=users["elu@demo.civic.localhost"].id, published_at=now,
         description_html=("<p>Un million d'euros pour des projets proposés par les habitantes et les habitants. "
                           "Choisissez les projets que vous voulez voir réalisés, dans la limite de l'enveloppe "
                           "de votre quartier. Le résultat est calculé par la méthode des parts égales, "

@@ -104,7 +104,7 @@ def import_election(election, *, title: str | None = None, edition: BudgetEditio
             or "Imported participatory budget",
             description_html="", currency=(election.meta.get("currency") or "EUR")[:3].upper(),
             total_amount=0, vote_rule=vote_rule, selection_rule=selection_rule_of(election),
-            paper_salt=secrets.token_hex(16), rules_frozen_at=end if past else None,
+            paper_salt=secrets.token_hex(16), rules_frozen_at=end if past else None, published_at=utcnow(),
             **_rule_columns(election, vote_rule))
         db.session.add(edition)
         db.session.flush()

@@ -43,7 +43,7 @@ def _home_section(user):
     rows = db.session.execute(sa.select(BudgetEdition, phases.Phase.code).join(phases.Phase, sa.and_(
         phases.Phase.owner_kind == KIND, phases.Phase.owner_id == BudgetEdition.id,
         phases.Phase.is_current.is_(True)))
-        .where(phases.Phase.code.in_(["submission", "voting"])).order_by(BudgetEdition.id.desc()).limit(6)).all()
+        .where(phases.Phase.code.in_(["submission", "voting"]), BudgetEdition.published_at.is_not(None)).order_by(BudgetEdition.id.desc()).limit(6)).all()
     items = [{"title": e.title, "url": url_for("budgets.edition", edition_id=e.id),
               "detail": _("Voting is open") if code == "voting" else _("Submit your project ideas")}
              for e, code in rows]

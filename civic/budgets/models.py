@@ -145,9 +145,16 @@ class BudgetEdition(db.Model):
     paper_salt: Mapped[str] = mapped_column(sa.String(64))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    # None while the edition is a draft: only those who manage it see it,
+    # until it has its envelopes and is published.
+    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     envelopes: Mapped[list[Envelope]] = relationship(
         back_populates="edition", cascade="all, delete-orphan", order_by="Envelope.id")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
 
     __table_args__ = (
         sa.CheckConstraint("total_amount >= 0", name="ck_budget_edition_amount"),

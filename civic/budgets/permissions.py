@@ -33,6 +33,11 @@ def can_manage_edition(actor, edition=None) -> bool:
     return is_official_for(actor, None)
 
 
+def can_view_edition(actor, edition) -> bool:
+    """A published edition: everyone; a draft: those who manage editions."""
+    return not edition.is_draft or can_manage_edition(actor, edition)
+
+
 def can_move_phase(actor, edition=None) -> bool:
     """Move the current phase by hand (the phase machinery audits it): admins."""
     return is_admin(actor)
@@ -54,7 +59,7 @@ def can_see_hidden_projects(actor) -> bool:
 
 
 def can_view_project(actor, project) -> bool:
-    return not project.hidden or can_see_hidden_projects(actor)
+    return can_view_edition(actor, project.edition) and (not project.hidden or can_see_hidden_projects(actor))
 
 
 def can_review_project(actor, project) -> bool:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from civic.core import phases
 from civic.core.errors import NotFound, PermissionDenied
@@ -37,7 +38,10 @@ PAGE_SIZE = 20
 
 
 def _edition(edition_id: int) -> BudgetEdition:
-    return services.get_edition(edition_id, with_envelopes=True)
+    edition = services.get_edition(edition_id, with_envelopes=True)
+    if not permissions.can_view_edition(current_user, edition):
+        raise NotFound()  # a draft: nobody but its managers learns it exists
+    return edition
 
 
 def _project(project_id: int) -> Project:
@@ -64,7 +68,10 @@ def _labels():
 @bp.get("/")
 def index():
     page = page_arg()
-    editions = db.session.scalars(sa.select(BudgetEdition).order_by(BudgetEdition.id.desc())
+    stmt = sa.select(BudgetEdition)
+    if not permissions.can_manage_edition(current_user):
+        stmt = stmt.where(BudgetEdition.published_at.is_not(None))
+    editions = db.session.scalars(stmt.order_by(BudgetEdition.id.desc())
                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     ids = [e.id for e in editions[:PAGE_SIZE]]
     current = {p.owner_id: p for p in db.session.scalars(sa.select(phases.Phase).where(
@@ -416,9 +423,22 @@ def new_edition():
                                       description=form.description.data or "", total_amount=form.total_amount.data,
                                       currency=form.currency.data, rules=_rules_params(form), phase_starts=starts)
         if ok:
-            flash(_("The edition is created. Add its envelopes now."), "success")
+            flash(_("The edition is saved as a draft: add its envelopes, then publish it."), "success")
             return redirect(url_for("budgets.manage", edition_id=edition.id))
     return render_template("budgets/edition_form.html", form=form), form_status(form)
+
+
+@bp.post("/<int:edition_id>/publish-edition")
+@login_required
+def publish_edition(edition_id):
+    edition = _edition(edition_id)
+    form = FlaskForm()
+    ok, _e = run_service(form, services.publish_edition, current_user, edition)
+    if ok:
+        flash(_("The edition is published: residents can see it."), "success")
+    else:
+        flash(" ".join(form.form_errors), "error")
+    return redirect(url_for("budgets.manage", edition_id=edition.id))
 
 
 @bp.route("/<int:edition_id>/manage", methods=["GET", "POST"])

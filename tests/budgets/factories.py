@@ -22,7 +22,8 @@ RULE_DEFAULTS = {"approval": {"min_choices": 1, "max_choices": 2}, "knapsack": {
 
 def edition(official, *, rule: str = "approval", counting: str = "greedy", phase: str | None = "voting",
             envelopes=((None, 100_000),), title: str = "Budget participatif 2027",
-            description: str = "Un **budget** pour tous.", admin=None, **params) -> BudgetEdition:
+            description: str = "Un **budget** pour tous.", admin=None, published: bool = True, total_amount: int | None = None,
+            **params) -> BudgetEdition:
     """An edition created by ``official`` with every phase dated around now:
     ``phase`` started a day ago and lasts ten days, the others before and after
     it. ``envelopes`` are ``(district or None, amount)``; the total is their sum.
@@ -30,11 +31,13 @@ def edition(official, *, rule: str = "approval", counting: str = "greedy", phase
     now = utcnow()
     here = services.PHASE_CODES.index(phase or "information")
     made = services.create_edition(
-        official, title=title, description=description, total_amount=sum(a for _d, a in envelopes),
+        official, title=title, description=description, total_amount=total_amount or sum(a for _d, a in envelopes),
         rules=services.RuleParams(vote_rule=rule, selection_rule=counting, **dict(RULE_DEFAULTS[rule], **params)),
         phase_starts={code: now + timedelta(days=10 * (j - here) - 1) for j, code in enumerate(services.PHASE_CODES)})
     for district, amount in envelopes:
         services.set_envelope(official, made, getattr(district, "id", district), amount)
+    if published and envelopes:
+        services.publish_edition(official, made)
     db.session.commit()
     if admin is not None and phase:
         enter_phase(admin, made, phase)

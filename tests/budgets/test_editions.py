@@ -56,3 +56,29 @@ def test_computed_results_are_published_from_the_manage_page(client, login, budg
     assert f'action="/budgets/{b.edition.id}/publish"' in html
     assert client.post(f"/budgets/{b.edition.id}/publish").status_code == 302
     assert "The results are published." in client.get(f"/budgets/{b.edition.id}/manage").get_data(as_text=True)
+
+
+def test_a_new_edition_is_a_draft_until_published_with_an_envelope(app, client, login, budget, factory):
+    from tests.budgets import factories
+
+    draft = factories.edition(budget.official, title="Budget 2028", envelopes=(), published=False,
+                              total_amount=50_000)
+    url = f"/budgets/{draft.id}"
+    # Residents and the API do not see it.
+    assert client.get(url).status_code == 404
+    assert "Budget 2028" not in client.get("/budgets/").get_data(as_text=True)
+    assert client.get(f"/api/v1/budgets/{draft.id}").status_code == 404
+    assert all(e["id"] != draft.id for e in client.get("/api/v1/budgets").get_json()["items"])
+    # Its manager sees it, marked as a draft, and cannot publish it without an envelope.
+    login(budget.official)
+    assert "Draft: residents do not see this edition yet." in client.get(url).get_data(as_text=True)
+    manage = client.get(f"/budgets/{draft.id}/manage").get_data(as_text=True)
+    assert "This edition is a draft" in manage
+    client.post(f"/budgets/{draft.id}/publish-edition")
+    assert "Add at least one envelope before publishing" in client.get(f"/budgets/{draft.id}/manage").get_data(as_text=True)
+    assert client.post(f"/budgets/{draft.id}/manage", data={"action": "envelope", "envelope-district_id": "",
+                                                            "envelope-amount": "50000"}).status_code == 302
+    assert client.post(f"/budgets/{draft.id}/publish-edition").status_code == 302
+    client.post("/account/logout")
+    assert client.get(url).status_code == 200
+    assert client.get(f"/api/v1/budgets/{draft.id}").status_code == 200

@@ -21,6 +21,7 @@ def test_accepted_proposal_becomes_a_project_of_the_linked_budget_awaiting_revie
         rules=budgets.RuleParams(vote_rule="approval", selection_rule="greedy", min_choices=1, max_choices=2),
         phase_starts={code: now + timedelta(days=10 * j) for j, code in enumerate(budgets.PHASE_CODES)})
     envelope = budgets.set_envelope(admin, edition, None, 100_000)
+    budgets.publish_edition(admin, edition)
     process = services.create_process(admin, services.ProcessData(
         title="Plan vélo 2027", summary="Des idées pour le vélo.", description="Proposez.", budget_id=edition.id))
     from civic.core import phases

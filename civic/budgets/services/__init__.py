@@ -41,6 +41,7 @@ from .editions import (
     move_phase,
     phase_label,
     phase_specs,
+    publish_edition,
     set_envelope,
     update_rules,
 )
@@ -72,7 +73,7 @@ from .results import (
 __all__ = [
     "KIND", "PB_RULES", "PB_VOTE_TYPES", "PHASE_CAPABILITIES", "PHASE_CODES", "PROJECT_KIND", "Feedback",
     "RuleParams", "apply_phase_change", "apply_publication", "ballot_feedback", "ballot_projects", "build_election",
-    "cast_ballot", "compute_results", "create_edition", "create_project_from",
+    "cast_ballot", "compute_results", "create_edition", "publish_edition", "create_project_from",
     "current_phase_code", "edition_progress", "enter_paper_ballot", "erase_user_data", "export_user_data",
     "get_edition", "merge_project", "move_phase", "my_ballot", "paper_fingerprint", "phase_label", "phase_specs",
     "projects_by", "publish_results", "record_update", "redact_project", "reset_results", "results_for",

@@ -136,6 +136,21 @@ def create_edition(actor, *, title: str, description: str, total_amount: int, cu
     return edition
 
 
+def publish_edition(actor, edition: BudgetEdition) -> BudgetEdition:
+    """Make a draft edition public (city-wide officials). It needs at least
+    one envelope: residents must know how much is at stake and where."""
+    require(permissions.can_manage_edition(actor, edition))
+    if not edition.is_draft:
+        raise InvalidTransition(_("This edition is already published."))
+    if not edition.envelopes:
+        raise ValidationError(_("Add at least one envelope before publishing: residents must know how much "
+                                "is at stake and where."))
+    edition.published_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "budget.published", KIND, edition.id)
+    return edition
+
+
 def update_rules(actor, edition: BudgetEdition, rules: RuleParams) -> None:
     """Change the voting and counting rules; impossible once voting has opened."""
     require(permissions.can_manage_edition(actor, edition))
