@@ -424,3 +424,22 @@ def test_only_admins_are_offered_to_move_a_phase_by_hand(client, login, factory,
     client.post("/account/logout")
     login(admin)
     assert "Enter this phase now" in _html(client.get(f"/processes/{process.id}/phases"))
+
+
+def test_the_optional_category_may_be_left_empty_through_the_similar_proposals_step(
+        client, login, factory, make_process, make_proposal):
+    process = make_process(categories=("Mobilité", "Espaces verts"))
+    make_proposal(process, title="Piste cyclable boulevard Carnot",
+                  body="Une piste cyclable séparée sur le boulevard Carnot, des deux côtés.")
+    login(factory.user())
+    data = {"title": "Sécuriser les vélos boulevard Carnot", "district_id": "", "category": "",
+            "body": "Le boulevard Carnot est dangereux à vélo : il faut une piste séparée."}
+    first = client.post(f"/processes/{process.id}/proposals/new", data=data)
+    assert first.status_code == 200 and "Similar proposals already exist" in _html(first)
+    resp = client.post(f"/processes/{process.id}/proposals/new", data={**data, "similar_seen": "1"})
+    assert resp.status_code == 302, _html(resp)
+    assert count_rows(Proposal) == 2
+    # A category that is not the process's is still refused, next to its field.
+    wrong = client.post(f"/processes/{process.id}/proposals/new",
+                        data={**data, "title": "Autre idée", "category": "Inventée", "similar_seen": "1"})
+    assert wrong.status_code == 422 and "Choose a category from the list." in _html(wrong)

@@ -55,7 +55,8 @@ def _validate_proposal(process: Process, data: ProposalData) -> dict:
     elif process.district_id is not None and data.district_id not in (None, process.district_id):
         errors["district_id"] = _("This process concerns one district only.")
     category = clean_text(data.category) or None
-    if process.categories and category not in process.categories:
+    # Optional, as the form says; when given, one of the process's.
+    if category is not None and category not in (process.categories or []):
         errors["category"] = _("Choose a category from the list.")
     if len(clean_text(data.place)) > 200:
         errors["place"] = _("Use at most %(n)d characters.", n=200)
