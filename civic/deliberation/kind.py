@@ -85,8 +85,10 @@ def comment_url(comment: Comment) -> str:
 
 
 def comment_title(comment: Comment) -> str:
-    kind, obj = _item_of(comment)
-    return _("Comment on “%(title)s”", title=kind.title(obj) if obj is not None else "—")
+    # What the comment says: lists and mails already name the kind ("Comment:
+    # …") and give the commented item as its context, so "Comment on “…”"
+    # read "Comment: Comment on “…”".
+    return comment.excerpt(80) or "—"
 
 
 def comment_district(comment: Comment) -> int | None:

@@ -146,7 +146,7 @@ def test_report_decide_appeal_and_decide_the_appeal_with_the_keyboard_only(site,
     site.visit("/moderation/")
     skip_to_main(site)
     appeals = page.get_by_role("region", name=re.compile(r"^Appeals waiting"))
-    site.enter(appeals.get_by_role("link", name=f"Comment on “Le marché le dimanche ? ({run})”"), limit=200)
+    site.enter(appeals.get_by_role("link", name=text), limit=200)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Appeal:")
     expect(page.get_by_role("main")).to_contain_text("Je visais un seul stand")
     _choose_radio(site, page.get_by_role("group", name="Outcome"), "Confirm the decision")
