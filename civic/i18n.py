@@ -3,6 +3,7 @@ civic/<module>/translations), merged by Flask-Babel at run time."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -28,6 +29,39 @@ def compile_catalogs(force: bool = False) -> list[Path]:
                 write_mo(f, catalog, use_fuzzy=False)
             done.append(mo)
     return done
+
+
+# --- French typography ---------------------------------------------------------
+# French puts a no-break space before ":" and inside « », a narrow one before
+# ";", "!" and "?", so that the sign never starts a line. Applied to every
+# French string by update-translations; tests/core/test_i18n.py checks it.
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+_TYPO = [
+    (re.compile(r"(?<=\S)[ \u202f]:(?=\s|$)"), NBSP + ":"),
+    (re.compile(r"(?<=[^\s\d:/\u00a0\u202f]):(?=\s|$)"), NBSP + ":"),
+    (re.compile(r"(?<=\S)[ \u00a0]([;!?])(?=\s|$|[»)])"), NNBSP + r"\1"),
+    (re.compile(r"(?<=[^\s\u00a0\u202f;!?])([;!?])(?=\s|$)"), NNBSP + r"\1"),
+    (re.compile(r"«[ \u202f]?(?=\S)"), "«" + NBSP),
+    (re.compile(r"(?<=\S)[ \u202f]?»"), NBSP + "»"),
+]
+
+
+def french_typography(text: str) -> str:
+    """``text`` with French no-break spaces where they belong (idempotent)."""
+    for pattern, replacement in _TYPO:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _french(catalog) -> None:
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        if isinstance(message.string, tuple):
+            message.string = tuple(french_typography(s) for s in message.string)
+        else:
+            message.string = french_typography(message.string)
 
 
 # --- extraction and checks ---------------------------------------------------
@@ -96,6 +130,8 @@ def update_catalogue(module: str | None, locales=("fr", "en")) -> list[Path]:
 
             catalog = Catalog(locale=locale, project="civic")
             catalog.update(template, no_fuzzy_matching=True)
+        if locale == "fr":
+            _french(catalog)
         if locale == "en":
             # English is the source language: msgstr = msgid.
             for message in catalog:
