@@ -7,10 +7,12 @@ database: never in process memory, so any number of web processes agree.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app, g, has_app_context, request
 
+from civic.core.errors import RateLimited
 from civic.core.models import RateCounter
 from civic.core.redis import redis_client
 from civic.extensions import db
@@ -29,6 +31,39 @@ def hit(key: str, limit: int, window: int) -> tuple[bool, int]:
     in their own transaction so the count holds even if the request rolls back.
     """
     return hit_many([(key, limit, window)])[0]
+
+
+def require_within(key: str, limit: int, window: int, message: str | Callable[[int], str] | None = None) -> None:
+    """Count one event for ``key`` (:func:`hit`) and raise :class:`RateLimited`
+    beyond ``limit`` in the window: the one way a service refuses "too many".
+
+    ``message`` is the sentence shown next to the form (or in the JSON
+    error), or a callable given the seconds to wait that returns it (so it
+    can say when); the answer is 429 with ``Retry-After``. Call it after the
+    input is validated (a mistyped form costs nothing) and before the
+    transaction writes (the count then holds even if the request fails)."""
+    allowed, retry = hit(key, limit, window)
+    if not allowed:
+        raise limited(message(retry) if callable(message) else message, retry)
+
+
+def limited(message: str | None, retry_after: int) -> RateLimited:
+    """The :class:`RateLimited` to raise, remembered for this request so that
+    an HTML form shown again with 429 also carries ``Retry-After`` (the JSON
+    error handler sets it from the exception itself)."""
+    if has_app_context():
+        g.civic_retry_after = retry_after
+    return RateLimited(message, retry_after=retry_after)
+
+
+def wait_hours(seconds: int) -> int:
+    """Whole hours to wait (at least one), for messages that say when."""
+    return max(1, -(-int(seconds) // 3600))
+
+
+def wait_minutes(seconds: int) -> int:
+    """Whole minutes to wait (at least one)."""
+    return max(1, -(-int(seconds) // 60))
 
 
 def hit_many(hits: list[tuple[str, int, int]]) -> list[tuple[bool, int]]:
@@ -146,6 +181,8 @@ def init_app(app):
             # Pages differ by language (cookie or Accept-Language): caches must not mix them.
             resp.vary.add("Cookie")
             resp.vary.add("Accept-Language")
+        if resp.status_code == 429 and "Retry-After" not in resp.headers and g.get("civic_retry_after"):
+            resp.headers["Retry-After"] = str(g.civic_retry_after)  # a form shown again by run_service
         if app.config.get("SESSION_COOKIE_SECURE"):
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # Pages with forms or personal content are never cached by shared caches.

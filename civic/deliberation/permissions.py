@@ -57,6 +57,12 @@ def can_open_debate_in(actor, district_id: int | None) -> bool:
     return bool(get_setting(RESIDENTS_MAY_OPEN)) or is_official_for(actor, district_id)
 
 
+def opens_debates_as_official(actor) -> bool:
+    """Officials (somewhere) open debates for their office: the higher daily
+    limit of ``services.DEBATES_PER_DAY_OFFICIAL`` applies to them."""
+    return has_any_role(actor, OFFICIAL)
+
+
 def can_close_debate(actor, debate: Debate) -> bool:
     """The officials of the debate's district close it with a conclusion
     (whether it is still open is the debate flow's question)."""

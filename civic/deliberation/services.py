@@ -16,8 +16,8 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from civic.accounts.models import District
-from civic.core import audit, content
-from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
+from civic.core import audit, content, security
+from civic.core.errors import NotFound, PermissionDenied, ValidationError
 from civic.core.export import iso
 from civic.core.jobs import enqueue
 from civic.core.permissions import OFFICIAL, has_any_role, require, require_login
@@ -54,6 +54,11 @@ from civic.extensions import db
 
 TITLE_MAX = 200
 SOURCES_MAX = 20
+# Debates opened per person and day: a resident frames a question or two; an
+# official's office may open several for one council meeting.
+DEBATES_PER_DAY_RESIDENT = 3
+DEBATES_PER_DAY_OFFICIAL = 20
+DAY = 86400
 
 
 def badge_for(user) -> Badge | None:
@@ -116,6 +121,7 @@ def open_debate(actor, title: str, body: str, district_id: int | None = None, en
         errors.update(err.fields)
     if errors:
         raise ValidationError(fields=errors)
+    _limit_debates(actor)
     debate = Debate(title=title, body_source=body_source, body_html=render_markdown(body_source),
                     district_id=district_id, ends_at=ends_at, author_id=actor.id,
                     sources=[DebateSource(position=i, title=t, url=u) for i, (t, u) in enumerate(parsed_sources)])
@@ -124,6 +130,19 @@ def open_debate(actor, title: str, body: str, district_id: int | None = None, en
     content.created("debate", debate, actor)
     audit.record(actor, "debate.opened", "debate", debate.id, district_id=district_id)
     return debate
+
+
+def _limit_debates(actor) -> None:
+    limit = DEBATES_PER_DAY_OFFICIAL if permissions.opens_debates_as_official(actor) else DEBATES_PER_DAY_RESIDENT
+
+    def message(retry_after: int) -> str:
+        return ngettext("You have opened %(limit)d debates today, the most one person can open in a day. "
+                        "You can open another in %(num)d hour; your text is kept below.",
+                        "You have opened %(limit)d debates today, the most one person can open in a day. "
+                        "You can open another in %(num)d hours; your text is kept below.",
+                        security.wait_hours(retry_after), limit=limit)
+
+    security.require_within(f"debate-open:{actor.id}", limit, DAY, message)
 
 
 def close_debate(actor, debate: Debate, conclusion: str) -> Debate:
@@ -208,10 +227,10 @@ def _check_rate(actor) -> None:
         # Free again when the oldest of the last ``limit`` comments leaves the hour.
         retry_after = max(1, int((recent[-1] + timedelta(hours=1) - utcnow()).total_seconds()))
         minutes = max(1, (retry_after + 59) // 60)
-        raise RateLimited(ngettext(
+        raise security.limited(ngettext(
             "You have posted %(limit)d comments in the last hour, the most we accept. You can post again in %(num)d minute.",
             "You have posted %(limit)d comments in the last hour, the most we accept. You can post again in %(num)d minutes.",
-            minutes, limit=limit), retry_after=retry_after)
+            minutes, limit=limit), retry_after)
 
 
 def _clean_body(body: str | None) -> str:

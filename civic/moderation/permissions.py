@@ -24,7 +24,8 @@ from civic.moderation.models import APPEALABLE, DecisionType
 
 def can_view_queue(actor) -> bool:
     """The moderators' pages (the queue, appeals waiting, a person's
-    history): a moderator somewhere, or an administrator."""
+    history): a moderator somewhere, or an administrator. What each page
+    lists is limited by :func:`moderated_scope`."""
     return has_any_role(actor, MODERATOR)
 
 
@@ -105,8 +106,10 @@ def can_appeal_decision(actor, decision) -> bool:
 
 def moderated_scope(actor, column):
     """SQL condition limiting ``column`` (a district id) to the districts the
-    actor moderates, the same rule as :func:`can_moderate_case` for lists:
-    city-wide items (NULL) only for moderators without district limits."""
+    actor moderates, the same rule as :func:`can_moderate_case` for lists
+    (the queue, appeals, a person's decisions and reports): city-wide items
+    and platform-wide blocks (NULL) only for moderators without district
+    limits."""
     scope = districts_of(actor, MODERATOR)
     if scope is None:
         return sa.true()

@@ -9,9 +9,12 @@ same here as in the moderation module.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from civic.core.permissions import (
     MODERATOR,
     contributor_refusal,
+    districts_of,
     has_any_role,
     has_role,
     is_contributor,
@@ -81,8 +84,22 @@ def can_record_paper_signatures(actor, petition: Petition):
 
 def can_moderate_petitions(actor):
     """A moderator of some district (or city-wide): the moderation queue,
-    its pages and the hourly traffic reports."""
+    its pages and the hourly traffic reports (each limited to the petitions
+    of :func:`moderated_petitions`)."""
     return _logged_in(actor, has_any_role(actor, MODERATOR))
+
+
+def moderated_petitions(actor, district_column):
+    """SQL condition on a petition's district: the petitions the actor
+    moderates, the rule of :func:`can_moderate_petition` for lists (the
+    queue, the traffic report). A district moderator sees their districts
+    only; city-wide petitions (NULL) need a city-wide grant."""
+    scope = districts_of(actor, MODERATOR)
+    if scope is None:
+        return sa.true()
+    if not scope:
+        return sa.false()
+    return district_column.in_(sorted(scope))
 
 
 def can_moderate_petition(actor, petition: Petition):

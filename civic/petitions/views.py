@@ -18,7 +18,7 @@ from civic.extensions import db
 from civic.petitions import forms, permissions, queries, search, services
 from civic.petitions import settings as psettings
 from civic.petitions.labels import DECISIONS, HISTORY_LABELS, TOPICS, reason_label, state_labels
-from civic.petitions.models import InvalidationRun, Petition, PetitionState, TrafficReport
+from civic.petitions.models import InvalidationRun, Petition, PetitionState
 from civic.petitions.settings import TALLY_SECONDS
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
@@ -472,11 +472,7 @@ def _invalidation(form, run: bool):
 @bp.get("/moderation/traffic")
 @login_required
 def traffic():
-    require(permissions.can_moderate_petitions(current_user))
-    import sqlalchemy as sa
-
-    reports = db.session.scalars(sa.select(TrafficReport).order_by(TrafficReport.hour.desc(), TrafficReport.count.desc())
-                                 .limit(200)).all()
+    reports = services.traffic_reports(current_user)
     # Exempt networks (the town hall's computers...) are listed but marked, so
     # that nobody invalidates signatures an administrator vouched for by mistake.
     values = psettings.load()

@@ -242,3 +242,43 @@ def test_a_queue_page_out_of_range_is_refused_not_clamped(client, login, moderat
     login(moderator)
     assert client.get(f"/moderation/?page={page}").status_code == 422
     assert client.get("/moderation/?page=2").status_code == 200
+
+
+def test_a_district_moderator_sees_a_persons_history_only_in_their_districts(
+        client, login, factory, moderator, author, residents, make_item):
+    mine, other = factory.district(name="Minimes"), factory.district(name="Bonnefoy")
+    local = factory.user(email="local@example.org", roles=[("moderator", mine)])
+    paul = factory.user(email="paul@example.org", name="Paul Posteur")
+    here = make_item(paul, mine, title="Paul in my district")
+    there = make_item(paul, other, title="Paul in another district")
+    citywide = make_item(paul, None, title="Paul city-wide")
+    decided = {item.title: make.decision(moderator, item, reporter=residents[0]) for item in (here, there, citywide)}
+    # Reports Paul made: one about an item of my district, two elsewhere.
+    make.report(make_item(author, mine, title="Reported here"), paul)
+    make.report(make_item(author, other, title="Reported there"), paul)
+    make.report(make_item(author, None, title="Reported city-wide"), paul)
+    block = services.block_user(moderator, paul.id, 7, "spam", "Repeated advertising across the site.")
+    db.session.commit()
+
+    summary = services.person_summary(local, paul.id)
+    assert [d.id for d in summary["decisions"]] == [decided["Paul in my district"].id]
+    assert summary["reports_made"] == 1
+    login(local)
+    resp = client.get(f"/moderation/people/{paul.id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert f"/moderation/cases/{decided['Paul in my district'].case_id}" in html
+    assert f"/moderation/cases/{decided['Paul in another district'].case_id}" not in html
+    assert f"/moderation/cases/{decided['Paul city-wide'].case_id}" not in html
+    assert "<dt>Reports made</dt><dd>1</dd>" in html
+    assert "this page shows the decisions and reports concerning your districts" in html
+    assert "Blocked" in html  # the person's status is not a district's item
+
+    client.post("/account/logout")
+    login(moderator)
+    html = client.get(f"/moderation/people/{paul.id}").get_data(as_text=True)
+    for d in decided.values():
+        assert f"/moderation/cases/{d.case_id}" in html
+    assert "<dt>Reports made</dt><dd>3</dd>" in html
+    assert "concerning your districts" not in html
+    assert [d.id for d in services.person_summary(moderator, paul.id)["decisions"]][0] == block.id

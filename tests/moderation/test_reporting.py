@@ -174,3 +174,29 @@ def test_hidden_items_cannot_be_reported_by_residents(factory, author, make_item
     with pytest.raises(services.NotFound):
         services.report_content(factory.user(), "fakeitem", item.id, "spam")
     assert db.session.get(FakeItem, item.id) is not None
+
+
+def test_reports_beyond_the_hourly_limit_are_refused_with_429_and_the_details_kept(
+        client, login, factory, author, make_item):
+    assert services.REPORTS_PER_HOUR == 30
+    items = [make_item(author, title=f"Item {i}") for i in range(services.REPORTS_PER_HOUR + 1)]
+    reporter = factory.user(email="zealous@example.org")
+    # An invalid form costs nothing: "other" needs details.
+    with pytest.raises(services.ValidationError):
+        services.report_content(reporter, "fakeitem", items[0].id, "other", "")
+    db.session.rollback()
+    for item in items[:-1]:
+        services.report_content(reporter, "fakeitem", item.id, "spam")
+        db.session.commit()
+    login(reporter)
+    last = items[-1]
+    resp = client.post(f"/report/fakeitem/{last.id}", data={"reason": "other", "details": "Une adresse privée"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+    assert "You have sent 30 reports in the last hour, the most one person can send." in html
+    assert "You can report again in" in html and "Une adresse privée</textarea>" in html
+    assert count_rows(Report) == 30 and count_rows(Report, Report.object_id == last.id) == 0
+    # Another person reports it at once.
+    client.post("/account/logout")
+    login(factory.user())
+    assert client.post(f"/report/fakeitem/{last.id}", data={"reason": "spam"}).status_code == 302

@@ -173,3 +173,33 @@ def test_demo_has_petitions_in_every_state_and_one_answered(app):
     answered = db.session.scalar(sa.select(Petition).join(PetitionNews).where(PetitionNews.kind == NewsKind.RESPONSE))
     assert answered.signature_count >= answered.response_threshold and answered.response_threshold_at
     assert reconcile_counts() == {"rows": 0, "petitions": 0, "districts": 0}
+
+
+def test_the_traffic_report_shows_a_district_moderator_only_their_districts(client, login, factory, pf, setting):
+    setting("report_volume", 3)
+    mine, other = factory.district(name="Minimes"), factory.district(name="Bonnefoy")
+    local = factory.user(email="local@example.org", roles=[("moderator", mine)])
+    citywide_mod = factory.user(email="city@example.org", roles=["moderator"])
+    hour_ago = utcnow().replace(minute=10) - timedelta(hours=1)
+    for district, title, ip in ((mine, "Des bancs aux Minimes", "198.51.100.1"),
+                                (other, "Un square à Bonnefoy", "198.51.100.2"),
+                                (None, "Un tram pour toute la ville", "198.51.100.3")):
+        _set(pf.signatures(pf.petition(district=district, title=title), 3), ip=ip, created_at=hour_ago)
+    traffic_report()
+    db.session.commit()
+    assert [r.petition.title for r in services.traffic_reports(local)] == ["Des bancs aux Minimes"] * 2
+
+    login(local)
+    resp = client.get("/petitions/moderation/traffic")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Des bancs aux Minimes" in page and "198.51.100.1" in page
+    assert "Un square à Bonnefoy" not in page and "198.51.100.2" not in page
+    assert "Un tram pour toute la ville" not in page and "198.51.100.3" not in page
+
+    client.post("/account/logout")
+    login(citywide_mod)
+    page = client.get("/petitions/moderation/traffic").get_data(as_text=True)
+    for title, ip in (("Des bancs aux Minimes", "198.51.100.1"), ("Un square à Bonnefoy", "198.51.100.2"),
+                      ("Un tram pour toute la ville", "198.51.100.3")):
+        assert title in page and ip in page

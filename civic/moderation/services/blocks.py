@@ -19,7 +19,7 @@ from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
 from civic.moderation import permissions
-from civic.moderation.models import Decision, DecisionType, HoldCause, Report
+from civic.moderation.models import Decision, DecisionType, HoldCause, ModerationCase, Report
 from civic.moderation.services.common import can_mail, clean_statement, gather, parse_reason
 from civic.moderation.services.holds import add_hold, release_holds
 
@@ -129,14 +129,21 @@ def unblock_user(actor, user_id: int, reason: str) -> Decision:
 
 
 def person_summary(actor, user_id: int) -> dict:
-    """A person's moderation history, for moderators."""
+    """A person's moderation history, for moderators: the decisions about
+    them and the reports they made, limited to the districts the actor
+    moderates (``permissions.moderated_scope``: a district moderator sees
+    neither another district's items nor platform-wide blocks; their current
+    status, blocked or not, is shown to all)."""
     require_login(actor)
     require(permissions.can_view_queue(actor))
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound()
-    decisions = db.session.scalars(sa.select(Decision).where(Decision.subject_user_id == user.id)
-                                   .order_by(Decision.created_at.desc())).all()
-    return {"user": user, "decisions": decisions, "block": active_block(user.id),
-            "reports_made": db.session.scalar(sa.select(sa.func.count()).select_from(Report)
-                                              .where(Report.reporter_id == user.id))}
+    decisions = db.session.scalars(sa.select(Decision).where(
+        Decision.subject_user_id == user.id, permissions.moderated_scope(actor, Decision.district_id))
+        .order_by(Decision.created_at.desc(), Decision.id.desc())).all()
+    reports_made = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Report).join(ModerationCase, ModerationCase.id == Report.case_id)
+        .where(Report.reporter_id == user.id, permissions.moderated_scope(actor, ModerationCase.district_id)))
+    return {"user": user, "decisions": decisions, "block": active_block(user.id), "reports_made": reports_made,
+            "scoped": not permissions.moderates_everywhere(actor)}

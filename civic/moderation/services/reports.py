@@ -8,9 +8,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from civic.core import audit, content, security
-from civic.core.errors import RateLimited, ValidationError
+from civic.core.errors import ValidationError
 from civic.core.outbox import queue_mail
 from civic.core.permissions import is_user, require, require_contributor
 from civic.core.sanitize import clean_text
@@ -37,12 +38,18 @@ def reportable(actor, kind_name: str, object_id: int):
     return kind, obj
 
 
+def _reports_limit_message(retry_after: int) -> str:
+    return ngettext("You have sent %(limit)d reports in the last hour, the most one person can send. "
+                    "You can report again in %(num)d minute; what you wrote is kept below.",
+                    "You have sent %(limit)d reports in the last hour, the most one person can send. "
+                    "You can report again in %(num)d minutes; what you wrote is kept below.",
+                    security.wait_minutes(retry_after), limit=REPORTS_PER_HOUR)
+
+
 def _rate_limit_reports(actor) -> None:
-    # Counted before any write of the transaction: on SQLite the counter is
-    # written on its own connection.
-    allowed, retry = security.hit(f"moderation-report:{actor.id}", REPORTS_PER_HOUR, 3600)
-    if not allowed:
-        raise RateLimited(retry_after=retry)
+    # Counted once the report is valid (a mistyped form costs nothing) and
+    # before any write of the transaction (see ``security.require_within``).
+    security.require_within(f"moderation-report:{actor.id}", REPORTS_PER_HOUR, 3600, _reports_limit_message)
 
 
 def report_content(actor, kind_name: str, object_id: int, reason, details: str | None = "") -> Report:
@@ -53,7 +60,6 @@ def report_content(actor, kind_name: str, object_id: int, reason, details: str |
     alerted at once.
     """
     kind, obj = reportable(actor, kind_name, object_id)
-    _rate_limit_reports(actor)
     code = parse_reason(reason)
     details = clean_text(details, multiline=True)
     if len(details) > MAX_DETAILS:
@@ -64,6 +70,7 @@ def report_content(actor, kind_name: str, object_id: int, reason, details: str |
         Report.kind == kind_name, Report.object_id == object_id, Report.reporter_id == actor.id))
     if already:
         raise ValidationError(_("You have already reported this. Moderators will look at it."))
+    _rate_limit_reports(actor)
     case = open_case(kind_name, object_id, kind, obj, CaseSource.REPORTS)
     now = utcnow()
     report_id = insert_or_nothing(Report, kind=kind_name, object_id=object_id, case_id=case.id,

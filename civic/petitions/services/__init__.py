@@ -61,6 +61,7 @@ from civic.petitions.services.moderation import (
     restore_petition,
     set_hidden,
     take_for_moderation,
+    traffic_reports,
 )
 from civic.petitions.services.privacy import erase_for, export_for
 from civic.petitions.services.recipients import people_with_role
@@ -83,6 +84,6 @@ __all__ = [
     "publish_debate", "publish_response", "queue_signature_mails", "reason_label", "record_paper_signature",
     "reject_petition", "release_moderation", "remove_petition", "restore_petition", "sign_as_user",
     "set_hidden", "sign_petition", "signature_from_token", "signature_mail", "signature_token", "sponsor_count", "sponsor_url",
-    "start_invalidation", "state_labels", "submit_petition", "take_for_moderation", "update_draft",
+    "start_invalidation", "state_labels", "submit_petition", "take_for_moderation", "traffic_reports", "update_draft",
     "validate_petition", "withdraw_signature",
 ]

@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from civic.accounts.models import User
 from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.outbox import queue_mail
-from civic.core.permissions import MODERATOR, require
+from civic.core.permissions import require
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
 from civic.core.transitions import transition
@@ -21,7 +22,7 @@ from civic.extensions import db
 from civic.petitions import permissions
 from civic.petitions import settings as psettings
 from civic.petitions.labels import HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, reason_label
-from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState
+from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState, TrafficReport
 from civic.petitions.services.checks import check_text
 
 S = PetitionState
@@ -31,11 +32,21 @@ LOCK_MINUTES = 30
 def moderation_queue(actor) -> list[Petition]:
     """Petitions awaiting moderation in the actor's districts, longest waiting first."""
     require(permissions.can_moderate_petitions(actor))
-    districts = actor.role_districts(MODERATOR)
-    stmt = sa.select(Petition).where(Petition.state == S.MODERATION)
-    if districts is not None:
-        stmt = stmt.where(Petition.district_id.in_(districts))
+    stmt = sa.select(Petition).where(Petition.state == S.MODERATION,
+                                     permissions.moderated_petitions(actor, Petition.district_id))
     return db.session.scalars(stmt.order_by(Petition.moderation_at, Petition.id).limit(200)).all()
+
+
+def traffic_reports(actor, limit: int = 200) -> list[TrafficReport]:
+    """The hourly reports of unusual signing volume on the petitions the
+    actor moderates (a district moderator: their districts only), latest
+    hour first, then the largest volumes."""
+    require(permissions.can_moderate_petitions(actor))
+    stmt = (sa.select(TrafficReport).join(Petition, Petition.id == TrafficReport.petition_id)
+            .where(permissions.moderated_petitions(actor, Petition.district_id))
+            .options(contains_eager(TrafficReport.petition))
+            .order_by(TrafficReport.hour.desc(), TrafficReport.count.desc(), TrafficReport.id).limit(limit))
+    return db.session.scalars(stmt).all()
 
 
 def take_for_moderation(actor, petition: Petition) -> None:

@@ -48,7 +48,12 @@ from civic.processes.services.admin import (
     sync_phase_copy,
     update_process,
 )
-from civic.processes.services.amendments import amendments_open, decide_amendment, propose_amendment
+from civic.processes.services.amendments import (
+    AMENDMENTS_PER_DAY,
+    amendments_open,
+    decide_amendment,
+    propose_amendment,
+)
 from civic.processes.services.answers import (
     add_implementation_update,
     answer_proposal,
@@ -60,6 +65,7 @@ from civic.processes.services.answers import (
 )
 from civic.processes.services.common import DEFAULT_ANSWER_DELAY_DAYS, PAGE_SIZE, normalise_search
 from civic.processes.services.proposals import (
+    PROPOSALS_PER_DAY,
     ProposalData,
     add_clarification,
     edit_proposal,
@@ -94,8 +100,8 @@ from civic.processes.services.supports import (
 from civic.processes.services.thresholds import requeue_process, threshold_needed, verified_residents
 
 __all__ = [
-    "DEFAULT_ANSWER_DELAY_DAYS", "EVENT_LABELS", "ORDERS", "PAGE_SIZE", "PHASE_CODES", "PHASE_LABELS",
-    "PUBLIC_EVENTS", "STATE_LABELS", "STATUS_LABELS", "ProcessData", "ProposalData", "ProposalFilters",
+    "AMENDMENTS_PER_DAY", "DEFAULT_ANSWER_DELAY_DAYS", "EVENT_LABELS", "ORDERS", "PAGE_SIZE", "PHASE_CODES", "PHASE_LABELS",
+    "PROPOSALS_PER_DAY", "PUBLIC_EVENTS", "STATE_LABELS", "STATUS_LABELS", "ProcessData", "ProposalData", "ProposalFilters",
     "add_clarification", "add_implementation_update", "amendments", "amendments_open", "answer_proposal",
     "awaiting_answer", "budget_project_hook", "budget_project_link", "can_make_budget_project", "clarifications",
     "create_process", "current_phases", "decide_amendment", "edit_proposal", "get_amendment", "get_process",

@@ -5,8 +5,9 @@ rejects it with a reason. Either way it stays visible."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from civic.core import audit, content, phases
+from civic.core import audit, content, phases, security
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.permissions import is_contributor, require
 from civic.core.sanitize import clean_text, render_markdown
@@ -17,6 +18,18 @@ from civic.processes.models import AMENDMENT_TRANSITIONS, Amendment, AmendmentSt
 from civic.processes.services.common import required_text
 from civic.processes.services.mailing import mail_amendment_decided, mail_amendment_proposed
 from civic.processes.services.proposals import add_version, set_text
+
+# Amending is finer-grained work than proposing: twice the proposals' daily limit.
+AMENDMENTS_PER_DAY = 10
+DAY = 86400
+
+
+def _amendments_limit_message(retry_after: int) -> str:
+    return ngettext("You have proposed %(limit)d amendments today, the most one person can propose in a day. "
+                    "You can propose another in %(num)d hour; your text is kept below.",
+                    "You have proposed %(limit)d amendments today, the most one person can propose in a day. "
+                    "You can propose another in %(num)d hours; your text is kept below.",
+                    security.wait_hours(retry_after), limit=AMENDMENTS_PER_DAY)
 
 
 def amendments_open(proposal: Proposal) -> bool:
@@ -44,6 +57,7 @@ def propose_amendment(actor, proposal: Proposal, title: str, body: str, explanat
         errors["body"] = _("Your amendment is identical to the current text.")
     if errors:
         raise ValidationError(fields=errors)
+    security.require_within(f"amendment-propose:{actor.id}", AMENDMENTS_PER_DAY, DAY, _amendments_limit_message)
     a = Amendment(proposal_id=proposal.id, author_id=actor.id, title=title_c, body=body_c,
                   body_html=render_markdown(body_c), explanation=explanation, state=AmendmentState.PENDING)
     db.session.add(a)

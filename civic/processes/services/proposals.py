@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from civic.core import audit, content, phases
+from civic.core import audit, content, phases, security
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.permissions import is_contributor, require
 from civic.core.sanitize import clean_text, render_markdown
@@ -27,6 +28,18 @@ from civic.processes.models import (
 )
 from civic.processes.services.common import district_exists, normalise_search, required_text
 from civic.processes.services.thresholds import queue_for_answer
+
+# A resident with a lot to say writes a few proposals a day; a script, hundreds.
+PROPOSALS_PER_DAY = 5
+DAY = 86400
+
+
+def _proposals_limit_message(retry_after: int) -> str:
+    return ngettext("You have published %(limit)d proposals today, the most one person can publish in a day. "
+                    "You can publish another in %(num)d hour; your text is kept below.",
+                    "You have published %(limit)d proposals today, the most one person can publish in a day. "
+                    "You can publish another in %(num)d hours; your text is kept below.",
+                    security.wait_hours(retry_after), limit=PROPOSALS_PER_DAY)
 
 
 @dataclass
@@ -93,6 +106,7 @@ def submit_proposal(actor, process: Process, data: ProposalData) -> Proposal:
     errors = _validate_proposal(process, data)
     if errors:
         raise ValidationError(fields=errors)
+    security.require_within(f"proposal-submit:{actor.id}", PROPOSALS_PER_DAY, DAY, _proposals_limit_message)
     p = Proposal(process_id=process.id, author_id=actor.id, district_id=data.district_id or process.district_id,
                  category=clean_text(data.category) or None, place=clean_text(data.place) or None,
                  state=ProposalState.PUBLISHED, support_count=0, comment_count=0)
