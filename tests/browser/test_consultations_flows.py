@@ -142,7 +142,7 @@ def test_a_resident_answers_every_question_type_confirms_and_changes_the_answers
     [answers] = _responses(live, c.id)  # still one response, changed
     assert answers[str(q["scale"].id)]["value"] == 5
     changed = wait_for_mails(live, resident, 2)[1]
-    assert changed.subject == f"Vos réponses ont été modifiées : {c.title}"
+    assert changed.subject == f"Vos réponses ont été modifiées\u00a0: {c.title}"
 
 
 def test_an_official_closes_publishes_results_and_follow_up_and_participants_are_told(site, make_user):

@@ -91,3 +91,34 @@ def test_module_catalogue_agrees_with_the_others_on_shared_strings(module):
     if conflicts:
         pytest.fail(f"{len(conflicts)} string(s) of the {module} catalogue translated differently elsewhere "
                     "(the last catalogue merged wins on every page):\n" + "\n".join(conflicts), pytrace=False)
+
+
+def test_french_strings_follow_french_typography():
+    """No-break spaces before : ; ! ? and inside « » (update-translations applies
+    them; a string filled by hand afterwards must too)."""
+    from babel.messages.pofile import read_po
+
+    from civic.i18n import catalogue_files, french_typography
+
+    wrong = []
+    for po in catalogue_files():
+        if po.parts[-3] != "fr":
+            continue
+        with po.open("rb") as f:
+            for message in read_po(f, locale="fr"):
+                if not message.id:
+                    continue  # the catalogue's header
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                wrong += [f"{po.parent.parent.parent.parent.name}: {s!r}" for s in strings
+                          if s and french_typography(s) != s]
+    assert wrong == []
+
+
+def test_french_typography_rules():
+    from civic.i18n import french_typography
+
+    assert french_typography("Phase en cours : Pas commencé") == "Phase en cours\u00a0: Pas commencé"
+    assert french_typography("Erreur:") == "Erreur\u00a0:"
+    assert french_typography("Vraiment ?") == "Vraiment\u202f?"
+    assert french_typography("Le titre «Bancs»") == "Le titre «\u00a0Bancs\u00a0»"
+    assert french_typography("https://x.fr/a?b=1 à 10:30") == "https://x.fr/a?b=1 à 10:30"
