@@ -106,7 +106,9 @@ class Sink:
 
     TOKEN = re.compile(r"/signature/([A-Za-z0-9_.\-]+)/confirm")
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, delay: float = 0.0):
+        import asyncio
+
         from aiosmtpd.controller import Controller
 
         self.lock = threading.Lock()
@@ -116,6 +118,8 @@ class Sink:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
+                if delay:
+                    await asyncio.sleep(delay)
                 raw = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
                 msg = email.message_from_bytes(raw)
                 body = msg.get_payload(decode=True) or b""
@@ -217,7 +221,7 @@ class Stack:
                                 start_new_session=True)
 
     def start_app(self) -> None:
-        self.sink = Sink(self.smtp_port)
+        self.sink = Sink(self.smtp_port, self.args.smtp_delay / 1000)
         self.web = self._popen([str(VENV / "gunicorn"), "-w", str(self.args.web_workers), "-k", "gthread",
                                 "--threads", "4", "-b", f"127.0.0.1:{self.web_port}", "--backlog", "2048",
                                 "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"])
@@ -297,7 +301,7 @@ class Surge:
         self.stack, self.pid, self.tag = stack, pid, tag
         self.rate, self.duration, self.threads = rate, duration, threads
         self.status = collections.Counter()
-        self.accepted: list[str] = []
+        self.accepted: dict[str, float] = {}  # address -> when its 202 came
         self.lock = threading.Lock()
         self.next = 0
         self.t0 = 0.0
@@ -322,7 +326,7 @@ class Surge:
             with self.lock:
                 self.status[code] += 1
                 if code == "202":
-                    self.accepted.append(addr)
+                    self.accepted[addr] = time.time()
 
     def run(self) -> None:
         self.t0 = time.time()
@@ -397,13 +401,23 @@ def busy_worker_pid(stack: Stack) -> int | None:
     return None
 
 
+def claimed_unsent(stack: Stack) -> int:
+    return int(stack.psql("SELECT count(*) FROM outbox_message WHERE delivered_at IS NULL"
+                          " AND failed_at IS NULL AND claimed_until > now() AT TIME ZONE 'UTC'"))
+
+
 def fault_worker_kill(stack: Stack, record: dict) -> None:
+    # Wait for a worker in a job while mails are claimed and not yet sent
+    # (a delivery under way), so the kill leaves claims behind.
     end = time.time() + 15
-    pid = None
-    while time.time() < end and pid is None:
+    pid, claimed = None, 0
+    while time.time() < end:
         pid = busy_worker_pid(stack)
-        if pid is None:
-            time.sleep(0.05)
+        claimed = claimed_unsent(stack) if pid else 0
+        if pid and claimed:
+            break
+        time.sleep(0.02)
+    record["claimed_unsent_at_kill"] = claimed
     workers = {s["proc"].pid: name for name, s in stack.supervised.items() if name.startswith("worker")}
     # ``nice`` execs flask: the worker's pid is the supervised process's.
     name = workers.get(pid) if pid else None
@@ -522,6 +536,8 @@ def scenario(stack: Stack, name: str, pid: int, args) -> dict:
     received = sum(len(v) for v in got.values())
     lost_mails = sum(1 for r in expected if not got[r])
     duplicated = sum(len(v) - 1 for v in got.values() if len(v) > 1)
+    # How long each signer waited for their mail (from the 202 to the first copy).
+    waits = sorted(got[r][0][0] - surge.accepted[r] for r in expected if got[r])
     sign_5xx = sum(v for k, v in surge.status.items() if k.startswith("5") and k != "503")
     confirm_5xx = sum(v for k, v in confirm_status.items() if k.startswith("5") and k != "503")
     unexpected = {k: s["restarts"] - s["expected"] - before[k] for k, s in stack.supervised.items()
@@ -544,10 +560,14 @@ def scenario(stack: Stack, name: str, pid: int, args) -> dict:
         "fault_at_s": round(record["fault_at"] - surge.t0, 1) if "fault_at" in record else None,
         "mails_done_after_recovery_s": round(all_mailed_at - recovered, 1) if all_mailed_at else None,
         "mails_done_after_surge_s": round(all_mailed_at - surge_end, 1) if all_mailed_at else None,
+        "mail_wait_p50_s": round(waits[len(waits) // 2], 2) if waits else None,
+        "mail_wait_p99_s": round(waits[int(len(waits) * 0.99)], 2) if waits else None,
+        "mail_wait_max_s": round(waits[-1], 2) if waits else None,
         "unexpected_restarts": unexpected, "processes_alive": processes_alive(stack),
     }
     if "killed_busy" in record:
         result["killed_busy_worker"] = record["killed_busy"]
+        result["claimed_unsent_at_kill"] = record["claimed_unsent_at_kill"]
     result["ok"] = (result["http_500"] == 0 and lost_signatures == 0 and double == 0 and lost_mails == 0
                     and result["tally_equals_rows"] and not unexpected and result["processes_alive"]
                     and all_mailed_at is not None)
@@ -564,6 +584,8 @@ def main() -> None:
     ap.add_argument("--redis-down", type=float, default=20, help="seconds Redis stays stopped")
     ap.add_argument("--clients", type=int, default=12, help="concurrent HTTP clients")
     ap.add_argument("--web-workers", type=int, default=3)
+    ap.add_argument("--smtp-delay", type=float, default=10,
+                    help="milliseconds the sink takes per message, as a relay would (a kill then hits mid-delivery)")
     ap.add_argument("--mail-timeout", type=float, default=150, help="seconds to wait for the mails and the tally")
     ap.add_argument("--settle", type=float, default=5, help="quiet seconds before counting duplicates")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
@@ -609,6 +631,10 @@ def main() -> None:
     if ref and ref["mails_done_after_surge_s"] is not None:
         base = max(ref["mails_done_after_surge_s"], 0.5)
         summary["reference_mails_done_after_surge_s"] = ref["mails_done_after_surge_s"]
+        summary["reference_mail_wait_max_s"] = ref["mail_wait_max_s"]
+        summary["mail_wait_max_vs_reference"] = {
+            r["scenario"]: round(r["mail_wait_max_s"] / max(ref["mail_wait_max_s"], 0.1), 1) for r in results
+            if r["scenario"] != "reference" and r["mail_wait_max_s"] is not None}
         summary["mail_delay_vs_reference"] = {
             r["scenario"]: round(r["mails_done_after_surge_s"] / base, 2) for r in results
             if r["scenario"] != "reference" and r["mails_done_after_surge_s"] is not None}
