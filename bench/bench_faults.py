@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/bench_faults.py                  # all scenarios, ~8 minutes
+    .venv/bin/python bench/bench_faults.py                  # all scenarios, ~5 minutes
     .venv/bin/python bench/bench_faults.py --only worker_kill --rate 40
 
 Starts a private stack that touches nothing shared: its own PostgreSQL
