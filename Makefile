@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,3 +52,7 @@ bench-petition-page: install
 
 bench-equal-shares: install
 	$(BIN)/python bench/bench_equal_shares.py
+
+## A signing surge with a worker killed, Redis stopped and PostgreSQL restarted, on a private stack.
+bench-faults: install
+	$(BIN)/python bench/bench_faults.py

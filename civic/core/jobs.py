@@ -73,7 +73,11 @@ def _dispatch_batches(items: list) -> None:
               for i in range(0, len(batch), BATCH_SIZE)])
 
 
-def dispatch(app, jobs) -> None:
+def dispatch(app, jobs, *, run_if_unqueued: bool = False) -> None:
+    """Queue ``jobs`` (or run them inline without Redis). ``run_if_unqueued``
+    (the scheduler's) runs a job here when Redis refuses it: the sweepers and
+    the tally are periodic jobs, and dropping them while Redis is down meant
+    nothing was mailed or counted until Redis and the workers were back."""
     queue = get_queue(app)
     for path, args, kwargs in jobs:
         if queue is None:
@@ -82,9 +86,14 @@ def dispatch(app, jobs) -> None:
         try:
             queue.enqueue("civic.core.jobs.run_job", path, args, kwargs,
                           job_timeout=600, result_ttl=0, failure_ttl=7 * 86400)
-        except Exception:
+        except Exception as exc:
+            if run_if_unqueued:
+                log.warning("could not enqueue %s (%s); running it in this process", path, exc)
+                run_inline(app, path, args, kwargs)
+                continue
             # Redis lost: nothing is lost with it. Outbox rows are re-delivered by
-            # the sweeper, tallies by the next periodic run.
+            # the sweeper (which the scheduler then runs itself), tallies by the
+            # next periodic run.
             log.exception("could not enqueue %s; the sweepers will catch up", path)
 
 
@@ -261,7 +270,7 @@ def schedule_due(app, now=None) -> list[str]:
             ).rowcount
             if claimed:
                 due.append(spec.name)
-    dispatch(app, [(job_path(run_periodic), (name,), {}) for name in due])
+    dispatch(app, [(job_path(run_periodic), (name,), {}) for name in due], run_if_unqueued=True)
     return due
 
 

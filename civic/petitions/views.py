@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -194,6 +195,10 @@ def submit(petition_id):
 # --- signing -----------------------------------------------------------------------------------
 
 def _sign_page(petition, sponsor_token=None):
+    # The answer after the commit reads nothing from the database: the commit
+    # expires ``petition``, and reloading it when the database has just gone
+    # turned a recorded signature into a 503 "nothing was recorded".
+    petition_id = petition.id
     values = psettings.load()
     one_click = permissions.can_sign_in_one_click(current_user)
     form = forms.OneClickForm() if one_click else forms.SignForm()
@@ -204,7 +209,7 @@ def _sign_page(petition, sponsor_token=None):
             if ok:
                 flash(_("Thank you: your signature is recorded. The count is updated within a few seconds."),
                       "success")
-                return redirect(url_for("petitions.detail", petition_id=petition.id))
+                return redirect(url_for("petitions.detail", petition_id=petition_id))
         else:
             from civic import select_locale
 
@@ -213,7 +218,7 @@ def _sign_page(petition, sponsor_token=None):
                           notify=form.notify.data, ip=client_ip(), locale=select_locale(),
                           sponsor_token=sponsor_token)
             if ok:
-                return _no_store(render_template("petitions/check_mail.html", petition=petition,
+                return _no_store(render_template("petitions/check_mail.html", petition=SimpleNamespace(id=petition_id),
                                                  email=form.email.data.strip().lower()))
     return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
                                      sponsor_token=sponsor_token, paused=values["signing_paused"],
@@ -245,12 +250,13 @@ def confirm(token):
     # GET only shows a button: link scanners in mail filters must not confirm.
     form = forms.ButtonForm()
     if request.method == "POST" and form.validate_on_submit():
-        ok, sig = run_service(form, services.confirm_signature, token)
+        # The petition's id is read before the commit (see _sign_page).
+        ok, petition_id = run_service(form, lambda: services.confirm_signature(token).petition_id)
         if not ok:  # a dead link or a signature that can no longer be confirmed: a bad request either way
             return _no_store(render_template("petitions/confirm.html", token=token, form=form,
                                              error=form.form_errors[-1]), 400)
         flash(_("Thank you: your signature is confirmed. The count is updated within a few seconds."), "success")
-        return redirect(url_for("petitions.detail", petition_id=sig.petition_id))
+        return redirect(url_for("petitions.detail", petition_id=petition_id))
     try:
         sig = services.signature_from_token(token)
     except ValidationError as err:

@@ -335,3 +335,24 @@ def test_the_scheduler_survives_a_failing_tick_and_backs_off(app, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         jobs.run_scheduler(app, tick=1.0, sleep=waits.append)
     assert waits == [1.0, 2.0, 1.0]
+
+
+def test_with_redis_down_the_scheduler_runs_the_due_jobs_itself(app, monkeypatch):
+    """Found by bench/bench_faults.py (redis_stop): the sweepers are periodic
+    jobs, and with Redis down the scheduler claimed each due run, failed to
+    queue it and dropped it, so nothing was mailed or tallied until Redis and
+    the workers were back. The scheduler has the database and the SMTP
+    server: it runs what it cannot queue."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    class DownQueue:
+        def enqueue(self, *_args, **_kwargs):
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(jobs, "get_queue", lambda app=None: DownQueue())
+    jobs.register_periodic("test.record", lambda_record, 3600)
+    try:
+        assert "test.record" in jobs.schedule_due(app, utcnow())
+        assert CALLS == ["tick"]
+    finally:
+        jobs._PERIODIC.pop("test.record", None)

@@ -249,3 +249,59 @@ def test_paper_signatures_need_the_mediator_role(client, login, factory, pf):
     petition = pf.petition()
     login(factory.user())
     assert client.get(f"/petitions/{petition.id}/paper").status_code == 403
+
+
+def _database_lost_once_committed(monkeypatch, after="render_template"):
+    """Once the view calls ``after`` on its way out (its transaction
+    committed: ``render_template`` for the signing form, ``flash`` for the
+    confirmation), every statement fails as if PostgreSQL had just been restarted (what the
+    fault harness's pg_restart does)."""
+    from civic.petitions import views
+
+    def boom(*_args, **_kwargs):
+        raise sa.exc.OperationalError("SELECT", {}, Exception("terminating connection due to administrator command"))
+
+    real = getattr(views, after)
+
+    def wrapper(*args, **kwargs):
+        if not sa.event.contains(db.engine, "before_cursor_execute", boom):
+            sa.event.listen(db.engine, "before_cursor_execute", boom)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, after, wrapper)
+
+    def restore():
+        if sa.event.contains(db.engine, "before_cursor_execute", boom):
+            sa.event.remove(db.engine, "before_cursor_execute", boom)
+    return restore
+
+
+def test_a_signature_committed_just_before_the_database_goes_answers_200_not_503(client, pf, monkeypatch):
+    # Found by bench/bench_faults.py (pg_restart): the page after the commit
+    # reloaded the expired petition, the database was gone, and a recorded
+    # signature answered 503 "Nothing you sent was recorded".
+    petition = pf.petition()
+    pid = petition.id
+    restore = _database_lost_once_committed(monkeypatch)
+    try:
+        resp = client.post(f"/petitions/{pid}/sign", data=FORM)
+    finally:
+        restore()
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Check your email" in page
+    assert f'href="/petitions/{pid}"' in page
+    assert count_rows(Signature, Signature.petition_id == pid) == 1
+
+
+def test_a_confirmation_committed_just_before_the_database_goes_redirects_not_503(client, mails, pf, monkeypatch):
+    petition = pf.petition()
+    pid = petition.id
+    assert _sign(client, petition).status_code == 200
+    [mail] = mails("lea@example.org")
+    restore = _database_lost_once_committed(monkeypatch, after="flash")
+    try:
+        resp = client.post(_path(mail.link("/confirm")))
+    finally:
+        restore()
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/petitions/{pid}")
+    assert count_rows(Signature, Signature.petition_id == pid, Signature.state == SignatureState.VALIDATED) == 1
