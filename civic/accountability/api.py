@@ -40,7 +40,9 @@ SUMMARY_SCHEMA = obj({**{s.value: {"type": "integer", "minimum": 0} for s in ser
          {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in services.State]}},
          {"name": "kind", "in": "query", "schema": {"type": "string"}}],
      responses={"200": {"description": "A page of items and the figures over all pages",
-                        "schema": page_of(ITEM_SCHEMA, summary=SUMMARY_SCHEMA)}})
+                        "schema": page_of(ITEM_SCHEMA, summary=SUMMARY_SCHEMA)},
+                "422": {"description": "A parameter is not as documented, or no district has this code or id "
+                                       "(`fields.district`)"}})
 def api_accountability():
     raw = request.args.get("district")
     district = district_filter(raw)

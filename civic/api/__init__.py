@@ -72,6 +72,10 @@ ERROR_SCHEMA = {
 }
 
 
+# Text that no column can store (a NUL) is refused at the edge: the document says so.
+NO_NUL = "^[^\\x00]*$"
+
+
 # Named schemas of components/schemas (a recursive one refers to itself by
 # "#/components/schemas/<name>"): Error, and what the modules add.
 SCHEMAS: dict[str, dict] = {"Error": ERROR_SCHEMA}
@@ -81,6 +85,15 @@ def named_schema(name: str, schema: dict) -> dict:
     """Publish ``schema`` as ``#/components/schemas/<name>``; returns a reference to it."""
     SCHEMAS[name] = schema
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+# Any JSON value the edge lets through: no NUL in a text or a name (nesting is
+# bounded too, at MAX_JSON_DEPTH). Bodies take it for the fields they ignore.
+_VALUE = "#/components/schemas/Value"
+ANY_VALUE = named_schema("Value", {"anyOf": [
+    {"type": ["number", "boolean", "null"]}, {"type": "string", "pattern": NO_NUL},
+    {"type": "array", "items": {"$ref": _VALUE}},
+    {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": {"$ref": _VALUE}}]})
 
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:
@@ -113,7 +126,8 @@ def build_openapi(app) -> dict:
                 # An id beyond what an INTEGER column holds matches no route (404).
                 schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if name in ids else {"type": "string"}
                 op["parameters"].append({"name": name, "in": "path", "required": True, "schema": schema})
-            op["parameters"].extend(meta["params"])
+            op["parameters"].extend({**p, "schema": _query_schema(p.get("schema") or {})} if p.get("in") == "query"
+                                    else p for p in meta["params"])
             responses = dict(meta["responses"])
             if ids:
                 responses.setdefault("404", {"description": "No such item, or not public"})
@@ -173,9 +187,12 @@ def _query_value(raw: str, schema: dict):
 
 
 def _query_schema(schema: dict) -> dict:
-    # An integer without a stated maximum is an id: what an INTEGER column holds.
+    """A query parameter's schema as published and checked: an integer without
+    a stated range is an id (what an INTEGER column holds); free text has no NUL."""
     if schema.get("type") == "integer" and "maximum" not in schema:
-        return {**schema, "maximum": MAX_ID}
+        return {"minimum": 0, **schema, "maximum": MAX_ID}
+    if schema.get("type") == "string" and not {"enum", "pattern", "const"} & set(schema):
+        return {**schema, "pattern": NO_NUL}
     return schema
 
 
@@ -212,6 +229,12 @@ def _message(error) -> str:
     return _("This value is not valid.")
 
 
+# Rules of a body that its service checks itself, with a sentence per field
+# ("Tick the box to confirm you may sign."): the edge leaves them to it. Types,
+# lengths beyond reason and unknown values are refused here.
+SERVICE_WORDED = frozenset({"required", "minLength", "pattern", "const", "format"})
+
+
 def _check_request() -> None:
     """``before_request`` of the API: query parameters and JSON bodies
     against the operation's documented schemas; 422 with ``fields``."""
@@ -238,8 +261,8 @@ def _check_request() -> None:
             fields["body"] = _("Send a JSON object.")
         else:
             for error in _body_validator(view).iter_errors(data):
-                if error.validator == "required":
-                    continue  # the service names every missing field with its own, clearer words
+                if error.validator in SERVICE_WORDED:
+                    continue  # the service checks these too and names each field with its own, clearer words
                 path = ".".join(str(p) for p in error.absolute_path)
                 fields.setdefault(path or "body", _message(error))
     if fields:
@@ -248,7 +271,8 @@ def _check_request() -> None:
 
 @cache
 def _body_validator(view) -> Draft202012Validator:
-    return Draft202012Validator(view._openapi["body"])
+    # Rooted at the document's components, so that references resolve.
+    return Draft202012Validator({"components": {"schemas": SCHEMAS}, "allOf": [view._openapi["body"]]})
 
 
 bp.before_request(_check_request)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from civic.api import MOMENT, MOMENT_OR_NULL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
+from civic.api import ANY_VALUE, MOMENT, MOMENT_OR_NULL, NO_NUL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
 from civic.core.errors import Gone, NotFound, ValidationError
 from civic.core.export import iso, page_arg
 from civic.core.security import client_ip
@@ -95,6 +96,19 @@ COUNT_SCHEMA = obj({
     "id": {"type": "integer"}, "signature_count": {"type": "integer", "minimum": 0},
     "paper_signature_count": {"type": "integer", "minimum": 0}, "next_threshold": {"type": ["integer", "null"]},
     "state": {"type": "string", "enum": [s.value for s in queries.LISTED_STATES]}, "tallied_at": MOMENT_OR_NULL})
+# Addresses at special-use domains (RFC 6761: .test, .invalid...) are refused.
+_NOT_SPECIAL_USE = "^(?!.*[@.](?:{})$)".format("|".join(
+    "".join(f"[{c}{c.upper()}]" for c in name) for name in SPECIAL_USE_DOMAIN_NAMES))
+SIGN_SCHEMA = {"type": "object", "required": ["name", "email", "postcode", "attest"], "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100,
+             "pattern": "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069]",
+             "allOf": [{"pattern": NO_NUL}], "description": "The signer's name (not only spaces)."},
+    "email": {"type": "string", "format": "email", "maxLength": 254, "pattern": _NOT_SPECIAL_USE,
+              "description": "Not at a special-use domain (.test, .local, .invalid...)."},
+    "postcode": {"type": "string", "pattern": "^[0-9A-Za-z-]{2,12}$", "description": "For example 31000."},
+    "attest": {"const": True, "description": "The signer confirms they may sign."},
+    "notify": {"type": "boolean"}, "locale": {"type": "string", "enum": ["en", "fr"]}},
+    "propertyNames": {"pattern": NO_NUL}, "additionalProperties": ANY_VALUE}
 GONE = {"description": "Removed by the moderators (the message gives the reason)"}
 
 
@@ -151,10 +165,7 @@ def api_count(petition_id):
 
 @bp.post("/petitions/<int:petition_id>/signatures")
 @doc("Sign a petition: the signer receives a confirmation mail; the signature counts once confirmed",
-     tags=["petitions"], body={"type": "object", "required": ["name", "email", "postcode", "attest"], "properties": {
-         "name": {"type": "string"}, "email": {"type": "string", "format": "email"},
-         "postcode": {"type": "string"}, "attest": {"type": "boolean"}, "notify": {"type": "boolean"},
-         "locale": {"type": "string", "enum": ["en", "fr"]}}},
+     tags=["petitions"], body=SIGN_SCHEMA,
      responses={"202": {"description": "Accepted: a confirmation mail is on its way",
                          "schema": obj({"status": {"const": "accepted"}, "message": {"type": "string"}})},
                 "404": {"description": "No such petition"},
@@ -180,7 +191,7 @@ def api_sign(petition_id):
      tags=["petitions"], responses={"200": {"description": "Confirmed (confirming twice is harmless)",
                                            "schema": obj({"status": {"const": "confirmed"},
                                                           "petition_id": {"type": "integer"}})},
-                                    "404": {"description": "No signature has this token"},
+                                    "422": {"description": "The token is forged or outdated"},
                                     "409": {"description": "Withdrawn, cancelled, or the petition is closed"}})
 def api_confirm(token):
     sig = services.confirm_signature(token)
