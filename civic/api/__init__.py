@@ -29,9 +29,10 @@ def doc(summary: str, *, tags: list[str] | None = None, params: list[dict] | Non
 
     ``params``: ``[{"name", "in": "query"|"path", "schema": {...}, "description"}]``
     (path parameters are added automatically). ``responses``: ``{"200": {"description",
-    "schema"}}`` (or ``"content": {media: schema}`` for several media types); error responses (4xx, 5xx) share the common Error schema. 404 (for a
-    route with an id in its path) and 422 (for one with query parameters or a body)
-    are documented by :func:`build_openapi` itself: the edge answers them.
+    "schema"}}`` (or ``"content": {media: schema}`` for several media types); error
+    responses (4xx, 5xx) share the common Error schema. 404 (for a route with an id in
+    its path) and 422 (for one with query parameters or a body) are documented by
+    :func:`build_openapi` itself: the edge answers them.
     """
     def deco(fn):
         fn._openapi = {"summary": summary, "tags": tags or [], "params": params or [],

@@ -19,7 +19,8 @@ from tests.petitions import factories as pf
 from tests.processes import factories as prf
 
 
-def build_world(app) -> SimpleNamespace:
+def build_world(app, run_jobs) -> SimpleNamespace:
+    """The data; ``run_jobs`` drains the queue where a job computes results (under Redis)."""
     from civic.budgets import services as budgets
     from civic.petitions import services as petitions
     from civic.processes.models import ProposalState
@@ -67,6 +68,7 @@ def build_world(app) -> SimpleNamespace:
     for i in range(3):
         bf.ballot(factories.user(verified_in=north), env, projects[: 1 + i % 2])
     bf.enter_phase(admin, edition, "results")
+    run_jobs()
     db.session.expire_all()
     with app.test_request_context():
         budgets.publish_results(official, budgets.get_edition(edition.id))
@@ -79,6 +81,7 @@ def build_world(app) -> SimpleNamespace:
     cf.answer_many(closed_c, north, 3)
     cf.answer_many(closed_c, None, 2, text="Plus de bancs")
     cf.close(closed_c, official)
+    run_jobs()
     cf.consultation(official, state="upcoming", title="Plus tard")
 
     # Debates and comment threads (on a debate and on a petition), reactions, a hidden and a deleted comment.
@@ -104,5 +107,5 @@ def build_world(app) -> SimpleNamespace:
 
 
 @pytest.fixture
-def world(app):
-    return build_world(app)
+def world(app, run_jobs):
+    return build_world(app, run_jobs)

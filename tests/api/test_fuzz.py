@@ -81,8 +81,8 @@ def fuzz(app) -> dict:
     return report
 
 
-def test_fuzzing_the_api_from_its_document_finds_nothing(app):
-    build_world(app)
+def test_fuzzing_the_api_from_its_document_finds_nothing(app, run_jobs):
+    build_world(app, run_jobs)
     report = fuzz(app)
     print("fuzzing:", {k: (len(v) if isinstance(v, (set, list)) else v) for k, v in report.items()})
     assert report["errors"] == []
