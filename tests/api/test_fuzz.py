@@ -53,7 +53,7 @@ def fuzz(app) -> dict:
             for path in ("/api/v1/petitions/signatures/{token}/confirm", "/api/v1/accountability")],
     })
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", Isolated(app), config=config)
-    report = {"operations": set(), "cases": 0, "failures": [], "errors": [], "skipped": []}
+    report = {"operations": set(), "cases": 0, "checks": set(), "failures": [], "errors": [], "skipped": []}
     started = time.monotonic()
     for event in engine_for(schema).execute():
         if isinstance(event, events.ScenarioFinished):
@@ -64,6 +64,7 @@ def fuzz(app) -> dict:
                 report["skipped"].append((event.phase, event.label, event.skip_reason))
             for case_id, checks in event.recorder.checks.items():
                 for check in checks:
+                    report["checks"].add(check.name)
                     if check.status == Status.FAILURE:
                         interaction = event.recorder.interactions.get(case_id)
                         req = interaction.request if interaction else None
@@ -84,7 +85,8 @@ def fuzz(app) -> dict:
 def test_fuzzing_the_api_from_its_document_finds_nothing(app, run_jobs):
     build_world(app, run_jobs)
     report = fuzz(app)
-    print("fuzzing:", {k: (len(v) if isinstance(v, (set, list)) else v) for k, v in report.items()})
+    print("\nfuzzing:", {k: (len(v) if isinstance(v, (set, list)) else v) for k, v in report.items()},
+          sorted(report["checks"]))
     assert report["errors"] == []
     assert report["failures"] == [], "\n".join(sorted(set(report["failures"])))
     document = build_openapi(app)
@@ -92,3 +94,6 @@ def test_fuzzing_the_api_from_its_document_finds_nothing(app, run_jobs):
     # Every operation was fuzzed (schemathesis leaves out the document it was loaded from).
     assert report["operations"] == operations - {"GET /api/v1/openapi.json"}
     assert report["cases"] > 20 * len(operations)
+    assert {"not_a_server_error", "status_code_conformance", "content_type_conformance",
+            "response_schema_conformance", "response_headers_conformance", "positive_data_acceptance",
+            "negative_data_rejection", "unsupported_method"} <= report["checks"]
