@@ -7,7 +7,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from civic.accounts.models import District
-from civic.api import bp, doc, page_params
+from civic.api import MOMENT, MOMENT_OR_NULL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
 from civic.core.errors import ValidationError
 from civic.core.export import iso, page_arg
 from civic.core.urls import absolute_url
@@ -18,13 +18,15 @@ from .views import district_filter
 
 PAGE_SIZE = 100
 
-ITEM_SCHEMA = {"type": "object", "properties": {
+ITEM_SCHEMA = obj({
     "kind": {"type": "string"}, "id": {"type": "integer"}, "title": {"type": "string"}, "url": {"type": "string"},
-    "district": {"type": ["string", "null"]}, "owed_since": {"type": "string", "format": "date-time"},
-    "due_at": {"type": "string", "format": "date-time"},
-    "answered_at": {"type": ["string", "null"], "format": "date-time"},
+    "district": STRING_OR_NULL, "owed_since": MOMENT, "due_at": MOMENT, "answered_at": MOMENT_OR_NULL,
     "state": {"type": "string", "enum": [s.value for s in services.State]},
-    "late_days": {"type": "integer", "description": "Days late (answered late, or overdue so far); 0 otherwise."}}}
+    "late_days": {"type": "integer", "minimum": 0,
+                  "description": "Days late (answered late, or overdue so far); 0 otherwise."}})
+SUMMARY_SCHEMA = obj({**{s.value: {"type": "integer", "minimum": 0} for s in services.State},
+                      "total": {"type": "integer", "minimum": 0},
+                      "on_time_percent": {"type": ["integer", "null"], "minimum": 0, "maximum": 100}})
 
 
 @bp.get("/accountability")
@@ -37,10 +39,10 @@ ITEM_SCHEMA = {"type": "object", "properties": {
          {"name": "district", "in": "query", "schema": {"type": "string"}, "description": "District code or id."},
          {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in services.State]}},
          {"name": "kind", "in": "query", "schema": {"type": "string"}}],
-     responses={"200": {"description": "A page of items and the figures over all pages", "schema": {
-         "type": "object", "properties": {"items": {"type": "array", "items": ITEM_SCHEMA},
-                                          "summary": {"type": "object"}, "page": {"type": "integer"},
-                                          "has_next": {"type": "boolean"}}}}})
+     responses={"200": {"description": "A page of items and the figures over all pages",
+                        "schema": page_of(ITEM_SCHEMA, summary=SUMMARY_SCHEMA)},
+                "422": {"description": "A parameter is not as documented, or no district has this code or id "
+                                       "(`fields.district`)"}})
 def api_accountability():
     raw = request.args.get("district")
     district = district_filter(raw)

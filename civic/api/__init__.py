@@ -29,7 +29,10 @@ def doc(summary: str, *, tags: list[str] | None = None, params: list[dict] | Non
 
     ``params``: ``[{"name", "in": "query"|"path", "schema": {...}, "description"}]``
     (path parameters are added automatically). ``responses``: ``{"200": {"description",
-    "schema"}}``; the error responses share the common Error schema.
+    "schema"}}`` (or ``"content": {media: schema}`` for several media types); error
+    responses (4xx, 5xx) share the common Error schema. 404 (for a route with an id in
+    its path) and 422 (for one with query parameters or a body) are documented by
+    :func:`build_openapi` itself: the edge answers them.
     """
     def deco(fn):
         fn._openapi = {"summary": summary, "tags": tags or [], "params": params or [],
@@ -44,6 +47,22 @@ def page_params() -> list[dict]:
              "description": "Page number, from 1."}]
 
 
+def obj(properties: dict, *, optional=(), **extra) -> dict:
+    """An object schema whose ``properties`` are all required but ``optional``."""
+    return {"type": "object", "properties": properties,
+            "required": [k for k in properties if k not in optional], **extra}
+
+
+def page_of(item: dict, **more) -> dict:
+    """The schema of one page of a list: ``items``, ``page``, ``has_next`` (and ``more``)."""
+    return obj({"items": {"type": "array", "items": item}, "page": {"type": "integer", "minimum": 1},
+                "has_next": {"type": "boolean"}, **more})
+
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+MOMENT = {"type": "string", "format": "date-time"}
+MOMENT_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {"error": {"type": "object", "properties": {
@@ -52,6 +71,30 @@ ERROR_SCHEMA = {
         "required": ["code", "message", "fields"]}},
     "required": ["error"],
 }
+
+
+# Text that no column can store (a NUL) is refused at the edge: the document says so.
+NO_NUL = "^[^\\x00]*$"
+
+
+# Named schemas of components/schemas (a recursive one refers to itself by
+# "#/components/schemas/<name>"): Error, and what the modules add.
+SCHEMAS: dict[str, dict] = {"Error": ERROR_SCHEMA}
+
+
+def named_schema(name: str, schema: dict) -> dict:
+    """Publish ``schema`` as ``#/components/schemas/<name>``; returns a reference to it."""
+    SCHEMAS[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# Any JSON value the edge lets through: no NUL in a text or a name (nesting is
+# bounded too, at MAX_JSON_DEPTH). Bodies take it for the fields they ignore.
+_VALUE = "#/components/schemas/Value"
+ANY_VALUE = named_schema("Value", {"anyOf": [
+    {"type": ["number", "boolean", "null"]}, {"type": "string", "pattern": NO_NUL},
+    {"type": "array", "items": {"$ref": _VALUE}},
+    {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": {"$ref": _VALUE}}]})
 
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:
@@ -72,6 +115,7 @@ def build_openapi(app) -> dict:
         view = app.view_functions[rule.endpoint]
         meta = getattr(view, "_openapi", None)
         path, names = _openapi_path(rule.rule)
+        ids = [n for n in names if f"<int:{n}>" in rule.rule]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             if meta is None:
                 continue
@@ -80,16 +124,27 @@ def build_openapi(app) -> dict:
             if meta["description"]:
                 op["description"] = meta["description"]
             for name in names:
-                op["parameters"].append({"name": name, "in": "path", "required": True,
-                                         "schema": {"type": "integer" if "int:" in rule.rule else "string"}})
-            op["parameters"].extend(meta["params"])
-            for status, resp in meta["responses"].items():
+                # An id beyond what an INTEGER column holds matches no route (404).
+                schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID} if name in ids else {"type": "string"}
+                op["parameters"].append({"name": name, "in": "path", "required": True, "schema": schema})
+            op["parameters"].extend({**p, "schema": _query_schema(p.get("schema") or {})} if p.get("in") == "query"
+                                    else p for p in meta["params"])
+            responses = dict(meta["responses"])
+            if ids:
+                responses.setdefault("404", {"description": "No such item, or not public"})
+            if meta["params"] or meta["body"]:
+                responses.setdefault("422", {"description": "A parameter or the body is not as documented: "
+                                                            "`fields` names each"})
+            for status, resp in sorted(responses.items()):
                 entry = {"description": resp.get("description", "")}
                 if "schema" in resp:
                     entry["content"] = {resp.get("media", "application/json"): {"schema": resp["schema"]}}
+                elif "content" in resp:  # several media types: {media: schema}
+                    entry["content"] = {media: {"schema": schema} for media, schema in resp["content"].items()}
+                elif status[0] in "45":
+                    entry["content"] = _ERROR_CONTENT
                 op["responses"][status] = entry
-            op["responses"].setdefault("default", {"description": "Error", "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+            op["responses"].setdefault("default", {"description": "Error", "content": _ERROR_CONTENT})
             if meta["body"]:
                 op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
             paths.setdefault(path, {})[method.lower()] = op
@@ -100,8 +155,11 @@ def build_openapi(app) -> dict:
                                 "never contains personal data."},
         "servers": [{"url": app.config["BASE_URL"]}],
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+        "components": {"schemas": dict(SCHEMAS)},
     }
+
+
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def undocumented_routes(app) -> list[str]:
@@ -130,9 +188,12 @@ def _query_value(raw: str, schema: dict):
 
 
 def _query_schema(schema: dict) -> dict:
-    # An integer without a stated maximum is an id: what an INTEGER column holds.
+    """A query parameter's schema as published and checked: an integer without
+    a stated range is an id (what an INTEGER column holds); free text has no NUL."""
     if schema.get("type") == "integer" and "maximum" not in schema:
-        return {**schema, "maximum": MAX_ID}
+        return {"minimum": 0, **schema, "maximum": MAX_ID}
+    if schema.get("type") == "string" and not {"enum", "pattern", "const"} & set(schema):
+        return {**schema, "pattern": NO_NUL}
     return schema
 
 
@@ -169,6 +230,12 @@ def _message(error) -> str:
     return _("This value is not valid.")
 
 
+# Rules of a body that its service checks itself, with a sentence per field
+# ("Tick the box to confirm you may sign."): the edge leaves them to it. Types,
+# lengths beyond reason and unknown values are refused here.
+SERVICE_WORDED = frozenset({"required", "minLength", "pattern", "const", "format"})
+
+
 def _check_request() -> None:
     """``before_request`` of the API: query parameters and JSON bodies
     against the operation's documented schemas; 422 with ``fields``."""
@@ -195,8 +262,8 @@ def _check_request() -> None:
             fields["body"] = _("Send a JSON object.")
         else:
             for error in _body_validator(view).iter_errors(data):
-                if error.validator == "required":
-                    continue  # the service names every missing field with its own, clearer words
+                if error.validator in SERVICE_WORDED:
+                    continue  # the service checks these too and names each field with its own, clearer words
                 path = ".".join(str(p) for p in error.absolute_path)
                 fields.setdefault(path or "body", _message(error))
     if fields:
@@ -205,14 +272,17 @@ def _check_request() -> None:
 
 @cache
 def _body_validator(view) -> Draft202012Validator:
-    return Draft202012Validator(view._openapi["body"])
+    # Rooted at the document's components, so that references resolve.
+    return Draft202012Validator({"components": {"schemas": SCHEMAS}, "allOf": [view._openapi["body"]]})
 
 
 bp.before_request(_check_request)
 
 
 @bp.get("/openapi.json")
-@doc("This document", tags=["meta"])
+@doc("This document", tags=["meta"], responses={"200": {"description": "OpenAPI 3.1", "schema": obj({
+    "openapi": {"type": "string"}, "info": {"type": "object"}, "servers": {"type": "array"},
+    "paths": {"type": "object"}, "components": {"type": "object"}})}})
 def openapi():
     return jsonify(build_openapi(current_app))
 

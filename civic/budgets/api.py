@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Response, jsonify, request
 from sqlalchemy.orm import selectinload
 
-from civic.api import bp, doc, page_params
+from civic.api import MOMENT_OR_NULL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
 from civic.core import phases
 from civic.core.errors import NotFound, ValidationError
 from civic.core.export import iso, page_arg, safe_cell
@@ -18,20 +18,73 @@ from civic.core.urls import absolute_url
 from civic.extensions import db
 
 from . import services
-from .models import BudgetEdition, Envelope, Project, ResultsStatus
+from .models import (
+    BudgetEdition,
+    Envelope,
+    ImplementationStatus,
+    Project,
+    ProjectStatus,
+    ResultsStatus,
+    SelectionRule,
+    VoteRule,
+)
 
 PAGE_SIZE = 50
 TAGS = ["budgets"]
 
-EDITION_SCHEMA = {"type": "object", "properties": {
+INT_OR_NULL = {"type": ["integer", "null"]}
+NUMBER = {"type": "number"}
+EDITION_SCHEMA = obj({
     "id": {"type": "integer"}, "title": {"type": "string"}, "currency": {"type": "string"},
-    "total_amount": {"type": "integer"}, "vote_rule": {"type": "string"}, "selection_rule": {"type": "string"},
-    "phase": {"type": ["string", "null"]}, "results_status": {"type": "string"},
-    "envelopes": {"type": "array", "items": {"type": "object"}}, "url": {"type": "string"}}}
-PROJECT_SCHEMA = {"type": "object", "properties": {
+    "total_amount": {"type": "integer", "minimum": 0}, "vote_rule": {"enum": [r.value for r in VoteRule]},
+    "selection_rule": {"enum": [r.value for r in SelectionRule]},
+    "rules": obj({"min_choices": INT_OR_NULL, "max_choices": INT_OR_NULL, "min_spend_percent": INT_OR_NULL,
+                  "points_total": INT_OR_NULL, "points_max_per_project": INT_OR_NULL, "rank_max": INT_OR_NULL,
+                  "frozen": {"type": "boolean"}}),
+    "phase": STRING_OR_NULL, "results_status": {"enum": [r.value for r in ResultsStatus]},
+    "envelopes": {"type": "array", "items": obj({"id": {"type": "integer"}, "district": STRING_OR_NULL,
+                                                 "name": STRING_OR_NULL, "amount": {"type": "integer"}})},
+    "url": {"type": "string"}})
+EDITION_DETAIL_SCHEMA = obj({
+    **EDITION_SCHEMA["properties"],
+    "phases": {"type": "array", "items": obj({"code": {"type": "string"}, "starts_at": MOMENT_OR_NULL,
+                                              "ends_at": MOMENT_OR_NULL,
+                                              "status": {"enum": ["past", "current", "upcoming"]}})},
+    "turnout": {"type": "array", "description": "From the voting phase on.",
+                "items": obj({"envelope_id": {"type": "integer"}, "ballots": {"type": "integer", "minimum": 0}})},
+    "implementation_progress": {"type": ["integer", "null"], "minimum": 0, "maximum": 100}}, optional=("turnout",))
+PROJECT_SCHEMA = obj({
     "id": {"type": "integer"}, "title": {"type": "string"}, "envelope_id": {"type": "integer"},
-    "cost": {"type": "integer"}, "status": {"type": "string"}, "selected": {"type": ["boolean", "null"]},
-    "implementation_status": {"type": ["string", "null"]}, "progress": {"type": "integer"}}}
+    "location": {"type": "string"}, "category": {"type": "string"},
+    "estimated_cost": {"type": "integer", "minimum": 0}, "cost": {"type": "integer", "minimum": 0},
+    "status": {"enum": [s.value for s in ProjectStatus]}, "review_reason": STRING_OR_NULL,
+    "merged_into_id": INT_OR_NULL, "selected": {"type": ["boolean", "null"]},
+    "implementation_status": {"enum": [s.value for s in ImplementationStatus] + [None]},
+    "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "url": {"type": "string"}})
+_BY_PROJECT = {"type": "object", "description": "By project id.", "additionalProperties": NUMBER}
+RESULTS_SCHEMA = obj({
+    "edition_id": {"type": "integer"}, "selection_rule": {"enum": [r.value for r in SelectionRule]},
+    "envelopes": {"type": "array", "items": obj({
+        "envelope_id": {"type": "integer"}, "district": STRING_OR_NULL, "amount": {"type": "integer"},
+        "rules": {"type": "object", "description": "By selection rule: the official one and the comparison.",
+                  "propertyNames": {"enum": [r.value for r in SelectionRule]},
+                  "additionalProperties": obj({
+                      "official": {"type": "boolean"}, "selected": {"type": "array", "items": {"type": "integer"}},
+                      "spent": NUMBER, "budget": NUMBER, "ballots": {"type": "integer", "minimum": 0},
+                      "scores": _BY_PROJECT, "supporters": _BY_PROJECT,
+                      "explanations": {"type": "object", "description": "By project id: why it was (not) selected.",
+                                       "additionalProperties": obj({"project": {"type": "string"},
+                                                                    "selected": {"type": "boolean"},
+                                                                    "reason": {"type": "string"}})}})},
+        "pabulib_url": {"type": "string"}})}})
+PABULIB_JSON_SCHEMA = obj({
+    "meta": {"type": "object", "additionalProperties": {"type": "string"}},
+    "projects": {"type": "array", "items": obj({"project_id": {"type": "string"}, "cost": NUMBER,
+                                                "name": STRING_OR_NULL, "selected": {"type": ["boolean", "null"]}})},
+    "votes": {"type": "array", "items": obj({"voter_id": {"type": "string"},
+                                             "vote": {"type": "array", "items": {"type": "string"}},
+                                             "points": {"type": ["array", "null"], "items": NUMBER}})}})
+NOT_PUBLISHED = {"description": "No such edition, or its results are not published yet"}
 
 
 def _edition(edition_id: int) -> BudgetEdition:
@@ -71,10 +124,7 @@ def _published(edition: BudgetEdition) -> None:
 
 @bp.get("/budgets")
 @doc("Participatory budget editions", tags=TAGS, params=page_params(),
-     responses={"200": {"description": "A page of editions, newest first",
-                        "schema": {"type": "object", "properties": {
-                            "items": {"type": "array", "items": EDITION_SCHEMA}, "page": {"type": "integer"},
-                            "has_next": {"type": "boolean"}}}}})
+     responses={"200": {"description": "A page of editions, newest first", "schema": page_of(EDITION_SCHEMA)}})
 def api_budgets():
     page = page_arg()
     rows = db.session.scalars(sa.select(BudgetEdition).where(BudgetEdition.published_at.is_not(None)).options(
@@ -90,7 +140,7 @@ def api_budgets():
 
 @bp.get("/budgets/<int:edition_id>")
 @doc("One budget edition: rules, envelopes, phases and turnout", tags=TAGS,
-     responses={"200": {"description": "The edition", "schema": EDITION_SCHEMA}})
+     responses={"200": {"description": "The edition", "schema": EDITION_DETAIL_SCHEMA}})
 def api_budget(edition_id):
     edition = _edition(edition_id)
     data = _edition_json(edition, services.current_phase_code(edition))
@@ -108,9 +158,7 @@ def api_budget(edition_id):
 @doc("Projects of a budget edition", tags=TAGS,
      params=page_params() + [{"name": "envelope", "in": "query", "schema": {"type": "integer"},
                               "description": "Only the projects of this envelope."}],
-     responses={"200": {"description": "A page of projects", "schema": {"type": "object", "properties": {
-         "items": {"type": "array", "items": PROJECT_SCHEMA}, "page": {"type": "integer"},
-         "has_next": {"type": "boolean"}}}}})
+     responses={"200": {"description": "A page of projects", "schema": page_of(PROJECT_SCHEMA)}})
 def api_budget_projects(edition_id):
     edition = _edition(edition_id)
     page = page_arg()
@@ -126,7 +174,7 @@ def api_budget_projects(edition_id):
 @bp.get("/budgets/<int:edition_id>/results")
 @doc("Published results: per envelope, the selected projects, scores and the rules engine's explanations, "
      "for the edition's rule and the comparison rule", tags=TAGS,
-     responses={"200": {"description": "Results per envelope"}})
+     responses={"200": {"description": "Results per envelope", "schema": RESULTS_SCHEMA}, "404": NOT_PUBLISHED})
 def api_budget_results(edition_id):
     edition = _edition(edition_id)
     _published(edition)
@@ -170,7 +218,9 @@ _NUMBER = re.compile(r"-?[0-9]+([.,][0-9]+)?")
               "description": "Envelope id (required when the edition has several envelopes)."},
              {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["pb", "json"]},
               "description": "pb (default) or json."}],
-     responses={"200": {"description": "A .pb file", "media": "text/csv", "schema": {"type": "string"}}})
+     responses={"200": {"description": "A .pb file (or its JSON with format=json)",
+                        "content": {"text/csv": {"type": "string"}, "application/json": PABULIB_JSON_SCHEMA}},
+                "404": NOT_PUBLISHED})
 def api_budget_pabulib(edition_id):
     from .pabulib import write_pb_string
 

@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from flask import jsonify, url_for
 from flask_babel import gettext as _
 
-from civic.api import bp, doc, page_params
+from civic.api import MOMENT, MOMENT_OR_NULL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
 from civic.core.errors import NotFound
 from civic.core.export import csv_response, iso, page_arg
 from civic.extensions import db
 
 from . import permissions, services
-from .models import Consultation, Status
+from .models import Consultation, Eligibility, QuestionKind, Status
 
 PAGE_SIZE = 50
 
@@ -29,20 +29,60 @@ def _summary(c: Consultation, count: int) -> dict:
     }
 
 
-SUMMARY_SCHEMA = {"type": "object", "properties": {
+SUMMARY_SCHEMA = obj({
     "id": {"type": "integer"}, "title": {"type": "string"},
     "status": {"type": "string", "enum": ["upcoming", "open", "closed"]},
-    "district": {"type": ["string", "null"]}, "opens_at": {"type": "string", "format": "date-time"},
-    "closes_at": {"type": "string"}, "results_due_at": {"type": "string"},
-    "followup_published_at": {"type": ["string", "null"]}, "responses": {"type": "integer"},
-    "url": {"type": "string"}}}
+    "district": STRING_OR_NULL, "opens_at": MOMENT, "closes_at": MOMENT, "results_due_at": MOMENT_OR_NULL,
+    "followup_published_at": MOMENT_OR_NULL, "responses": {"type": "integer", "minimum": 0},
+    "url": {"type": "string"}})
+_KIND = {"enum": [k.value for k in QuestionKind]}
+DETAIL_SCHEMA = obj({
+    **SUMMARY_SCHEMA["properties"],
+    "context_html": {"type": "string"}, "documents": {"type": "array"},
+    "eligibility": {"enum": [e.value for e in Eligibility]},
+    "eligible_districts": {"type": "array", "items": {"type": "string"}}, "free_text_private": {"type": "boolean"},
+    "participation_by_district": {"type": "array", "items": obj({"district": STRING_OR_NULL,
+                                                                 "responses": {"type": "integer", "minimum": 0}})},
+    "questions": {"type": "array", "items": obj({
+        "id": {"type": "integer"}, "position": {"type": "integer"}, "kind": _KIND, "prompt": {"type": "string"},
+        "help": STRING_OR_NULL, "required": {"type": "boolean"}, "max_choices": {"type": ["integer", "null"]},
+        "allow_other": {"type": "boolean"},
+        "choices": {"type": "array", "items": obj({"id": {"type": "integer"}, "label": {"type": "string"}})}})},
+    "results_url": STRING_OR_NULL})
+_COUNT = {"type": "integer", "minimum": 0}
+_PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
+_FIGURES = {  # one question's figures, over everyone or in one district
+    "answered": _COUNT,
+    "choices": {"type": "array", "items": obj({"id": {"type": "integer"}, "label": {"type": "string"},
+                                               "count": _COUNT, "percent": _PERCENT})},
+    "other": obj({"count": _COUNT, "percent": _PERCENT}),
+    "ranking": {"type": "array", "items": obj({
+        "id": {"type": "integer"}, "label": {"type": "string"}, "ranked": _COUNT, "first": _COUNT,
+        "average_rank": {"type": ["number", "null"]}, "borda": _COUNT})},
+    "scale": {"type": "array", "items": obj({"value": {"type": "integer"}, "count": _COUNT, "percent": _PERCENT})},
+}
+RESULTS_SCHEMA = obj({
+    "consultation": SUMMARY_SCHEMA, "computed_at": MOMENT_OR_NULL,
+    "k": {"type": "integer", "description": "Smallest group shown in a breakdown by district."},
+    "total": _COUNT, "paper": _COUNT, "no_district": _COUNT,
+    "participation_by_district": {"type": "array", "items": obj({
+        "district_id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}, "count": _COUNT})},
+    "questions": {"type": "array", "items": {
+        "type": "object", "required": ["id", "position", "kind", "prompt", "required", "answered", "published_texts"],
+        "properties": {
+            "id": {"type": "integer"}, "position": {"type": "integer"}, "kind": _KIND, "prompt": {"type": "string"},
+            "required": {"type": "boolean"}, **_FIGURES,
+            "by_district": {"type": "array", "items": {
+                "type": "object", "required": ["code", "answered"],
+                "properties": {"district_id": {"type": ["integer", "null"]}, "code": STRING_OR_NULL,
+                               "name": STRING_OR_NULL, **_FIGURES}}},
+            "published_texts": {"type": "array", "items": {"type": "string"}}}}}},
+    optional=("computed_at",))
 
 
 @bp.get("/consultations")
 @doc("Consultations, most recently closing first", tags=["consultations"], params=page_params(),
-     responses={"200": {"description": "A page of consultations", "schema": {"type": "object", "properties": {
-         "items": {"type": "array", "items": SUMMARY_SCHEMA}, "page": {"type": "integer"},
-         "has_next": {"type": "boolean"}}}}})
+     responses={"200": {"description": "A page of consultations", "schema": page_of(SUMMARY_SCHEMA)}})
 def api_consultations():
     page = page_arg()
     rows = db.session.scalars(sa.select(Consultation).where(
@@ -64,7 +104,8 @@ def _public(consultation_id: int) -> Consultation:
 
 
 @bp.get("/consultations/<int:consultation_id>")
-@doc("One consultation: questions, dates, who may answer, participation by district", tags=["consultations"])
+@doc("One consultation: questions, dates, who may answer, participation by district", tags=["consultations"],
+     responses={"200": {"description": "The consultation", "schema": DETAIL_SCHEMA}})
 def api_consultation(consultation_id):
     c = _public(consultation_id)
     data = _summary(c, services.participation_counts([c.id]).get(c.id, 0))
@@ -97,7 +138,9 @@ def _results(consultation_id: int) -> Consultation:
                  "(first place earns K points, K-th place 1, unranked 0, where K is the number of places); "
                  "5-point scale distributions; breakdowns by district only for groups of at least `k` answers; "
                  "free texts only once a moderator cleared them, and never when the consultation keeps them "
-                 "private. 404 before the results are computed.")
+                 "private. 404 before the results are computed.",
+     responses={"200": {"description": "The results", "schema": RESULTS_SCHEMA},
+                "404": {"description": "No such consultation, or no results yet"}})
 def api_consultation_results(consultation_id):
     c = _results(consultation_id)
     data = dict(c.results)
@@ -114,7 +157,8 @@ def api_consultation_results(consultation_id):
 
 @bp.get("/consultations/<int:consultation_id>/results.csv")
 @doc("Aggregated results of a closed consultation as CSV (one row per figure)", tags=["consultations"],
-     responses={"200": {"description": "CSV", "media": "text/csv", "schema": {"type": "string"}}})
+     responses={"200": {"description": "CSV", "media": "text/csv", "schema": {"type": "string"}},
+                "404": {"description": "No such consultation, or no results yet"}})
 def api_consultation_results_csv(consultation_id):
     c = _results(consultation_id)
     header = ["question_id", "question", "kind", "district", "option", "measure", "value"]

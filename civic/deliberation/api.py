@@ -7,7 +7,7 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 
-from civic.api import bp, doc, page_params
+from civic.api import MOMENT, MOMENT_OR_NULL, STRING_OR_NULL, bp, doc, named_schema, obj, page_of, page_params
 from civic.core import content
 from civic.core.errors import NotFound, ValidationError
 from civic.core.export import iso, page_arg
@@ -18,46 +18,33 @@ from civic.deliberation.models import Debate
 ANONYMOUS = AnonymousUserMixin()
 
 
-COUNTS_SCHEMA = {"type": "object", "properties": {k: {"type": "integer"} for k in ("for", "against", "neutral")}}
-DEBATE_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"enum": ["open", "closed"]},
-        "district": {"type": ["object", "null"], "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
-        "ends_at": {"type": ["string", "null"], "format": "date-time"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "closed_at": {"type": ["string", "null"], "format": "date-time"},
-        "url": {"type": "string"}, "counts": COUNTS_SCHEMA,
-    },
-}
-DEBATE_DETAIL_SCHEMA = {
-    "type": "object",
-    "properties": {
-        **DEBATE_SCHEMA["properties"],
-        "framing_html": {"type": "string", "description": "Sanitized HTML."},
-        "sources": {"type": "array", "items": {"type": "object", "properties": {
-            "title": {"type": "string"}, "url": {"type": "string"}}}},
-        "conclusion_html": {"type": ["string", "null"], "description": "Sanitized HTML, once closed."},
-    },
-}
-COMMENT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"}, "parent_id": {"type": ["integer", "null"]}, "depth": {"type": "integer"},
-        "state": {"enum": ["published", "deleted", "hidden"],
-                  "description": "Deleted and hidden comments are placeholders without author or text."},
-        "author": {"type": ["object", "null"], "properties": {
-            "name": {"type": "string", "description": "Public display name."},
-            "badge": {"type": ["string", "null"], "enum": ["official", "moderator", None]}}},
-        "alignment": {"type": ["string", "null"], "enum": ["for", "against", "neutral", None]},
-        "body_html": {"type": ["string", "null"]}, "official_answer": {"type": "boolean"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "edited_at": {"type": ["string", "null"], "format": "date-time"},
-        "useful": {"type": "integer"}, "not_useful": {"type": "integer"},
-        "replies": {"type": "array", "items": {"type": "object"},
-                    "description": "Replies, with the same shape as a comment, oldest first."},
-    },
-}
+COUNTS_SCHEMA = obj({k: {"type": "integer", "minimum": 0} for k in ("for", "against", "neutral")})
+DEBATE_SCHEMA = obj({
+    "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"enum": ["open", "closed"]},
+    "district": {"oneOf": [{"type": "null"}, obj({"code": {"type": "string"}, "name": {"type": "string"}})]},
+    "ends_at": MOMENT_OR_NULL, "created_at": MOMENT, "closed_at": MOMENT_OR_NULL,
+    "url": {"type": "string"}, "counts": COUNTS_SCHEMA,
+})
+DEBATE_DETAIL_SCHEMA = obj({
+    **DEBATE_SCHEMA["properties"],
+    "framing_html": {"type": "string", "description": "Sanitized HTML."},
+    "sources": {"type": "array", "items": obj({"title": {"type": "string"}, "url": {"type": "string"}})},
+    "conclusion_html": {"type": ["string", "null"], "description": "Sanitized HTML, once closed."},
+})
+COMMENT = named_schema("Comment", obj({
+    "id": {"type": "integer"}, "parent_id": {"type": ["integer", "null"]}, "depth": {"type": "integer", "minimum": 0},
+    "state": {"enum": ["published", "deleted", "hidden"],
+              "description": "Deleted and hidden comments are placeholders without author or text."},
+    "author": {"oneOf": [{"type": "null"}, obj({
+        "name": {"type": ["string", "null"], "description": "Public display name (null once the account is deleted)."},
+        "badge": {"enum": ["official", "moderator", None]}})]},
+    "alignment": {"enum": ["for", "against", "neutral", None]},
+    "body_html": STRING_OR_NULL, "official_answer": {"type": "boolean"},
+    "created_at": MOMENT, "edited_at": MOMENT_OR_NULL,
+    "useful": {"type": "integer", "minimum": 0}, "not_useful": {"type": "integer", "minimum": 0},
+    "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"},
+                "description": "Replies, with the same shape as a comment, oldest first."},
+}))
 
 
 def _debate_json(d: Debate, counts: dict, detail: bool = False) -> dict:
@@ -79,8 +66,8 @@ def _debate_json(d: Debate, counts: dict, detail: bool = False) -> dict:
     {"name": "state", "in": "query", "schema": {"enum": ["open", "closed"]}, "description": "Only open or closed debates."},
     {"name": "district", "in": "query", "schema": {"type": "string"},
      "description": "District code (e.g. T06), or \"city\" for city-wide debates."},
-], responses={"200": {"description": "A page of debates", "schema": {"type": "object", "properties": {
-    "items": {"type": "array", "items": DEBATE_SCHEMA}, "page": {"type": "integer"}, "has_next": {"type": "boolean"}}}}})
+], responses={"200": {"description": "A page of debates", "schema": page_of(DEBATE_SCHEMA)},
+              "404": {"description": "No district has this code"}})
 def api_debates():
     from civic.accounts.models import District
     from civic.extensions import db
@@ -149,12 +136,12 @@ def _node_json(node) -> dict:
                  "are counted in `hidden_count`.",
      params=page_params() + [{"name": "order", "in": "query",
                               "schema": {"enum": list(queries.ORDERS)}, "description": "Sort order of threads."}],
-     responses={"200": {"description": "A page of threads", "schema": {"type": "object", "properties": {
-         "kind": {"type": "string"}, "id": {"type": "integer"}, "order": {"type": "string"},
-         "page": {"type": "integer"}, "has_next": {"type": "boolean"},
-         "total": {"type": "integer", "description": "Published comments (all depths)."},
-         "hidden_count": {"type": "integer"}, "open": {"type": "boolean"},
-         "items": {"type": "array", "items": COMMENT_SCHEMA}}}}})
+     responses={"200": {"description": "A page of threads", "schema": page_of(
+         COMMENT,
+         kind={"type": "string"}, id={"type": "integer"}, order={"enum": list(queries.ORDERS)},
+         total={"type": "integer", "minimum": 0, "description": "Published comments (all depths)."},
+         hidden_count={"type": "integer", "minimum": 0}, open={"type": "boolean"})},
+                "404": {"description": "No such kind, or no such item, or it takes no comments"}})
 def api_comments(kind, object_id):
     kind_name = _resolve_kind(kind)
     _kind, obj = content.load(kind_name, object_id, ANONYMOUS)

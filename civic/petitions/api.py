@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from civic.api import bp, doc, page_params
+from civic.api import ANY_VALUE, MOMENT, MOMENT_OR_NULL, NO_NUL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
 from civic.core.errors import Gone, NotFound, ValidationError
 from civic.core.export import iso, page_arg
 from civic.core.security import client_ip
@@ -68,9 +69,47 @@ def _cached(resp, last_modified=None):
     return resp
 
 
-PETITION_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "title": {"type": "string"}, "state": {"type": "string"},
-    "signature_count": {"type": "integer"}, "district": {"type": ["string", "null"]}}}
+PETITION_SCHEMA = obj({
+    "id": {"type": "integer"}, "title": {"type": "string"},
+    "state": {"type": "string", "enum": [s.value for s in queries.LISTED_STATES]}, "topic": {"type": "string"},
+    "district": STRING_OR_NULL, "signature_count": {"type": "integer", "minimum": 0},
+    "opened_at": MOMENT_OR_NULL, "closes_at": MOMENT_OR_NULL, "url": {"type": "string"}})
+_TIMESTAMPS = ("created_at", "submitted_at", "moderation_at", "opened_at", "closes_at", "closed_at", "rejected_at",
+               "response_threshold_at", "debate_threshold_at", "response_due_at", "tallied_at")
+PETITION_DETAIL_SCHEMA = obj({
+    **PETITION_SCHEMA["properties"],
+    "background": {"type": "string"}, "details": {"type": "string"}, "decision_maker": STRING_OR_NULL,
+    "paper_signature_count": {"type": "integer", "minimum": 0},
+    "timestamps": obj({k: MOMENT if k == "created_at" else MOMENT_OR_NULL for k in _TIMESTAMPS}),
+    "thresholds": obj({"response": {"type": ["integer", "null"]}, "debate": {"type": ["integer", "null"]}}),
+    "response_overdue": {"type": "boolean"},
+    "rejection": {"oneOf": [{"type": "null"}, obj({"code": STRING_OR_NULL, "reason": STRING_OR_NULL,
+                                                   "explanation": STRING_OR_NULL})]},
+    "signatures_by_district": {"type": "array", "items": obj({
+        "district": STRING_OR_NULL, "name": STRING_OR_NULL, "count": {"type": "integer"}})},
+    "response": {"oneOf": [{"type": "null"}, obj({"summary": {"type": "string"}, "body_html": {"type": "string"},
+                                                  "decision": STRING_OR_NULL, "published_at": MOMENT_OR_NULL})]},
+    "debate": {"oneOf": [{"type": "null"}, obj({"date": STRING_OR_NULL, "summary": {"type": "string"},
+                                                "url": STRING_OR_NULL, "body_html": STRING_OR_NULL,
+                                                "published_at": MOMENT_OR_NULL})]}})
+COUNT_SCHEMA = obj({
+    "id": {"type": "integer"}, "signature_count": {"type": "integer", "minimum": 0},
+    "paper_signature_count": {"type": "integer", "minimum": 0}, "next_threshold": {"type": ["integer", "null"]},
+    "state": {"type": "string", "enum": [s.value for s in queries.LISTED_STATES]}, "tallied_at": MOMENT_OR_NULL})
+# Addresses at special-use domains (RFC 6761: .test, .invalid...) are refused.
+_NOT_SPECIAL_USE = "^(?!.*[@.](?:{})$)".format("|".join(
+    "".join(f"[{c}{c.upper()}]" for c in name) for name in SPECIAL_USE_DOMAIN_NAMES))
+SIGN_SCHEMA = {"type": "object", "required": ["name", "email", "postcode", "attest"], "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100,
+             "pattern": "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u202a-\\u202e\\u2066-\\u2069]",
+             "allOf": [{"pattern": NO_NUL}], "description": "The signer's name (not only spaces)."},
+    "email": {"type": "string", "format": "email", "maxLength": 254, "pattern": _NOT_SPECIAL_USE,
+              "description": "Not at a special-use domain (.test, .local, .invalid...)."},
+    "postcode": {"type": "string", "pattern": "^[0-9A-Za-z-]{2,12}$", "description": "For example 31000."},
+    "attest": {"const": True, "description": "The signer confirms they may sign."},
+    "notify": {"type": "boolean"}, "locale": {"type": "string", "enum": ["en", "fr"]}},
+    "propertyNames": {"pattern": NO_NUL}, "additionalProperties": ANY_VALUE}
+GONE = {"description": "Removed by the moderators (the message gives the reason)"}
 
 
 @bp.get("/petitions")
@@ -81,9 +120,7 @@ PETITION_SCHEMA = {"type": "object", "properties": {
     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Text search."},
     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(queries.SORTS)}},
     *page_params()],
-    responses={"200": {"description": "One page of petitions", "schema": {"type": "object", "properties": {
-        "items": {"type": "array", "items": PETITION_SCHEMA}, "page": {"type": "integer"},
-        "has_next": {"type": "boolean"}}}}})
+    responses={"200": {"description": "One page of petitions", "schema": page_of(PETITION_SCHEMA)}})
 def api_list():
     args = request.args
     page = page_arg()
@@ -97,8 +134,8 @@ def api_list():
 
 @bp.get("/petitions/<int:petition_id>")
 @doc("One petition: text, state, lifecycle timestamps, counts by district, response and debate",
-     tags=["petitions"], responses={"200": {"description": "The petition", "schema": PETITION_SCHEMA},
-                                    "410": {"description": "Removed by the moderators"}})
+     tags=["petitions"], responses={"200": {"description": "The petition", "schema": PETITION_DETAIL_SCHEMA},
+                                    "410": GONE})
 def api_detail(petition_id):
     p = _public(petition_id)
     return _cached(jsonify(detail_json(p)), p.updated_at)
@@ -106,9 +143,7 @@ def api_detail(petition_id):
 
 @bp.get("/petitions/<int:petition_id>/count")
 @doc("The current signature count (cacheable for one tally interval)", tags=["petitions"],
-     responses={"200": {"description": "Count", "schema": {"type": "object", "properties": {
-         "id": {"type": "integer"}, "signature_count": {"type": "integer"},
-         "next_threshold": {"type": ["integer", "null"]}, "state": {"type": "string"}}}}})
+     responses={"200": {"description": "Count", "schema": COUNT_SCHEMA}, "410": GONE})
 def api_count(petition_id):
     # Light: a few columns, no ORM object. The shared cache (see
     # civic.petitions.caching) keeps the whole response in Redis for one tally
@@ -130,11 +165,11 @@ def api_count(petition_id):
 
 @bp.post("/petitions/<int:petition_id>/signatures")
 @doc("Sign a petition: the signer receives a confirmation mail; the signature counts once confirmed",
-     tags=["petitions"], body={"type": "object", "required": ["name", "email", "postcode", "attest"], "properties": {
-         "name": {"type": "string"}, "email": {"type": "string", "format": "email"},
-         "postcode": {"type": "string"}, "attest": {"type": "boolean"}, "notify": {"type": "boolean"},
-         "locale": {"type": "string", "enum": ["en", "fr"]}}},
-     responses={"202": {"description": "Accepted: a confirmation mail is on its way"}})
+     tags=["petitions"], body=SIGN_SCHEMA,
+     responses={"202": {"description": "Accepted: a confirmation mail is on its way",
+                         "schema": obj({"status": {"const": "accepted"}, "message": {"type": "string"}})},
+                "404": {"description": "No such petition"},
+                "409": {"description": "The petition does not take signatures (now)"}})
 def api_sign(petition_id):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -153,7 +188,10 @@ def api_sign(petition_id):
 
 @bp.post("/petitions/signatures/<token>/confirm")
 @doc("Confirm a signature with the token from the confirmation mail (what the mail's button does)",
-     tags=["petitions"], responses={"200": {"description": "Confirmed (confirming twice is harmless)"},
+     tags=["petitions"], responses={"200": {"description": "Confirmed (confirming twice is harmless)",
+                                           "schema": obj({"status": {"const": "confirmed"},
+                                                          "petition_id": {"type": "integer"}})},
+                                    "422": {"description": "The token is forged or outdated"},
                                     "409": {"description": "Withdrawn, cancelled, or the petition is closed"}})
 def api_confirm(token):
     sig = services.confirm_signature(token)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import jsonify, request
 
-from civic.api import bp, doc, page_params
+from civic.api import MOMENT, MOMENT_OR_NULL, STRING_OR_NULL, bp, doc, obj, page_of, page_params
 from civic.core import phases
 from civic.core.errors import ValidationError
 from civic.core.export import iso, page_arg
 from civic.core.inputs import as_id
 from civic.extensions import db
 from civic.processes import services
-from civic.processes.models import Process, ProposalState
+from civic.processes.models import ImplementationStatus, Process, ProposalState, ThresholdType
 
 
 def _phase_json(p):
@@ -81,17 +81,47 @@ def _proposal_json(p, *, full: bool = False) -> dict:
     return data
 
 
-PROCESS_SCHEMA = {"type": "object", "properties": {
+DISTRICT_SCHEMA = {"oneOf": [{"type": "null"}, obj({"id": {"type": "integer"}, "name": {"type": "string"}})]}
+PHASE_SCHEMA = obj({
+    "code": {"type": "string"}, "title": {"type": "string"}, "starts_at": MOMENT_OR_NULL, "ends_at": MOMENT_OR_NULL,
+    "capabilities": {"type": "array", "items": {"type": "string"}},
+    "status": {"type": "string", "enum": ["past", "current", "upcoming"]}})
+PROCESS_SCHEMA = obj({
     "id": {"type": "integer"}, "title": {"type": "string"}, "summary": {"type": "string"},
-    "url": {"type": "string"}, "district": {"type": ["object", "null"]},
-    "current_phase": {"type": ["object", "null"]}, "published_at": {"type": ["string", "null"]}}}
+    "url": {"type": "string"}, "district": DISTRICT_SCHEMA,
+    "current_phase": {"oneOf": [{"type": "null"}, PHASE_SCHEMA]}, "published_at": MOMENT_OR_NULL})
+PROCESS_DETAIL_SCHEMA = obj({
+    **PROCESS_SCHEMA["properties"],
+    "description_html": {"type": "string"}, "phases": {"type": "array", "items": PHASE_SCHEMA},
+    "categories": {"type": "array", "items": {"type": "string"}},
+    "rules": obj({"support_limit": {"type": ["integer", "null"]},
+                  "threshold_type": {"type": "string", "enum": [t.value for t in ThresholdType]},
+                  "threshold_value": {"type": ["number", "null"]},
+                  "supports_needed_now": {"type": ["integer", "null"]},
+                  "requires_verification": {"type": "boolean"}, "answer_delay_days": {"type": "integer"}}),
+    "linked": {"type": "array", "items": obj({"kind": {"type": "string"}, "id": {"type": "integer"},
+                                              "title": {"type": "string"}, "url": {"type": "string"}})},
+    "results_html": STRING_OR_NULL, "results_published_at": MOMENT_OR_NULL,
+    "proposals_url": {"type": "string"}, "csv_url": {"type": "string"}})
 
-PROPOSAL_SCHEMA = {"type": "object", "properties": {
+PROPOSAL_SCHEMA = obj({
     "id": {"type": "integer"}, "process_id": {"type": "integer"}, "title": {"type": "string"},
+    "url": {"type": "string"},
     "author": {"type": ["string", "null"], "description": "Public display name of the author."},
+    "district": DISTRICT_SCHEMA, "category": STRING_OR_NULL, "place": STRING_OR_NULL,
     "state": {"type": "string", "enum": [s.value for s in ProposalState]},
-    "support_count": {"type": "integer"},
-    "answer_due_at": {"type": ["string", "null"]}, "official_answer": {"type": ["object", "null"]}}}
+    "support_count": {"type": "integer", "minimum": 0},
+    "created_at": MOMENT, "queued_at": MOMENT_OR_NULL, "answer_due_at": MOMENT_OR_NULL,
+    "official_answer": {"oneOf": [{"type": "null"}, obj({
+        "decision": STRING_OR_NULL, "html": STRING_OR_NULL, "answered_at": MOMENT})]}})
+PROPOSAL_DETAIL_SCHEMA = obj({
+    **PROPOSAL_SCHEMA["properties"],
+    "body_html": {"type": "string"}, "withdrawn_reason": STRING_OR_NULL,
+    "history": {"type": "array", "items": obj({"at": MOMENT, "event": {"type": "string"}})},
+    "clarifications": {"type": "array", "items": obj({"at": MOMENT, "html": {"type": "string"}})},
+    "implementation_updates": {"type": "array", "items": obj({
+        "at": MOMENT, "status": {"type": "string", "enum": [s.value for s in ImplementationStatus]},
+        "progress": {"type": ["integer", "null"]}, "note_html": STRING_OR_NULL})}})
 
 
 @bp.get("/processes")
@@ -99,9 +129,7 @@ PROPOSAL_SCHEMA = {"type": "object", "properties": {
     *page_params(),
     {"name": "archive", "in": "query", "schema": {"type": "boolean"},
      "description": "true: past processes only; otherwise ongoing and upcoming ones."}],
-    responses={"200": {"description": "A page of processes", "schema": {"type": "object", "properties": {
-        "items": {"type": "array", "items": PROCESS_SCHEMA}, "page": {"type": "integer"},
-        "has_next": {"type": "boolean"}}}}})
+    responses={"200": {"description": "A page of processes", "schema": page_of(PROCESS_SCHEMA)}})
 def processes():
     archive = request.args.get("archive", "").lower() in ("1", "true", "yes")
     page = page_arg()
@@ -118,7 +146,7 @@ def processes():
 
 @bp.get("/processes/<int:process_id>")
 @doc("One participatory process, with its phases, rules, linked budget or consultation and results",
-     tags=["processes"], responses={"200": {"description": "The process", "schema": PROCESS_SCHEMA}})
+     tags=["processes"], responses={"200": {"description": "The process", "schema": PROCESS_DETAIL_SCHEMA}})
 def process_detail(process_id):
     p = services.get_process(process_id, None)
     return jsonify(_process_json(p, phases.phases_for("process", p.id), full=True))
@@ -132,9 +160,8 @@ def process_detail(process_id):
     {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["newest", "supports"]},
      "description": "Default newest."},
     *page_params()],
-    responses={"200": {"description": "A page of proposals", "schema": {"type": "object", "properties": {
-        "items": {"type": "array", "items": PROPOSAL_SCHEMA}, "page": {"type": "integer"},
-        "has_next": {"type": "boolean"}}}}})
+    responses={"200": {"description": "A page of proposals", "schema": page_of(PROPOSAL_SCHEMA)},
+               "404": {"description": "No such process"}})
 def proposals():
     page = page_arg()
     process_id = as_id(request.args.get("process"))
@@ -153,7 +180,7 @@ def proposals():
 
 @bp.get("/proposals/<int:proposal_id>")
 @doc("One proposal: text, support count, state, official answer and history", tags=["processes"],
-     responses={"200": {"description": "The proposal", "schema": PROPOSAL_SCHEMA}})
+     responses={"200": {"description": "The proposal", "schema": PROPOSAL_DETAIL_SCHEMA}})
 def proposal_detail(proposal_id):
     p = services.get_proposal(proposal_id, None)
     return jsonify(_proposal_json(p, full=True))
