@@ -28,6 +28,11 @@ _UTF8_QP.header_encoding = QP
 _UTF8_QP.body_encoding = QP
 # Headers are not folded at 78 columns: a folded List-Unsubscribe URL is
 # legal but some clients then fail to use it (998 is the hard limit).
+# Seconds one SMTP exchange may block: below the outbox claim (20 s), so a
+# live worker's claim never expires in the middle of a send.
+SMTP_TIMEOUT = 10
+
+
 class _Policy(Compat32):
     """compat32 (fast, see :func:`build`) that refuses CR or LF in a header
     value, as ``email.policy.default`` does: no text that reaches a header
@@ -74,9 +79,9 @@ class Transport:
             u = urlparse(self.url)
             port = u.port or (465 if u.scheme == "smtps" else 25)
             if u.scheme == "smtps":
-                self.smtp = smtplib.SMTP_SSL(u.hostname, port, timeout=20)
+                self.smtp = smtplib.SMTP_SSL(u.hostname, port, timeout=SMTP_TIMEOUT)
             else:
-                self.smtp = smtplib.SMTP(u.hostname, port, timeout=20)
+                self.smtp = smtplib.SMTP(u.hostname, port, timeout=SMTP_TIMEOUT)
                 if "starttls" in (u.query or "") or port == 587:
                     self.smtp.starttls()
             if u.username:

@@ -33,10 +33,12 @@ MAX_ATTEMPTS = 8
 # A delivery claims its rows for CLAIM and renews the claim of the rows it has
 # not sent yet every HEARTBEAT while it works: a worker killed mid-batch leaves
 # claims that expire within CLAIM, and the sweeper (every SWEEP_EVERY) takes
-# them over, instead of signers waiting minutes for their confirmation mail.
-CLAIM = timedelta(seconds=30)
+# them over within CLAIM + SWEEP_EVERY = 30 s, instead of signers waiting
+# minutes for their confirmation mail. A send blocks at most mail.SMTP_TIMEOUT
+# (10 s), so a live worker's claim never expires under it.
+CLAIM = timedelta(seconds=20)
 HEARTBEAT = 5.0
-SWEEP_EVERY = 15
+SWEEP_EVERY = 10
 # Sent mails are marked delivered in small groups: after MARK_EVERY mails, or
 # MARK_WITHIN seconds after the first unmarked one, whichever comes first. One
 # statement per mail cost a database transaction per mail, a quarter of a
