@@ -279,7 +279,7 @@ def test_a_dead_workers_claim_expires_within_30_seconds_and_is_taken_over(app, m
     # Expired claims are swept soon enough to take a dead worker's mails over
     # within 30 s, and no single send outlasts a live worker's claim.
     assert outbox.CLAIM.total_seconds() + outbox.SWEEP_EVERY <= 30
-    assert mail.SMTP_TIMEOUT + outbox.HEARTBEAT < outbox.CLAIM.total_seconds()
+    assert outbox.CLAIM.total_seconds() > mail.SMTP_TIMEOUT + outbox.HEARTBEAT
     # 31 seconds later (and the row older than the sweeper's grace), the sweeper delivers it.
     db.session.execute(sa.update(OutboxMessage).values(claimed_until=utcnow() - timedelta(seconds=1),
                                                       created_at=utcnow() - timedelta(minutes=1)))
