@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,6 @@ bench-equal-shares: install
 ## A signing surge with a worker killed, Redis stopped and PostgreSQL restarted, on a private stack.
 bench-faults: install
 	$(BIN)/python bench/bench_faults.py
+
+bench-bad-inputs: install
+	$(BIN)/python bench/bench_bad_inputs.py

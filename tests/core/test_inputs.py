@@ -101,3 +101,8 @@ def test_an_id_in_a_form_beyond_any_column_is_a_clear_4xx(client, factory, login
     person = factory.user()
     resp = client.post(f"/admin/users/{person.id}", data={"action": "revoke", "grant_id": "9" * 25, "reason": "r"})
     assert 400 <= resp.status_code < 500
+
+
+def test_a_json_array_posted_to_a_page_form_is_a_422_not_an_error(client):
+    resp = client.post("/account/login", data='["not", "an", "object"]', content_type="application/json")
+    assert resp.status_code == 422
