@@ -94,11 +94,11 @@ def refuse_bad_text() -> None:
     """``before_request``: a NUL or a lone surrogate in a query or form value
     is a 422 naming the field."""
     fields = {}
-    if request.is_json and request.method in ("POST", "PUT", "PATCH") and not request.path.startswith("/api/"):
-        # A page's form read from a JSON body (Flask-WTF does that) needs an
-        # object of fields; anything else is refused here, not a 500 there.
-        if not isinstance(request.get_json(silent=True), dict):
-            raise ValidationError(_("Send the form's fields, or a JSON object."))
+    # A page's form read from a JSON body (Flask-WTF does that) needs an
+    # object of fields; anything else is refused here, not a 500 there.
+    page_json = request.is_json and request.method in ("POST", "PUT", "PATCH") and not request.path.startswith("/api/")
+    if page_json and not isinstance(request.get_json(silent=True), dict):
+        raise ValidationError(_("Send the form's fields, or a JSON object."))
     sources = [request.args]
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "application/json":
         sources.append(request.form)
