@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from civic.accounts import forms, services
 from civic.accounts.models import District, User, UserRole
 from civic.accounts.permissions import can_manage_accounts, can_use_counter
+from civic.core import content
 from civic.core import settings as settings_mod
 from civic.core.errors import NotFound
 from civic.core.export import page_arg
@@ -227,7 +228,8 @@ def counter():
             form.email.errors = [_("No account uses this address. The person can create one at the counter with you.")]
         else:
             return redirect(url_for("mediation.person", user_id=person.id))
-    return render_template("accounts/counter.html", form=form), form_status(form)
+    return render_template("accounts/counter.html", form=form,
+                           sections=content.counter_sections(current_user)), form_status(form)
 
 
 @mediation_bp.route("/person/<int:user_id>", methods=["GET", "POST"])

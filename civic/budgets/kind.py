@@ -51,6 +51,19 @@ def _home_section(user):
             "items": items, "more_url": url_for("budgets.index")}
 
 
+def _counter_section(user) -> dict | None:
+    """Envelopes of editions in their voting phase whose paper ballots this mediator may enter."""
+    editions = db.session.scalars(sa.select(BudgetEdition).join(phases.Phase, sa.and_(
+        phases.Phase.owner_kind == KIND, phases.Phase.owner_id == BudgetEdition.id,
+        phases.Phase.is_current.is_(True))).where(phases.Phase.code == "voting",
+                                                  BudgetEdition.published_at.is_not(None))
+        .order_by(BudgetEdition.id.desc())).all()
+    items = [{"title": f"{e.title} — {v.name}", "url": url_for("budgets.paper", edition_id=e.id, envelope_id=v.id),
+              "detail": _("paper ballots")}
+             for e in editions for v in e.envelopes if permissions.can_enter_paper_ballot(user, v)]
+    return {"title": _("Participatory budgets: paper ballots"), "items": items}
+
+
 def _privacy_notice():
     return {"title": _("Participatory budgets"), "rows": [
         (_("Projects you submit (title, description, image)"), _("Publishing and reviewing the project"),
@@ -83,6 +96,7 @@ def declare(app) -> None:
                "context": lambda p: (p.edition.title, url_for("budgets.edition", edition_id=p.edition_id)),
                "comments": {"alignment": False}, "comments_open": _comments_open, "followable": True}))
     content.register_home_section(_home_section)
+    content.register_counter_section(_counter_section)
     register_nav(lambda: _("Budgets"), "budgets.index", order=30)
     privacy.register_exporter("budgets", services.export_user_data)
     privacy.register_eraser(services.erase_user_data)

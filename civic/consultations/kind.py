@@ -118,6 +118,17 @@ def erase_participations(user) -> None:
 
 # --- the declaration ------------------------------------------------------------------------
 
+def _counter_section(user) -> dict | None:
+    """Consultations open now whose paper questionnaires this mediator may type in."""
+    now = utcnow()
+    rows = db.session.scalars(sa.select(Consultation).where(
+        Consultation.status == Status.PUBLISHED, Consultation.opens_at <= now, Consultation.closes_at > now)
+        .order_by(Consultation.closes_at)).all()
+    items = [{"title": c.title, "url": url_for("consultations.paper", consultation_id=c.id),
+              "detail": _("paper questionnaires")} for c in rows if permissions.can_record_paper_response(user, c)]
+    return {"title": _("Consultations: paper questionnaires"), "items": items}
+
+
 def declare(app) -> None:
     if "consultations" not in app.blueprints:
         app.register_blueprint(views.bp)
@@ -129,6 +140,7 @@ def declare(app) -> None:
                "excerpt": _excerpt, "text": lambda c: c.context_md, "redact": _redact, "authored_by": _authored_by,
                "comments": {"alignment": False}, "comments_open": _comments_open}))
     content.register_home_section(_home_section)
+    content.register_counter_section(_counter_section)
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)
     register_periodic("consultations.close_due", jobs.close_due, 60)
     privacy.register_privacy_notice(_privacy_notice)

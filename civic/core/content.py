@@ -104,6 +104,24 @@ def home_sections(user) -> list[dict]:
     return sections
 
 
+# --- the town-hall counter: where a mediator can record something on paper ----
+
+_COUNTER_SECTIONS: list[Callable] = []
+
+
+def register_counter_section(fn: Callable) -> None:
+    """``fn(user) -> dict | None``: the open places where ``user`` (a
+    mediator) can record something for a person in one module (paper
+    signatures, ballots, answers): ``{"title", "items": [{"title", "url",
+    "detail"}]}``, already limited to what the user may do."""
+    if fn not in _COUNTER_SECTIONS:
+        _COUNTER_SECTIONS.append(fn)
+
+
+def counter_sections(user) -> list[dict]:
+    return [section for section in (fn(user) for fn in _COUNTER_SECTIONS) if section and section.get("items")]
+
+
 # --- panels: generic sections shown on every item's page ---------------------
 
 _PANELS: list[tuple[int, Callable]] = []

@@ -35,6 +35,15 @@ from civic.petitions.models import NewsKind, Petition, PetitionNews, PetitionSta
 S = PetitionState
 
 
+def counter_section(user) -> dict | None:
+    """Open petitions whose paper signatures this mediator may enter."""
+    rows = db.session.scalars(sa.select(Petition).where(Petition.state == PetitionState.OPEN)
+                              .order_by(Petition.closes_at)).all()
+    items = [{"title": p.title, "url": url_for("petitions.paper", petition_id=p.id),
+              "detail": _("paper signatures")} for p in rows if permissions.can_record_paper_signatures(user, p)]
+    return {"title": _("Petitions: paper signatures"), "items": items}
+
+
 def declare(app) -> None:
     """Register everything the petitions module brings (idempotent: tests
     create many apps in one process)."""
@@ -54,6 +63,7 @@ def declare(app) -> None:
                "context": context, "comments": {"alignment": False}, "comments_open": comments_open,
                "owed_answers": owed_answers, "followable": False}))
     content.register_home_section(home_section)
+    content.register_counter_section(counter_section)
     register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)
     settings.register()
     register_periodic("petitions.tally", tally.tally_signatures, settings.TALLY_SECONDS)
