@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
 from civic.core import content, phases
@@ -17,7 +18,7 @@ from civic.core.nav import register_nav
 from civic.extensions import db
 
 from . import api, demo, jobs, permissions, services, views  # noqa: F401  (api routes and demo loader register at import)
-from .models import KIND, PROJECT_KIND, BudgetEdition, Project, ProjectStatus
+from .models import KIND, PROJECT_KIND, BudgetEdition, Envelope, Project, ProjectStatus
 
 # --- hooks -------------------------------------------------------------------------
 
@@ -57,6 +58,8 @@ def _counter_section(user) -> dict | None:
         phases.Phase.owner_kind == KIND, phases.Phase.owner_id == BudgetEdition.id,
         phases.Phase.is_current.is_(True))).where(phases.Phase.code == "voting",
                                                   BudgetEdition.published_at.is_not(None))
+        # Envelopes and their districts in two more queries, not one per edition and envelope.
+        .options(selectinload(BudgetEdition.envelopes).selectinload(Envelope.district))
         .order_by(BudgetEdition.id.desc())).all()
     items = [{"title": f"{e.title} — {v.name}", "url": url_for("budgets.paper", edition_id=e.id, envelope_id=v.id),
               "detail": _("paper ballots")}
