@@ -61,6 +61,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(SERVER_NAME=base.netloc, APPLICATION_ROOT=base.path or "/",
                           PREFERRED_URL_SCHEME=base.scheme or "https")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from civic.core import time as civic_time
+
+    if civic_time.CLOCK_FILE and app.config["CIVIC_ENV"] == "production":
+        raise RuntimeError("CIVIC_CLOCK_FILE shifts the clock for end-to-end tests; it is refused in production")
 
     mods = _installed_modules()
     root = Path(app.root_path)

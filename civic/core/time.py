@@ -10,15 +10,42 @@ side of a daylight-saving change.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
+# A test clock shared by separate processes (web, worker, scheduler): when
+# CIVIC_CLOCK_FILE names a file, every utcnow() is shifted by the number of
+# seconds it holds, so an end-to-end test can let weeks pass. create_app
+# refuses it in production.
+CLOCK_FILE = os.environ.get("CIVIC_CLOCK_FILE") or None
+_clock = {"mtime": None, "offset": 0.0}
+
+
+def clock_offset() -> float:
+    """Seconds the test clock is ahead of the real one (0 without CIVIC_CLOCK_FILE)."""
+    if not CLOCK_FILE:
+        return 0.0
+    try:
+        mtime = os.stat(CLOCK_FILE).st_mtime_ns
+    except OSError:
+        return 0.0
+    if mtime != _clock["mtime"]:
+        try:
+            with open(CLOCK_FILE, encoding="ascii") as f:
+                _clock["offset"] = float(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return _clock["offset"]
+        _clock["mtime"] = mtime
+    return _clock["offset"]
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now + timedelta(seconds=clock_offset()) if CLOCK_FILE else now
 
 
 @lru_cache(maxsize=8)
