@@ -278,7 +278,7 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
                            similar=False)
     log_out(site)
     log_in(site, people["karim"])
-    karim_proposal = propose(site, process_id, "Piste cyclable protégée rue de la République",
+    propose(site, process_id, "Piste cyclable protégée rue de la République",
                              "Une bordure entre la piste et la chaussée, jusqu'au pont.", None, similar=True)
     site.visit(f"/proposals/{lea_proposal}")
     click(site, page.get_by_role("button", name="Soutenir cette proposition"))
