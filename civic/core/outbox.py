@@ -317,6 +317,9 @@ def _failed(row, exc: Exception, *, conn=None) -> None:
         values = {"claimed_until": utcnow() + timedelta(seconds=30 * 2 ** row.attempts)}
     (conn or db.session).execute(table.update().where(table.c.id == row.id).values(last_error=error, **values))
     current_app.logger.warning("outbox %s: delivery failed (%s)", row.id, error)
+    from civic.core.metrics import MAIL_FAILURES
+
+    MAIL_FAILURES.inc()
 
 
 def sweep_outbox(limit: int = 1000) -> int:
