@@ -278,7 +278,7 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
                            similar=False)
     log_out(site)
     log_in(site, people["karim"])
-    propose(site, process_id, "Piste cyclable protégée rue de la République",
+    karim_proposal = propose(site, process_id, "Piste cyclable protégée rue de la République",
                              "Une bordure entre la piste et la chaussée, jusqu'au pont.", None, similar=True)
     site.visit(f"/proposals/{lea_proposal}")
     click(site, page.get_by_role("button", name="Soutenir cette proposition"))
@@ -342,3 +342,26 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     log_out(site)
     site.visit(f"/budgets/{edition_id}/results")
     expect(page.get_by_role("table").get_by_role("row").filter(has_text="Fontaine à boire")).to_contain_text("Retenu")
+
+    # --- an official answers Léa's proposal on time; Karim's, supported later, is left unanswered.
+    log_in(site, people["lea"])
+    site.visit(f"/proposals/{karim_proposal}")
+    click(site, page.get_by_role("button", name="Soutenir cette proposition"))
+    log_out(site)
+    log_in(site, people["elu"])
+    site.visit(f"/proposals/{lea_proposal}")
+    click(site, page.get_by_role("link", name="Répondre à cette proposition ou en publier le suivi (élu·es et services)"))
+    expect(page.get_by_role("combobox", name="Décision")).to_have_value("accepted")
+    page.get_by_role("textbox", name="Réponse officielle").fill("Acceptée : la piste est inscrite au programme 2027.")
+    click(site, page.get_by_role("button", name="Publier la réponse"))
+    expect(page.locator("#answer")).to_contain_text("la piste est inscrite au programme 2027")
+    log_out(site)
+
+    # --- weeks pass: the accountability page shows the answer given on time and the one overdue.
+    install.advance(days=20)
+    site.visit("/accountability")
+    table = page.get_by_role("table", name="Objets attendant une réponse officielle")
+    expect(table.get_by_role("row").filter(has_text="Une piste cyclable rue de la République")).to_contain_text(
+        "Réponse dans les délais")
+    expect(table.get_by_role("row").filter(has_text="Piste cyclable protégée rue de la République")).to_contain_text(
+        "En retard")
