@@ -20,7 +20,6 @@ import hmac
 import ipaddress
 import os
 import time
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, g, request
@@ -77,6 +76,17 @@ def may_scrape() -> bool:
     return any(addr in net for net in current_app.extensions["civic_metrics_allow"])
 
 
+_GAUGES: list = []
+
+
+def register_gauges(fn) -> None:
+    """A module adds figures read at each scrape: ``fn(now)`` returns
+    ``[(metric_name, help, value), ...]`` (petitions: tally lag, signatures
+    per minute). Core reads no domain's tables itself."""
+    if fn not in _GAUGES:
+        _GAUGES.append(fn)
+
+
 class SiteCollector:
     """Figures read from the database and Redis when scraped."""
 
@@ -108,22 +118,9 @@ class SiteCollector:
                                    .where(OutboxMessage.failed_at.is_not(None)))
         yield GaugeMetricFamily("civic_outbox_failed", "Mails given up after every attempt.", value=failed)
 
-        try:
-            from civic.petitions.models import Signature
-        except ImportError:  # petitions not installed
-            Signature = None
-        if Signature is not None:
-            dirty, oldest_dirty = db.session.execute(
-                sa.select(sa.func.count(), sa.func.min(Signature.created_at)).where(Signature.dirty)).one()
-            yield GaugeMetricFamily("civic_tally_pending_signatures",
-                                    "Signature changes not yet folded into the petitions' totals.", value=dirty)
-            yield GaugeMetricFamily("civic_tally_lag_seconds",
-                                    "Age of the oldest signature change the tally has not counted (0 when none).",
-                                    value=(now - oldest_dirty).total_seconds() if oldest_dirty else 0)
-            last_minute = db.session.scalar(sa.select(sa.func.count()).select_from(Signature)
-                                            .where(Signature.created_at >= now - timedelta(minutes=1)))
-            yield GaugeMetricFamily("civic_signatures_per_minute", "Signatures made in the last minute.",
-                                    value=last_minute)
+        for fn in _GAUGES:
+            for name, doc, value in fn(now):
+                yield GaugeMetricFamily(name, doc, value=value)
 
         depth = GaugeMetricFamily("civic_job_queue_depth", "Jobs waiting in the RQ queue (-1: Redis unreachable).",
                                   labels=["queue"])

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from civic.accounts import privacy
 from civic.cli import civic_cli
-from civic.core import content
+from civic.core import content, metrics
 from civic.core.content import ContentKind
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
@@ -66,6 +66,7 @@ def declare(app) -> None:
     content.register_counter_section(counter_section)
     register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)
     settings.register()
+    metrics.register_gauges(tally.metrics)
     register_periodic("petitions.tally", tally.tally_signatures, settings.TALLY_SECONDS)
     register_periodic("petitions.reconcile", tally.reconcile_counts, 86400)
     register_periodic("petitions.close", jobs.close_due_petitions, 60)

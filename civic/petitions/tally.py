@@ -195,3 +195,20 @@ def _reconcile(repaired: dict) -> None:
     db.session.flush()
     check_thresholds_for(fixed)  # a repaired count may have crossed a threshold
     db.session.commit()
+
+
+def metrics(now) -> list[tuple[str, str, float]]:
+    """Figures for /metrics (civic.core.metrics): the tally's lag behind the
+    signatures, and the signing rate."""
+    from datetime import timedelta
+
+    dirty, oldest = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(Signature.created_at)).where(Signature.dirty)).one()
+    last_minute = db.session.scalar(sa.select(sa.func.count()).select_from(Signature)
+                                    .where(Signature.created_at >= now - timedelta(minutes=1)))
+    return [
+        ("civic_tally_pending_signatures", "Signature changes not yet folded into the petitions' totals.", dirty),
+        ("civic_tally_lag_seconds", "Age of the oldest signature change the tally has not counted (0 when none).",
+         (now - oldest).total_seconds() if oldest else 0),
+        ("civic_signatures_per_minute", "Signatures made in the last minute.", last_minute),
+    ]
