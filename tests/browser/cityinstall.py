@@ -30,7 +30,7 @@ ADMIN_PASSWORD = "une phrase de passe solide"
 
 def _pg_url(url: str, database: str) -> str:
     parts = urlsplit(url.replace("postgres://", "postgresql://", 1))
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+    return urlunsplit(("postgresql+psycopg", parts.netloc, "/" + database, parts.query, parts.fragment))
 
 
 @dataclass
@@ -61,6 +61,17 @@ class CityInstall:
         tmp.write_text(str(self.offset), encoding="ascii")
         tmp.replace(self.clock_file)
         time.sleep(3)
+
+    def wait_for_phase(self, owner_kind: str, owner_id: int, code: str, timeout: float = 45.0) -> None:
+        """Wait until the scheduler (and, on Redis, the worker) has moved the
+        owner into the phase ``code`` after the clock moved."""
+        deadline = time.monotonic() + timeout
+        while not self.sql("SELECT 1 FROM phase WHERE owner_kind = :k AND owner_id = :i AND code = :c"
+                           " AND is_current", k=owner_kind, i=owner_id, c=code):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{owner_kind} {owner_id} did not enter its {code} phase within {timeout} s")
+            time.sleep(0.5)
 
     def sql(self, statement: str, **params):
         """Read rows straight from the installation's database (assertions only)."""

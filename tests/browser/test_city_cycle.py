@@ -118,6 +118,19 @@ def grant(site, address: str, role: str) -> None:
     expect(page.get_by_role("main")).to_contain_text(role)
 
 
+def visit_until(site, path: str, locator, timeout: float = 45.0) -> None:
+    """Open ``path`` until ``locator`` shows (a job the worker runs after a phase change)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        site.visit(path)
+        if locator.count():
+            return
+        assert time.monotonic() < deadline, f"{locator} never appeared on {path}"
+        time.sleep(1)
+
+
 def day(install, offset_days: int) -> str:
     """A local day, ``offset_days`` from the installation's today (its clock may
     be ahead), as a form's date field takes it."""
@@ -268,8 +281,9 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
 
     # --- time passes: the proposals phase opens by itself.
     install.advance(days=2)
+    install.wait_for_phase("process", process_id, "proposals")
     site.visit(f"/processes/{process_id}")
-    expect(page.get_by_role("main")).to_contain_text("Propositions")
+    expect(page.get_by_role("link", name="Déposer une proposition")).to_be_visible()
 
     # --- residents propose (with and without a category, through the similar step), support, comment.
     log_in(site, people["lea"])
@@ -294,7 +308,8 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     log_in(site, cityinstall.ADMIN_EMAIL, cityinstall.ADMIN_PASSWORD)
     edition_id = create_budget(site, f"Budget participatif 2027 ({run})")
     log_out(site)
-    install.advance(hours=1)  # PHASE-FIX: remove once phases follow their dates on read
+    install.advance(hours=1)  # phases are entered by the scheduler's periodic job (issue 14: derive them on read)
+    install.wait_for_phase("budget", edition_id, "submission")
     from PIL import Image
 
     picture = tmp_path / "fontaine.png"
@@ -306,6 +321,7 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     benches = submit_project(site, edition_id, "Bancs au jardin Raymond VI", "25000")
     log_out(site)
     install.advance(days=3)  # the feasibility review opens
+    install.wait_for_phase("budget", edition_id, "review")
     log_in(site, people["elu"])
     review_feasible(site, fountain, "42000")
     review_feasible(site, benches, "25000")
@@ -313,6 +329,7 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
 
     # --- the vote opens: a resident votes online, a mediator records a paper ballot.
     install.advance(days=2)
+    install.wait_for_phase("budget", edition_id, "voting")
     log_in(site, people["lea"])
     site.visit(f"/budgets/{edition_id}")
     click(site, page.get_by_role("link", name="Voter pour Toute la ville"))
@@ -335,8 +352,9 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
 
     # --- voting closes: an official publishes the results from the manage page.
     install.advance(days=3)
+    install.wait_for_phase("budget", edition_id, "results")
     log_in(site, people["elu"])
-    site.visit(f"/budgets/{edition_id}/manage")
+    visit_until(site, f"/budgets/{edition_id}/manage", page.get_by_role("button", name="Publier les résultats"))
     click(site, page.get_by_role("button", name="Publier les résultats"))
     expect(page.get_by_role("status").first).to_contain_text("Les résultats sont publiés.")
     log_out(site)
