@@ -202,3 +202,26 @@ def factory(app):
     from tests import factories
 
     return factories
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A controllable clock for what reads ``civic.core.time.utcnow`` through
+    its module (the phases do): ``clock.set(datetime(...))``, ``clock.advance(days=2)``;
+    ``clock.now`` is the current (naive UTC) moment."""
+    from datetime import datetime, timedelta
+
+    import civic.core.time as core_time
+
+    class Clock:
+        now = datetime(2026, 9, 1, 8, 0)
+
+        def set(self, moment):
+            self.now = moment
+
+        def advance(self, **delta):
+            self.now = self.now + timedelta(**delta)
+
+    c = Clock()
+    monkeypatch.setattr(core_time, "utcnow", lambda: c.now)
+    return c

@@ -10,6 +10,13 @@ phases. Each phase has a ``code`` (what it is: "information", "submission",
 passed; admins can move a phase by hand with :func:`move_phase` (audited). On
 every change the owner kind's ``phase_changed`` hook runs (e.g. a budget
 computes its results when voting ends).
+
+The dates rule, not the scheduler: :func:`catch_up` runs the same advance at
+the start of every request (one aggregate query when nothing lags) and when a
+service reads the current phase, so a visitor, a service and the API see the
+phase the dates say even when the scheduler was down or late. Entering a
+phase is a compare-and-set on ``is_current``: of two advancers racing for the
+same change, one wins and fires the hook; the other sees it already made.
 """
 
 from __future__ import annotations
@@ -19,13 +26,19 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from civic.core import audit, content
+from civic.core import time as core_time
 from civic.core.errors import NotFound, ValidationError
 from civic.core.permissions import ADMIN, require_role
-from civic.core.time import utcnow
 from civic.extensions import db
+
+
+def utcnow() -> datetime:
+    # Looked up on the module at each call, so a test can move the clock
+    # (``monkeypatch.setattr(civic.core.time, "utcnow", ...)``).
+    return core_time.utcnow()
 
 CAPABILITIES = ("submit", "support", "comment", "vote", "answer")
 
@@ -78,9 +91,15 @@ def phases_for(owner_kind: str, owner_id: int) -> list[Phase]:
         Phase.owner_kind == owner_kind, Phase.owner_id == owner_id).order_by(Phase.position)).all()
 
 
-def current_phase(owner_kind: str, owner_id: int) -> Phase | None:
+def _current_row(owner_kind: str, owner_id: int) -> Phase | None:
     return db.session.scalar(sa.select(Phase).where(
         Phase.owner_kind == owner_kind, Phase.owner_id == owner_id, Phase.is_current.is_(True)))
+
+
+def current_phase(owner_kind: str, owner_id: int) -> Phase | None:
+    """The owner's current phase, as its dates say it is now (caught up first)."""
+    catch_up(owner_kind, owner_id)
+    return _current_row(owner_kind, owner_id)
 
 
 def allows(owner_kind: str, owner_id: int, capability: str) -> bool:
@@ -124,22 +143,43 @@ def set_phases(actor, owner_kind: str, owner_id: int, specs: list[PhaseSpec]) ->
         created.append(p)
     db.session.flush()
     audit.record(actor, "phases.set", owner_kind, owner_id, phases=[s.code for s in specs])
+    # A phase whose start is already past begins now, not at the next tick.
+    catch_up(owner_kind, owner_id)
     return kept + created
 
 
-def _enter(owner_kind: str, owner_id: int, target: Phase, actor, reason: str | None) -> None:
-    old = current_phase(owner_kind, owner_id)
+class _Lost(Exception):
+    """Another advancer made this change first."""
+
+
+def _enter(owner_kind: str, owner_id: int, target: Phase, actor, reason: str | None) -> bool:
+    """Make ``target`` current. Compare-and-set: the phase that was current must
+    still be, and ``target`` must not be yet (the unique index on the current
+    phase refuses a second one); if another transaction won, nothing changes
+    and the hook does not fire. Returns whether this call made the change."""
+    old = _current_row(owner_kind, owner_id)
     if old is not None and old.id == target.id:
-        return
+        return False
     now = utcnow()
-    if old is not None:
-        old.is_current = False
-        db.session.flush()
+    try:
+        with db.session.begin_nested():
+            if old is not None and db.session.execute(
+                    sa.update(Phase).where(Phase.id == old.id, Phase.is_current.is_(True))
+                    .values(is_current=False)).rowcount != 1:
+                raise _Lost()
+            if db.session.execute(
+                    sa.update(Phase).where(Phase.id == target.id, Phase.is_current.is_(False))
+                    .values(is_current=True)).rowcount != 1:
+                raise _Lost()
+    except (_Lost, sa.exc.IntegrityError):
+        for p in (old, target):
+            if isinstance(p, Phase):  # read again: another transaction changed it
+                db.session.expire(p)
+        return False
     # Skipped phases count as entered (they are in the past now).
     for p in phases_for(owner_kind, owner_id):
         if p.position < target.position and p.entered_at is None:
             p.entered_at = now
-    target.is_current = True
     target.entered_at = target.entered_at or now
     db.session.flush()
     audit.record(actor, "phase.changed", owner_kind, owner_id, reason=reason,
@@ -148,6 +188,7 @@ def _enter(owner_kind: str, owner_id: int, target: Phase, actor, reason: str | N
     if hook is not None:
         kind, owner = content.load(owner_kind, owner_id, check_visible=False)
         hook(owner, old.code if old else None, target.code)
+    return True
 
 
 def move_phase(actor, owner_kind: str, owner_id: int, phase_id: int, reason: str = "") -> Phase:
@@ -162,22 +203,57 @@ def move_phase(actor, owner_kind: str, owner_id: int, phase_id: int, reason: str
     return phase
 
 
-def advance_phases(now: datetime | None = None) -> int:
-    """Periodic job: enter, for every owner, the latest phase whose start date
-    has passed, if it comes after the current one. Idempotent."""
+def _lagging(now: datetime, owner_kind: str | None = None, owner_id: int | None = None):
+    """``(owner_kind, owner_id, position)`` of every owner whose latest started
+    phase comes after its current one: one aggregate query."""
+    current = aliased(Phase)
+    current_position = (sa.select(current.position).where(
+        current.owner_kind == Phase.owner_kind, current.owner_id == Phase.owner_id,
+        current.is_current.is_(True)).correlate(Phase).scalar_subquery())
+    stmt = (sa.select(Phase.owner_kind, Phase.owner_id, sa.func.max(Phase.position))
+            .where(Phase.starts_at <= now).group_by(Phase.owner_kind, Phase.owner_id)
+            .having(sa.func.max(Phase.position) > sa.func.coalesce(current_position, -1)))
+    if owner_kind is not None:
+        stmt = stmt.where(Phase.owner_kind == owner_kind)
+    if owner_id is not None:
+        stmt = stmt.where(Phase.owner_id == owner_id)
+    return db.session.execute(stmt).all()
+
+
+def catch_up(owner_kind: str | None = None, owner_id: int | None = None, now: datetime | None = None) -> int:
+    """Enter, for every owner (or the one given), the latest phase whose start
+    date has passed, if it comes after the current one. Idempotent and safe to
+    run concurrently (see :func:`_enter`); writes in the caller's transaction.
+    Returns how many owners moved."""
     now = now or utcnow()
-    rows = db.session.execute(sa.select(Phase.owner_kind, Phase.owner_id, sa.func.max(Phase.position))
-                              .where(Phase.starts_at <= now).group_by(Phase.owner_kind, Phase.owner_id)).all()
     moved = 0
-    for owner_kind, owner_id, position in rows:
-        current = current_phase(owner_kind, owner_id)
-        if current is not None and current.position >= position:
-            continue
+    for kind, oid, position in _lagging(now, owner_kind, owner_id):
         target = db.session.scalar(sa.select(Phase).where(
-            Phase.owner_kind == owner_kind, Phase.owner_id == owner_id, Phase.position == position))
-        _enter(owner_kind, owner_id, target, None, None)
-        moved += 1
+            Phase.owner_kind == kind, Phase.owner_id == oid, Phase.position == position))
+        if _enter(kind, oid, target, None, None):
+            moved += 1
     return moved
+
+
+def advance_phases(now: datetime | None = None) -> int:
+    """Periodic job: :func:`catch_up` for every owner. Idempotent."""
+    return catch_up(now=now)
+
+
+def catch_up_before_request() -> None:
+    """``before_request``: the phases a page or an API answer shows follow the
+    dates even when the scheduler is late. Commits only when a phase moved
+    (the request has written nothing yet)."""
+    from flask import request
+
+    if request.endpoint in (None, "static", "core.healthz"):
+        return
+    if catch_up():
+        db.session.commit()
+
+
+def init_app(app) -> None:
+    app.before_request(catch_up_before_request)
 
 
 def _register():

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.core import content, outbox, people
+from civic.core import content, outbox, people, phases
 from civic.core.redis import redis_client
 from civic.extensions import csrf, db
 
@@ -129,6 +129,7 @@ def healthz():
 
 def init_app(app):
     app.register_blueprint(bp)
+    phases.init_app(app)
     content.register_panel(_follow_panel, order=10)
     app.jinja_env.globals["panels"] = content.render_panels
 

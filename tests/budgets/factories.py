@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 
 from civic.budgets import services
@@ -30,14 +31,23 @@ def edition(official, *, rule: str = "approval", counting: str = "greedy", phase
     With ``admin``, ``phase`` is also entered (as the periodic job would)."""
     now = utcnow()
     here = services.PHASE_CODES.index(phase or "information")
+    # Phases start as soon as their date passes (``phases.catch_up``), and voting
+    # freezes the envelopes: set them up with every phase in the future, then
+    # bring the dates back to around now.
+    later = timedelta(days=3650)
     made = services.create_edition(
         official, title=title, description=description, total_amount=total_amount or sum(a for _d, a in envelopes),
         rules=services.RuleParams(vote_rule=rule, selection_rule=counting, **dict(RULE_DEFAULTS[rule], **params)),
-        phase_starts={code: now + timedelta(days=10 * (j - here) - 1) for j, code in enumerate(services.PHASE_CODES)})
+        phase_starts={code: later + now + timedelta(days=10 * (j - here) - 1)
+                      for j, code in enumerate(services.PHASE_CODES)})
     for district, amount in envelopes:
         services.set_envelope(official, made, getattr(district, "id", district), amount)
     if published and envelopes:
         services.publish_edition(official, made)
+    for row in db.session.scalars(sa.select(phases.Phase).where(
+            phases.Phase.owner_kind == services.KIND, phases.Phase.owner_id == made.id)):
+        row.starts_at -= later
+        row.ends_at = row.ends_at and row.ends_at - later
     db.session.commit()
     if admin is not None and phase:
         enter_phase(admin, made, phase)

@@ -62,7 +62,7 @@ def test_a_new_edition_is_a_draft_until_published_with_an_envelope(app, client, 
     from tests.budgets import factories
 
     draft = factories.edition(budget.official, title="Budget 2028", envelopes=(), published=False,
-                              total_amount=50_000)
+                              total_amount=50_000, phase=None)
     url = f"/budgets/{draft.id}"
     # Residents and the API do not see it.
     assert client.get(url).status_code == 404
