@@ -417,7 +417,8 @@ def export_personal_data(user: User) -> dict:
 def delete_account(user: User, password: str) -> None:
     """Erase personal data; contributions stay, shown as from a deleted account."""
     require_login(user)
-    if not check_password_hash(user.password_hash or "", password or ""):
+    # An account created through FranceConnect has no password: being signed in is the proof.
+    if user.password_hash and not check_password_hash(user.password_hash, password or ""):
         raise ValidationError(fields={"password": _("This is not your current password.")})
     if user.is_admin:
         admins = db.session.scalar(sa.select(sa.func.count()).select_from(UserRole).where(UserRole.role == Role.ADMIN))
