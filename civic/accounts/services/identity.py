@@ -212,6 +212,12 @@ def _open_session(user: User) -> None:
     user.session_key = token
 
 
+def open_device_session(user: User) -> None:
+    """Open a session for the device signing in (for sign-in without a
+    password: OpenID Connect)."""
+    _open_session(user)
+
+
 def user_for_session(user_id: str) -> User | None:
     """The person a login id (``"<id>:<device token>"`` from a session or
     remember cookie) belongs to, if that device's session is still open."""

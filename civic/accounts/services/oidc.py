@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from civic.accounts.electors import identity_hash, subject_hash
 from civic.accounts.models import OidcIdentity, User
-from civic.accounts.services.identity import _open_session
+from civic.accounts.services.identity import open_device_session
 from civic.core import audit
 from civic.core.emails import is_valid_email, normalise_email
 from civic.core.errors import NotFound, ValidationError
@@ -75,7 +75,7 @@ def sign_in_with_oidc(provider: dict, claims: dict, current: User | None = None,
     link.last_login_at = utcnow()
     _record_identity_facts(provider, link, claims)
     user.last_login_at = utcnow()
-    _open_session(user)
+    open_device_session(user)
     db.session.flush()
     audit.record(user, f"account.oidc_{outcome}", "user", user.id, provider=name)
     return user, outcome
