@@ -31,6 +31,27 @@ def _secret_key(instance: Path, env: str) -> str:
     return path.read_text().strip()
 
 
+def _oidc_providers() -> list[dict]:
+    """OpenID Connect providers: CIVIC_OIDC_PROVIDERS="franceconnect,other",
+    then for each NAME: CIVIC_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET,
+    and optionally _LABEL, _PROFILE ("franceconnect" or "generic"), _SCOPE,
+    _ACR_VALUES (README.md, "Sign-in with FranceConnect")."""
+    out = []
+    for name in filter(None, (n.strip().lower() for n in os.environ.get("CIVIC_OIDC_PROVIDERS", "").split(","))):
+        env = f"CIVIC_OIDC_{name.upper().replace('-', '_')}_"
+        entry = {"name": name, "profile": os.environ.get(env + "PROFILE") or
+                 ("franceconnect" if name.startswith("franceconnect") else "generic")}
+        for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "LABEL", "SCOPE", "ACR_VALUES"):
+            if os.environ.get(env + key):
+                entry[key.lower()] = os.environ[env + key]
+        missing = [k for k in ("issuer", "client_id", "client_secret") if k not in entry]
+        if missing:
+            raise RuntimeError(f"OIDC provider {name!r}: set {', '.join(env + k.upper() for k in missing)}")
+        entry.setdefault("label", "FranceConnect" if entry["profile"] == "franceconnect" else name)
+        out.append(entry)
+    return out
+
+
 def load_config() -> dict:
     """Build the Flask config dict from environment variables."""
     env = os.environ.get("CIVIC_ENV", "development")
@@ -67,4 +88,5 @@ def load_config() -> dict:
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         # Reference endpoints for the benchmarks in bench/ only: never set CIVIC_BENCH on a real site.
         "BENCH_ENDPOINTS": os.environ.get("CIVIC_BENCH") == "1",
+        "OIDC_PROVIDERS": _oidc_providers(),
     }

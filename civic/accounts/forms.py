@@ -64,6 +64,14 @@ class ChangePasswordForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
+    def validate(self, extra_validators=None):
+        # An account made through FranceConnect has no password to ask for.
+        from flask_login import current_user
+
+        if getattr(current_user, "is_authenticated", False) and not current_user.password_hash:
+            self.password.validators = []
+        return super().validate(extra_validators)
+
     password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password."))])
     confirm = BooleanField(_l("I understand that my account and personal data will be erased"), validators=[DataRequired(_l("Tick the box to confirm."))])
 

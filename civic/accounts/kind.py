@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from civic.accounts import admin, cli, permissions, privacy, services, views
+from civic.accounts import admin, cli, oidc, permissions, privacy, services, views
 from civic.accounts.models import User
+from civic.accounts.services import oidc as oidc_services
 from civic.core.people import register_people
 from civic.extensions import login_manager
 
@@ -16,6 +17,13 @@ def declare(app) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.admin_bp)
     app.register_blueprint(admin.mediation_bp)
+    app.register_blueprint(oidc.bp)
+    app.jinja_env.globals.update(oidc_provider_list=oidc.providers, oidc_linked_identities=oidc.linked_identities)
+    privacy.register_exporter("sign_in_services", oidc_services.export_oidc)
+    privacy.register_eraser(oidc_services.erase_oidc)
+    privacy.register_data_labels({
+        "sign_in_services": _l("Sign-in services"), "provider": _l("Service"), "linked_at": _l("Linked on"),
+        "identity_verified_at": _l("Identity verified on"), "identity_level": _l("Level of the verification")})
     register_people(User, services.set_locale)
     # Globals, not a context processor: the privacy page lists every module's notice.
     app.jinja_env.globals["privacy_notices"] = privacy.privacy_notices

@@ -228,3 +228,32 @@ class Verification(db.Model):
         sa.Index("uq_verification_active", "user_id", unique=True,
                  sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL")),
     )
+
+
+class OidcIdentity(db.Model):
+    """An account's link to an OpenID Connect provider (FranceConnect...).
+
+    Never the provider's claims: a keyed hash of its subject (to find the
+    account again), and the facts Civic derived from the claims when the
+    person signed in: that the state vouched for the identity (and when),
+    and the keyed hash of the normalised identity that the electoral roll
+    is matched against.
+    """
+
+    __tablename__ = "oidc_identity"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(40))
+    subject_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    identity_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    identity_acr: Mapped[str | None] = mapped_column(sa.String(40))
+    identity_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "subject_hash"),
+        sa.UniqueConstraint("user_id", "provider"),
+    )

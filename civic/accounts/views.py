@@ -82,6 +82,12 @@ def logout():
         services.log_out(current_user)
         db.session.commit()
     logout_user()
+    # Signed in through FranceConnect (or another provider): log out there too.
+    from civic.accounts.oidc import end_session_redirect
+
+    provider_logout = end_session_redirect()
+    if provider_logout is not None:
+        return provider_logout
     flash(_("You are logged out."), "success")
     return redirect(url_for("core.home"))
 

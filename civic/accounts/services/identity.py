@@ -212,6 +212,12 @@ def _open_session(user: User) -> None:
     user.session_key = token
 
 
+def open_device_session(user: User) -> None:
+    """Open a session for the device signing in (for sign-in without a
+    password: OpenID Connect)."""
+    _open_session(user)
+
+
 def user_for_session(user_id: str) -> User | None:
     """The person a login id (``"<id>:<device token>"`` from a session or
     remember cookie) belongs to, if that device's session is still open."""
@@ -417,7 +423,8 @@ def export_personal_data(user: User) -> dict:
 def delete_account(user: User, password: str) -> None:
     """Erase personal data; contributions stay, shown as from a deleted account."""
     require_login(user)
-    if not check_password_hash(user.password_hash or "", password or ""):
+    # An account created through FranceConnect has no password: being signed in is the proof.
+    if user.password_hash and not check_password_hash(user.password_hash, password or ""):
         raise ValidationError(fields={"password": _("This is not your current password.")})
     if user.is_admin:
         admins = db.session.scalar(sa.select(sa.func.count()).select_from(UserRole).where(UserRole.role == Role.ADMIN))
