@@ -50,7 +50,7 @@ class CityInstall:
     def drain_jobs(self) -> None:
         """The real worker runs the jobs; nothing to do here."""
 
-    def wait_for_mail(self, address: str, timeout: float = 30.0):
+    def wait_for_mail(self, address: str, timeout: float = 60.0):
         return self.inbox.wait_for(address, timeout=timeout)
 
     def advance(self, *, days: float = 0, hours: float = 0) -> None:
@@ -62,7 +62,7 @@ class CityInstall:
         tmp.replace(self.clock_file)
         time.sleep(3)
 
-    def wait_for_phase(self, owner_kind: str, owner_id: int, code: str, timeout: float = 45.0) -> None:
+    def wait_for_phase(self, owner_kind: str, owner_id: int, code: str, timeout: float = 90.0) -> None:
         """Wait until the scheduler (and, on Redis, the worker) has moved the
         owner into the phase ``code`` after the clock moved."""
         deadline = time.monotonic() + timeout

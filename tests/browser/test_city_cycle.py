@@ -33,7 +33,7 @@ PASSWORD = "une phrase assez longue"
 def city(request, tmp_path, smtp_server, browser, axe_snapshot_page):
     install = cityinstall.start(tmp_path, smtp_server, _free_port())
     context = browser.new_context(java_script_enabled=request.param, locale="fr-FR", accept_downloads=True)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(30_000)
     if request.param:
         from tests.browser.conftest import AXE_SCRIPT
 
@@ -118,7 +118,7 @@ def grant(site, address: str, role: str) -> None:
     expect(page.get_by_role("main")).to_contain_text(role)
 
 
-def visit_until(site, path: str, locator, timeout: float = 45.0) -> None:
+def visit_until(site, path: str, locator, timeout: float = 90.0) -> None:
     """Open ``path`` until ``locator`` shows (a job the worker runs after a phase change)."""
     import time
 
