@@ -281,7 +281,6 @@ class _Pricing:
         h.setOptionValue("threads", 1)
         n = len(profiles)
         self.n = n
-        inf = highspy.kHighsInf
         cats = pool.categories
         h.addVars(n, [0.0] * n, [float(len(m)) for m in members])
         h.changeColsIntegrality(n, list(range(n)), [highspy.HighsVarType.kInteger] * n)
@@ -293,14 +292,7 @@ class _Pricing:
             qlo = q.min if lo is None else lo[q]
             qhi = q.max if hi is None else hi[q]
             h.addRow(float(qlo), float(qhi), len(idx), idx, [1.0] * len(idx))
-        homes: dict[str, list[int]] = defaultdict(list)
-        for t, m in enumerate(members):
-            for i in m:
-                if pool.households and pool.households[i]:
-                    homes[pool.households[i]].append(t)
-        for ts in homes.values():
-            if len(ts) > 1:
-                h.addRow(-inf, 1.0, len(ts), ts, [1.0] * len(ts))
+        _household_rows(h, pool, members)
 
     def best(self, weights: Sequence[float]) -> tuple[float, tuple[int, ...]] | None:
         import highspy
@@ -355,14 +347,7 @@ def _relax(pool: Pool, size: int, profiles, members) -> list[tuple[Quota, int, i
         # sum x + d >= min ; sum x - r <= max
         h.addRow(float(q.min), inf, len(idx) + 1, idx + [d], [1.0] * len(idx) + [1.0])
         h.addRow(-inf, float(q.max), len(idx) + 1, idx + [r], [1.0] * len(idx) + [-1.0])
-    homes: dict[str, list[int]] = defaultdict(list)
-    for t, m in enumerate(members):
-        for i in m:
-            if pool.households and pool.households[i]:
-                homes[pool.households[i]].append(t)
-    for ts in homes.values():
-        if len(ts) > 1:
-            h.addRow(-inf, 1.0, len(ts), ts, [1.0] * len(ts))
+    _household_rows(h, pool, members)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return []
@@ -708,3 +693,18 @@ def gini(values: Sequence[float]) -> float:
         return 0.0
     cum = sum((i + 1) * x for i, x in enumerate(xs))
     return (2 * cum) / (n * s) - (n + 1) / n
+
+
+def _household_rows(h, pool, members) -> None:
+    """At most one selected person per household: one row per household
+    whose members fall in several profile columns."""
+    import highspy
+
+    homes: dict[str, list[int]] = defaultdict(list)
+    for t, m in enumerate(members):
+        for i in m:
+            if pool.households and pool.households[i]:
+                homes[pool.households[i]].append(t)
+    for ts in homes.values():
+        if len(ts) > 1:
+            h.addRow(-highspy.kHighsInf, 1.0, len(ts), ts, [1.0] * len(ts))
