@@ -89,4 +89,6 @@ def load_config() -> dict:
         # Reference endpoints for the benchmarks in bench/ only: never set CIVIC_BENCH on a real site.
         "BENCH_ENDPOINTS": os.environ.get("CIVIC_BENCH") == "1",
         "OIDC_PROVIDERS": _oidc_providers(),
+        # "json": one JSON object per log line (docs/deploy.md, "Logs"); "text" for the demo.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -60,7 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
         base = urlparse(app.config["BASE_URL"])
         app.config.update(SERVER_NAME=base.netloc, APPLICATION_ROOT=base.path or "/",
                           PREFERRED_URL_SCHEME=base.scheme or "https")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from civic.core import logs
+
+    logs.init_app(app)  # LOG_FORMAT: one JSON object a line, no address in clear
     from civic.core import time as civic_time
 
     if civic_time.CLOCK_FILE and app.config["CIVIC_ENV"] == "production":

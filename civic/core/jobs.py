@@ -27,6 +27,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
+from civic.core import logs
 from civic.core import time as core_time
 from civic.core.aftercommit import after_commit
 from civic.core.models import JobLock, PeriodicRun
@@ -98,13 +99,21 @@ def dispatch(app, jobs, *, run_if_unqueued: bool = False) -> None:
             log.exception("could not enqueue %s; the sweepers will catch up", path)
 
 
+def _job_name(path: str, args) -> str:
+    # Periodic jobs all run through run_periodic: name them by what they run.
+    if path == "civic.core.jobs:run_periodic" and args:
+        return f"periodic:{args[0]}"
+    return path
+
+
 def run_inline(app, path, args, kwargs) -> None:
     # A new application context gives the job its own session, as a worker would.
-    with app.app_context():
+    with app.app_context(), logs.job_context(_job_name(path, args)) as run:
         try:
             resolve(path)(*args, **kwargs)
             db.session.commit()
         except Exception:
+            run.failed()
             db.session.rollback()
             log.exception("inline job %s failed", path)
             if app.config.get("JOBS_RAISE"):
@@ -113,8 +122,11 @@ def run_inline(app, path, args, kwargs) -> None:
 
 def run_job(path: str, args=(), kwargs=None):
     """RQ entry point: run one job in an application context and commit once."""
+    from rq import get_current_job
+
     app = current_app._get_current_object() if has_app_context() else _worker_app()
-    with app.app_context():
+    current = get_current_job()
+    with app.app_context(), logs.job_context(_job_name(path, args), current.id if current is not None else None):
         try:
             resolve(path)(*args, **(kwargs or {}))
             db.session.commit()

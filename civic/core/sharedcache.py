@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import LanguageAccept, ResponseCacheControl
 from werkzeug.http import parse_accept_header, parse_cache_control_header, parse_date
 
+from civic.core import logs
+
 PREFIX = "civic:shared"
 # Headers not replayed: recomputed (length, date) or per-visitor by nature.
-_SKIP = {"date", "content-length", "set-cookie"}
+_SKIP = {"date", "content-length", "set-cookie", "x-request-id"}
 # Query parameters added by newsletters and social networks to shared links.
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref)$")
 
@@ -133,7 +136,7 @@ class SharedCache:
         except Exception:  # Redis lost: Flask answers from the database
             return self.wsgi_app(environ, start_response)
         if raw:
-            return self._replay(json.loads(raw), environ, start_response)
+            return self._replay_logged(json.loads(raw), environ, start_response)
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -143,6 +146,25 @@ class SharedCache:
         chunks = list(self.wsgi_app(environ, capture))
         self._store(client, key, captured, chunks, environ)
         return chunks
+
+    def _replay_logged(self, entry, environ, start_response):
+        # A replay never reaches Flask: it gets its request id and its log
+        # line here, with the URL rule the app would have matched.
+        started = time.perf_counter()
+        rid = logs.request_id(environ.get("HTTP_X_REQUEST_ID"))
+        answered = {}
+
+        def respond(status, headers, exc_info=None):
+            answered["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers + [("X-Request-Id", rid)], exc_info)
+
+        body = self._replay(entry, environ, respond)
+        try:
+            route = self.flask_app.url_map.bind_to_environ(environ).match(return_rule=True)[0].rule
+        except Exception:
+            route = "<unmatched>"
+        logs.log_request(rid, "GET", route, answered.get("status", 200), started, environ.get("REMOTE_ADDR"))
+        return body
 
     @staticmethod
     def _replay(entry, environ, start_response):
