@@ -38,12 +38,13 @@ ENV PATH=/opt/civic/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     CIVIC_INSTANCE=/var/lib/civic \
     GUNICORN_BIND=0.0.0.0:8000 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/civic-metrics \
     LOG_FORMAT=json
 WORKDIR /opt/civic/app
 USER civic
 EXPOSE 8000
 # /healthz is 200 when the database (and Redis, when set) answer, else 503.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
-CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python3", "-c", "import os, sys, urllib.request; port = os.environ['GUNICORN_BIND'].rsplit(':', 1)[1]; sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status != 200)"]
+# Only gunicorn's workers share metrics through files (deploy/gunicorn.conf.py
+# clears the directory at start); the worker, scheduler and migrations do not.
+CMD ["env", "PROMETHEUS_MULTIPROC_DIR=/tmp/civic-metrics", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"]

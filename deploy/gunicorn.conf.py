@@ -10,7 +10,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 graceful_timeout = 30
-accesslog = None  # Civic logs each request itself (JSON lines, no address in clear)
+accesslog = None  # Civic logs each request itself (civic/core/logs.py: no address in clear)
 
 
 def on_starting(server):
@@ -27,3 +27,22 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    # gunicorn's own lines (start, workers booted or lost) as JSON objects
+    # too, through Civic's formatter and its email/address filter.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "civic.core.logs.JsonFormatter"}},
+        "filters": {"redact": {"()": "civic.core.logs.RedactFilter"}},
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"],
+                              "stream": "ext://sys.stderr"}},
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False, "qualname": "gunicorn.error"},
+            "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False,
+                                "qualname": "gunicorn.access"},
+        },
+    }

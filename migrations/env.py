@@ -9,9 +9,13 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging, unless the app already logs
+# one JSON object a line (LOG_FORMAT=json, civic/core/logs.py): then alembic's
+# lines go through the app's handler too.
+if current_app.config.get("LOG_FORMAT") == "json":
+    logging.getLogger("alembic").setLevel(logging.INFO)
+else:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 

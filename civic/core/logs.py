@@ -62,21 +62,24 @@ def keyed_hash(value: str) -> str:
     return hmac.new(_key["value"], value.strip().lower().encode(), hashlib.sha256).hexdigest()[:10]
 
 
-def _is_ipv6(text: str) -> bool:
+def _ip(match: re.Match) -> str:
     import ipaddress
 
+    text = match.group(0)
     try:
-        ipaddress.IPv6Address(text)
+        addr = ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return True
+        return text  # not an address after all (an IPv6-looking time or id)
+    if addr.is_loopback or addr.is_unspecified:
+        return text  # a server's own bind address says nothing about anyone
+    return f"<ip:{keyed_hash(text)}>"
 
 
 def redact(text: str) -> str:
-    """``text`` with every email and IP address replaced by its keyed hash."""
+    """``text`` with every email and IP address (except loopback and
+    0.0.0.0 / ::) replaced by its keyed hash."""
     text = _EMAIL.sub(lambda m: f"<email:{keyed_hash(m.group(0))}>", text)
-    text = _IPV4.sub(lambda m: f"<ip:{keyed_hash(m.group(0))}>", text)
-    return _IPV6.sub(lambda m: f"<ip:{keyed_hash(m.group(0))}>" if _is_ipv6(m.group(0)) else m.group(0), text)
+    return _IPV6.sub(_ip, _IPV4.sub(_ip, text))
 
 
 class RedactFilter(logging.Filter):

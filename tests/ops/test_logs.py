@@ -175,3 +175,9 @@ def test_text_is_the_default(monkeypatch, tmp_path, _database):
     assert text.startswith("20") and " INFO civic.x: written to <email:" in text
     with pytest.raises(json.JSONDecodeError):
         json.loads(text)
+
+
+def test_loopback_and_bind_addresses_stay_readable():
+    assert logs.redact("Listening at: http://0.0.0.0:8000 and 127.0.0.1 and ::1") == \
+        "Listening at: http://0.0.0.0:8000 and 127.0.0.1 and ::1"
+    assert logs.redact("from 10.1.2.3") == f"from <ip:{logs.keyed_hash('10.1.2.3')}>"
