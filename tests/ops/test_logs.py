@@ -181,3 +181,20 @@ def test_loopback_and_bind_addresses_stay_readable():
     assert logs.redact("Listening at: http://0.0.0.0:8000 and 127.0.0.1 and ::1") == \
         "Listening at: http://0.0.0.0:8000 and 127.0.0.1 and ::1"
     assert logs.redact("from 10.1.2.3") == f"from <ip:{logs.keyed_hash('10.1.2.3')}>"
+
+
+def test_a_page_replayed_from_the_shared_cache_is_logged_with_its_own_id(app, client, lines):
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("the shared cache lives in Redis")
+    p = petition()
+    first = client.get(f"/petitions/{p.id}")
+    replay = client.get(f"/petitions/{p.id}", headers={"X-Request-Id": "replay-00000001"},
+                        environ_base={"REMOTE_ADDR": CLIENT_IP})
+    assert replay.status_code == 200 and replay.get_data() == first.get_data()
+    # Flask did not answer the second: the cache layer gave it its id and line.
+    assert replay.headers.getlist("X-Request-Id") == ["replay-00000001"]
+    parsed, raw = lines()
+    rows = _requests(parsed)
+    assert [r["request_id"] for r in rows] == [first.headers["X-Request-Id"], "replay-00000001"]
+    assert rows[1]["route"] == "/petitions/<int:petition_id>" and rows[1]["status"] == 200
+    assert rows[1]["client"] == logs.keyed_hash(CLIENT_IP) and CLIENT_IP not in raw
