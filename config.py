@@ -52,7 +52,8 @@ def _oidc_providers() -> list[dict]:
     return out
 
 
-def _psycopg_url(url: str) -> str:
+def normalise_database_url(url: str) -> str:
+    """The SQLAlchemy URL of a database URL (PostgreSQL through psycopg 3)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
@@ -64,11 +65,11 @@ def load_config() -> dict:
     env = os.environ.get("CIVIC_ENV", "development")
     instance = _instance_dir()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'civic.db'}"
-    database_url = _psycopg_url(database_url)
+    database_url = normalise_database_url(database_url)
     production = env == "production"
     replica_url = os.environ.get("DATABASE_REPLICA_URL") or None
     if replica_url:
-        replica_url = _psycopg_url(replica_url)
+        replica_url = normalise_database_url(replica_url)
     return {
         "CIVIC_ENV": env,
         "INSTANCE_DIR": str(instance),
