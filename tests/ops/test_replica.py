@@ -77,6 +77,15 @@ def _replicated(standby, sql: str, **params):
     pgcluster.wait_for(seen)
 
 
+def _fresh_commit_replayed(standby, petition_id: int) -> None:
+    """Commit a change on the primary and wait until the replica replayed it."""
+    db.session.execute(sa.text("UPDATE petition SET updated_at = updated_at WHERE id = :id"), {"id": petition_id})
+    db.session.commit()
+    lsn = db.session.execute(sa.text("SELECT pg_current_wal_lsn()::text")).scalar()
+    db.session.commit()
+    _replicated(standby, "SELECT 1 WHERE pg_last_wal_replay_lsn() >= CAST(:lsn AS pg_lsn)", lsn=lsn)
+
+
 def _served(engine: str) -> float:
     return replica_mod.ROUTED.labels(engine)._value.get()
 
@@ -104,25 +113,27 @@ def test_a_lagging_replica_serves_old_pages_to_visitors_but_writers_read_their_w
     assert resp.status_code == 200 and "Une piste cyclable rue de Metz" in resp.text
     assert _served("replica") == before + 1  # an anonymous page read the replica
 
+    person = app.test_client()
+    login(person, writer)
+    _fresh_commit_replayed(standby, petition.id)  # the lag is measured from the last commit replayed
     with standby.connect() as conn:
         conn.execute(sa.text("SELECT pg_wal_replay_pause()"))
         pgcluster.wait_for(lambda: conn.execute(sa.text("SELECT pg_get_wal_replay_pause_state()")).scalar() == "paused")
         frozen = conn.execute(sa.text("SELECT pg_last_wal_replay_lsn()")).scalar()
     try:
-        # A signed-in person writes a comment and sees it at once (the primary).
-        person = app.test_client()
-        login(person, writer)
+        # A signed-in person writes a comment...
         resp = person.post(f"/comments/petition/{petition.id}", data={"comment-body": comment})
         assert resp.status_code == 302
-        assert comment in person.get(page).text
 
         # An anonymous visitor still gets the replica's older page...
         resp = app.test_client().get(page)
         assert resp.status_code == 200 and "Une piste cyclable rue de Metz" in resp.text
         assert comment not in resp.text
+        # ...while the person who wrote it sees it at once (the primary).
+        assert comment in person.get(page).text
 
-        # ...unless they just wrote something themselves: an anonymous signer
-        # reads the primary for a few seconds after their POST.
+        # An anonymous visitor who just wrote something (a signature) reads
+        # the primary too, for a few seconds after their POST.
         signer = app.test_client()
         resp = signer.post(f"{page}/sign", data={"name": "Hugo Bernard", "email": "hugo@example.org",
                                                  "postcode": "31000", "attest": "y"})
