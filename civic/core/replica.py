@@ -66,6 +66,8 @@ def use_primary(view):
 class Replica:
     """One replica engine and its health, shared by the requests of an app."""
 
+    clock = staticmethod(time.monotonic)  # a test may move it by hand
+
     def __init__(self, url: str, max_lag: float):
         self.url = url
         self.max_lag = max_lag
@@ -78,7 +80,7 @@ class Replica:
 
     def usable(self) -> bool:
         """Whether reads may go to the replica now (measured at most once a second)."""
-        now = time.monotonic()
+        now = self.clock()
         if now - self._checked < CHECK_EVERY:
             return self._ok
         if not self._lock.acquire(blocking=False):
@@ -87,7 +89,7 @@ class Replica:
             self.lag = self.measure_lag()
             self._ok = self.lag is not None and self.lag <= self.max_lag
             _metrics()[1].set(-1 if self.lag is None else self.lag)
-            self._checked = time.monotonic()
+            self._checked = self.clock()
         finally:
             self._lock.release()
         return self._ok
@@ -95,7 +97,7 @@ class Replica:
     def mark_down(self) -> None:
         """A replica connection just failed: use the primary until the next check."""
         self._ok = False
-        self._checked = time.monotonic()
+        self._checked = self.clock()
 
     def measure_lag(self) -> float | None:
         """Seconds the replica is behind (0 when it has replayed all it received);

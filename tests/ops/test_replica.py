@@ -168,6 +168,26 @@ def test_a_lagging_replica_serves_old_pages_to_visitors_but_writers_read_their_w
     assert _served("replica") == before + 1
 
 
+def test_the_lag_is_measured_at_most_once_a_second_per_process(site, monkeypatch):
+    app, standby = site
+    petition = _open_petition(standby, "Un marché de producteurs à Empalot")
+    clock = {"now": time.monotonic() + 10}  # the replica's clock, moved by hand
+    replica = app.extensions["civic_replica"]
+    monkeypatch.setattr(replica, "clock", lambda: clock["now"])
+    checks = []
+    engine = replica.engine
+    listener = lambda *args: checks.append(1) if "pg_last_wal_replay_lsn" in args[2] else None  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        visitor = app.test_client()
+        for step in (0, 0.3, 0.3, 0.3, 0.2, 0.5):  # 1.6 s in all: a second check after the first second
+            clock["now"] += step
+            assert visitor.get(f"/petitions/{petition.id}").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert len(checks) == 2
+
+
 def test_a_stopped_replica_sends_reads_to_the_primary_without_an_error_page(site, cluster):
     app, standby = site
     petition = _open_petition(standby, "Des bancs place du Capitole")
