@@ -78,7 +78,7 @@ class Pair:
             self.run(BIN / "pg_ctl", "-D", node.data, "-m", mode, "-w", "-t", "30", "stop", check=False)
 
     def build(self) -> None:
-        self.run(BIN / "initdb", "-D", self.primary.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+        self.run(BIN / "initdb", "-D", self.primary.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
                  "--locale=C.UTF-8")
         with open(self.primary.data / "postgresql.conf", "a") as conf:
             conf.write("wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
@@ -87,7 +87,7 @@ class Pair:
             "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n")
         self.start(self.primary)
         self.run(BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", self.primary.port, "-U", "postgres",
-                 "-D", self.replica.data, "-R", "-X", "stream", "-c", "fast")
+                 "-D", self.replica.data, "-R", "-X", "stream", "-c", "fast", "--no-sync")
         self.start(self.replica)
 
     def log(self, node: Node) -> str:
