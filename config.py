@@ -52,21 +52,33 @@ def _oidc_providers() -> list[dict]:
     return out
 
 
+def normalise_database_url(url: str) -> str:
+    """The SQLAlchemy URL of a database URL (PostgreSQL through psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def load_config() -> dict:
     """Build the Flask config dict from environment variables."""
     env = os.environ.get("CIVIC_ENV", "development")
     instance = _instance_dir()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'civic.db'}"
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    database_url = normalise_database_url(database_url)
     production = env == "production"
+    replica_url = os.environ.get("DATABASE_REPLICA_URL") or None
+    if replica_url:
+        replica_url = normalise_database_url(replica_url)
     return {
         "CIVIC_ENV": env,
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Anonymous reads go to this streaming replica while it lags less than
+        # REPLICA_MAX_LAG seconds (civic/core/replica.py).
+        "DATABASE_REPLICA_URL": replica_url,
+        "REPLICA_MAX_LAG": float(os.environ.get("REPLICA_MAX_LAG") or 5),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "civic"),
         "MAIL_URL": os.environ.get("MAIL_URL") or None,

@@ -107,6 +107,9 @@ def create_app(config: dict | None = None) -> Flask:
     from civic.core import metrics
 
     metrics.init_app(app)
+    from civic.core import replica
+
+    replica.init_app(app)
     security.init_app(app)
     core_views.init_app(app)
     for _name, mod in mods:

@@ -73,6 +73,51 @@ def demo(reset):
     load_demo(reset=reset)
 
 
+@civic_cli.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=True, file_okay=True))
+@click.option("--keep", type=click.IntRange(min=1), help="Then keep only the KEEP newest civic-* backups of the folder.")
+def backup_cmd(path, keep):
+    """Back up the database to PATH (a file, or a folder; default instance/backups/).
+
+    PostgreSQL: pg_dump's custom format; SQLite: its online backup API.
+    Safe while the site runs. Exits non-zero when no complete backup was written.
+    """
+    from pathlib import Path
+
+    from civic.core import backup
+
+    # A trailing "/" names a folder: keep the string as given (Path() drops it).
+    target = path or str(Path(current_app.config["INSTANCE_DIR"]) / "backups") + "/"
+    try:
+        done = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], target)
+        pruned = backup.prune(done.path.parent, keep) if keep else []
+    except backup.BackupError as err:
+        raise click.ClickException(f"backup failed: {err}") from err
+    click.echo(f"Backup written: {done.path} ({done.size / 1e6:.1f} MB in {done.seconds:.1f} s)")
+    for old in pruned:
+        click.echo(f"deleted old backup {old}")
+
+
+@civic_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--into", "url", help="Database URL to restore into (default: the site's DATABASE_URL).")
+@click.option("--force", is_flag=True, help="Replace the content of a database that is not empty.")
+def restore_cmd(path, url, force):
+    """Restore the backup at PATH into an empty database (or any, with --force)."""
+    import sqlalchemy as sa
+
+    from civic.core import backup
+    from config import normalise_database_url
+
+    target = normalise_database_url(url) if url else current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        done = backup.restore(path, target, force=force)
+    except backup.BackupError as err:
+        raise click.ClickException(f"restore failed: {err}") from err
+    shown = sa.engine.make_url(target).render_as_string(hide_password=True)
+    click.echo(f"Restored {done.path} into {shown} in {done.seconds:.1f} s")
+
+
 @civic_cli.command("compile-translations")
 def compile_translations_cmd():
     """Compile the .po catalogues into .mo files."""

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from civic.accounts import forms, services
 from civic.core.errors import RateLimited, ValidationError
 from civic.core.forms import form_status, run_service
+from civic.core.replica import use_primary
 from civic.core.security import client_ip
 from civic.core.views import safe_next
 from civic.extensions import db
@@ -34,6 +35,7 @@ def register():
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
+@use_primary  # a token link reads what was just written: never a lagging replica
 def confirm(token):
     # GET only shows a button: link scanners in mail filters must not confirm.
     if request.method == "POST":
@@ -113,6 +115,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@use_primary  # a token link reads what was just written: never a lagging replica
 def reset_password(token):
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():

@@ -132,8 +132,15 @@ def init_app(app):
     def handle_database_unavailable(err):
         # The database is restarting or unreachable (or, on SQLite, locked
         # for too long): nothing was written; say so, and when to try again.
+        from civic.core import replica
         from civic.extensions import db
 
+        try:
+            retried = replica.retry_on_primary(err)
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as again:  # the primary is down too
+            err, retried = again, None
+        if retried is not None:
+            return retried
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001  (the connection is gone; the pool replaces it)

@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 
 from civic.core import content, outbox, people, phases
 from civic.core.redis import redis_client
+from civic.core.replica import use_primary
 from civic.extensions import csrf, db
 
 bp = Blueprint("core", __name__)
@@ -67,6 +68,7 @@ def privacy():
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058 one-click POSTs come from mail clients; the signed token authenticates.
+@use_primary  # a token link reads what was just written: never a lagging replica
 def unsubscribe(token):
     data = outbox.read_unsubscribe_token(token)
     if data is None:

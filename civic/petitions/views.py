@@ -13,6 +13,7 @@ from civic.core.errors import Gone, InvalidTransition, NotFound, ValidationError
 from civic.core.export import chunked, csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service
 from civic.core.permissions import require
+from civic.core.replica import use_primary
 from civic.core.security import client_ip
 from civic.core.time import utcnow
 from civic.extensions import db
@@ -234,6 +235,7 @@ def sign(petition_id):
 
 
 @bp.route("/<int:petition_id>/sponsor/<token>", methods=["GET", "POST"])
+@use_primary  # a token link reads what was just written: never a lagging replica
 def sponsor(petition_id, token):
     petition = db.session.get(Petition, petition_id)
     if petition is None or token != petition.sponsor_token or petition.state in (S.DRAFT, S.HIDDEN, S.REMOVED):
@@ -246,6 +248,7 @@ def sponsor(petition_id, token):
 
 
 @bp.route("/signature/<token>/confirm", methods=["GET", "POST"])
+@use_primary  # a token link reads what was just written: never a lagging replica
 def confirm(token):
     # GET only shows a button: link scanners in mail filters must not confirm.
     form = forms.ButtonForm()
@@ -266,6 +269,7 @@ def confirm(token):
 
 
 @bp.route("/signature/<token>/withdraw", methods=["GET", "POST"])
+@use_primary  # a token link reads what was just written: never a lagging replica
 def withdraw(token):
     form = forms.ButtonForm()
     try:
