@@ -9,10 +9,15 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from civic.core.datasets import shown_at
+import sqlalchemy as sa
+
+from civic.accounts.models import District
+from civic.core.datasets import Dataset, Field, activities, register_dataset, shown_at
+from civic.extensions import db
 from civic.core.nav import register_nav
 from civic.opendata import (
     api,  # noqa: F401  (adds the API routes at import time)
+    formats,
     settings,
     views,
 )
@@ -36,4 +41,36 @@ def declare(app) -> None:
         app.register_blueprint(views.bp)
     settings.register()
     register_nav(lambda: str(_l("Open data")), "opendata.index", order=85, footer=True)
+    register_participation()
     app.jinja_env.globals.update(open_data_for=shown_at, size_text=size_text, open_data_types=type_labels)
+
+
+def participation_rows():
+    codes = dict(db.session.execute(sa.select(District.id, District.code)).all())
+    return iter(formats.participation_rows(activities(), codes))
+
+
+def register_participation() -> None:
+    """The participation dataset, over the activities the modules registered
+    (declared after them: opendata is the last of ``civic.MODULES``)."""
+    acts = activities()
+    register_dataset(Dataset(
+        name="participation-by-district-month", kind="opendata",
+        title_en="Participation by district and month", title_fr="Participation par quartier et par mois",
+        description_en="How many signatures, supports, ballots, consultation answers and comments each month, "
+                       "in each district.",
+        description_fr="Combien de signatures, soutiens, bulletins, réponses aux consultations et commentaires "
+                       "chaque mois, dans chaque quartier.",
+        method_en="Months are calendar months in UTC. An empty district means the city as a whole or no known "
+                  "district. Zero counts are left out. " + " ".join(f"{a.name}: {a.method_en}" for a in acts),
+        method_fr="Les mois sont des mois civils en UTC. Un quartier vide signifie toute la ville ou aucun "
+                  "quartier connu. Les nombres nuls sont omis. " + " ".join(f"{a.name} : {a.method_fr}"
+                                                                           for a in acts),
+        fields=(Field("month", "string", "Calendar month (YYYY-MM, UTC)", "Mois civil (AAAA-MM, UTC)",
+                      {"required": True, "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+                Field("district", "string", "District code", "Code du quartier"),
+                Field("activity", "string", "Kind of participation", "Type de participation",
+                      {"required": True, "enum": [a.name for a in acts]}),
+                Field("count", "integer", "Number of participations", "Nombre de participations",
+                      {"required": True, "minimum": 1})),
+        rows=participation_rows, changelog=(("2026-12-03", "Première publication. / First publication."),)))
