@@ -5,16 +5,15 @@ table: it serves what the modules register in ``civic.core.datasets``."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-import sqlalchemy as sa
-
 from civic.accounts.models import District
 from civic.core.datasets import Dataset, Field, activities, register_dataset, shown_at
-from civic.extensions import db
 from civic.core.nav import register_nav
+from civic.extensions import db
 from civic.opendata import (
     api,  # noqa: F401  (adds the API routes at import time)
     formats,

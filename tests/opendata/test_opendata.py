@@ -117,9 +117,8 @@ def _secrets(world) -> list[str]:
     import sqlalchemy as sa
 
     from civic.budgets.models import Project
-    from civic.petitions.tally import tally_signatures
-
     from civic.petitions.models import Signature, SignatureState
+    from civic.petitions.tally import tally_signatures
 
     people = [(f"Signataire Secrète {i}", f"secret.signer{i}@exemple.fr", f"203.0.113.{i + 10}") for i in range(3)]
     people.append(("Signataire Six", "v6@exemple.fr", "2001:db8::1234:5678"))
