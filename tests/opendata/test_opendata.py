@@ -250,3 +250,17 @@ def test_participation_counts_every_activity_by_district_and_month(app, client, 
     assert rows[(month, "", "consultation_answers")] == 6 and rows[(month, "", "comments")] == 4
     doc = client.get("/open-data/participation-by-district-month").get_data(as_text=True)
     assert "petition_signatures" in doc and "consultation_answers" in doc  # each activity's method
+
+
+def test_every_page_said_to_show_a_dataset_exists(app):
+    endpoints = set(app.view_functions)
+    for ds in registry.datasets():
+        assert set(ds.shown_at) <= endpoints, (ds.name, set(ds.shown_at) - endpoints)
+
+
+def test_if_modified_since_answers_304(app, client, world):
+    first = client.get("/open-data/petitions.csv")
+    again = client.get("/open-data/petitions.csv", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 304
+    old = client.get("/open-data/petitions.csv", headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert old.status_code == 200
