@@ -14,6 +14,7 @@ from civic.accounts.models import District
 from civic.core.datasets import Dataset, Field, activities, register_dataset, shown_at
 from civic.core.nav import register_nav
 from civic.extensions import db
+from civic.i18n import french_typography
 from civic.opendata import (
     api,  # noqa: F401  (adds the API routes at import time)
     formats,
@@ -25,6 +26,11 @@ from civic.opendata import (
 def type_labels() -> dict:
     return {"string": _("text"), "integer": _("whole number"), "number": _("number"), "boolean": _("yes / no"),
             "date": _("date"), "datetime": _("date and time (UTC)")}
+
+
+def typography(text: str, locale: str) -> str:
+    """The modules' French texts with French no-break spaces, like the catalogues'."""
+    return french_typography(text) if locale == "fr" else text
 
 
 def size_text(n: int | None) -> str:
@@ -42,6 +48,7 @@ def declare(app) -> None:
     register_nav(lambda: str(_l("Open data")), "opendata.index", order=85, footer=True)
     register_participation()
     app.jinja_env.globals.update(open_data_for=shown_at, size_text=size_text, open_data_types=type_labels)
+    app.jinja_env.filters["typography"] = typography
 
 
 def participation_rows():
