@@ -48,15 +48,10 @@ def _conditional(etag: str, updated_at, make) -> Response:
     return resp
 
 
-def _json(doc: dict, mimetype: str = "application/json") -> tuple[str, str]:
+def _json(doc: dict) -> tuple[str, str]:
+    """The indented JSON text and its hash (the ETag)."""
     body = json.dumps(doc, ensure_ascii=False, indent=1)
     return body, hashlib.sha256(body.encode()).hexdigest()[:32]
-
-
-def _size_label(n: int | None) -> str | None:
-    if n is None:
-        return None
-    return f"{n / 1024:.1f}" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f}"
 
 
 @bp.get("")
