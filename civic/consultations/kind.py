@@ -23,6 +23,7 @@ from . import (
     api,  # noqa: F401  (adds routes to the API blueprint at import)
     demo,  # noqa: F401  (registers the demo loader)
     jobs,
+    opendata,
     permissions,
     services,
     views,
@@ -144,6 +145,7 @@ def declare(app) -> None:
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)
     register_periodic("consultations.close_due", jobs.close_due, 60)
     privacy.register_privacy_notice(_privacy_notice)
+    opendata.register()
     privacy.register_exporter("consultations", export_participations)
     privacy.register_eraser(erase_participations)
     user_logged_out.connect(views.forget_codes, app)

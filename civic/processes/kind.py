@@ -21,7 +21,7 @@ from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import last_day
 from civic.core.urls import absolute_url
 from civic.extensions import db
-from civic.processes import api, demo, jobs, permissions, services, views  # noqa: F401  (api and demo register at import)
+from civic.processes import api, demo, jobs, opendata, permissions, services, views  # noqa: F401  (api and demo register at import)
 from civic.processes.models import Amendment, Process, Proposal, ProposalState, ProposalVersion, Support
 
 
@@ -191,3 +191,4 @@ def declare(app) -> None:
     privacy.register_exporter("processes", export_personal_data)
     privacy.register_eraser(erase_personal_data)
     privacy.register_privacy_notice(privacy_notice)
+    opendata.register()
