@@ -19,6 +19,7 @@ from civic.conversations import (  # noqa: F401  (demo registers at import)
     demo,
     jobs,
     permissions,
+    results,
     services,
     settings,
     views,
@@ -92,6 +93,7 @@ def declare(app) -> None:
     content.register_kind(CONVERSATION)
     content.register_kind(STATEMENT)
     content.register_panel(views.conversation_panel, order=40)
+    content.register_summary(results.conclusion_summary)
     settings.register()
     register_periodic("conversations.refresh_groups", jobs.refresh_stale, 300)
     privacy.register_exporter("conversations", services.export_personal_data)

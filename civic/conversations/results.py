@@ -173,3 +173,33 @@ def view_of(conversation: Conversation, user_id: int | None) -> dict | None:
             "consensus": consensus, "divisive": divisive, "representative": representative,
             "points": [dict(p, letter=letter(p["group"])) for p in data["points"]], "me": me,
             "all": [r for r in (row(int(sid)) for sid in data["statements"]) if r]}
+
+
+def conclusion_summary(kind_name: str, obj) -> str | None:
+    """For the official's conclusion of a debate or consultation that hosts a
+    conversation with groups: the statements that unite the groups and those
+    that divide them, with each group's agreement, in Markdown."""
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
+
+    conversation = db.session.scalar(sa.select(Conversation).where(Conversation.host_kind == kind_name,
+                                                                    Conversation.host_id == obj.id))
+    if conversation is None:
+        return None
+    view = view_of(conversation, None)
+    if view is None:
+        return None
+
+    def line(row) -> str:
+        shares = ", ".join(_("group %(letter)s %(pct)d%%", letter=g["group"], pct=g["agree_pct"])
+                           for g in row["groups"] if g["agree_pct"] is not None)
+        return f"- {row['text']} ({shares})"
+
+    parts = [_("**What the conversation showed** (%(participants)s, %(groups)s):",
+               participants=ngettext("%(num)d participant", "%(num)d participants", view["n_participants"]),
+               groups=ngettext("%(num)d opinion group", "%(num)d opinion groups", len(view["groups"])))]
+    if view["consensus"]:
+        parts.append(_("What unites the groups:") + "\n\n" + "\n".join(line(r) for r in view["consensus"][:3]))
+    if view["divisive"]:
+        parts.append(_("Where the groups differ most:") + "\n\n" + "\n".join(line(r) for r in view["divisive"][:3]))
+    return "\n\n".join(parts)

@@ -148,6 +148,25 @@ def render_panels(kind_name: str, obj) -> str:
     return Markup("\n".join(parts))
 
 
+# --- what other modules offer for an item's official conclusion ------------------
+
+_SUMMARIES: list[Callable] = []
+
+
+def register_summary(fn: Callable) -> None:
+    """``fn(kind_name, obj) -> str | None``: Markdown another module offers to
+    the official who writes an item's conclusion or follow-up (the
+    conversations' consensus and divisive statements). The form starts with
+    it; the official edits it before publishing."""
+    if fn not in _SUMMARIES:
+        _SUMMARIES.append(fn)
+
+
+def summaries(kind_name: str, obj) -> str:
+    """Every registered module's summary of ``obj``, as one Markdown text ("" if none)."""
+    return "\n\n".join(text for text in (fn(kind_name, obj) for fn in _SUMMARIES) if text)
+
+
 # --- creation listeners ----------------------------------------------------------
 
 _CREATED: list[Callable] = []

@@ -225,3 +225,16 @@ def test_a_polis_export_is_imported_once(factory):
     last = db.session.scalar(sa.select(StatementVote.value).where(
         StatementVote.statement_id == by_text["Plus de pistes cyclables"], StatementVote.participant == "10"))
     assert last == -1  # the later vote replaced the earlier one
+
+
+def test_the_consensus_starts_the_officials_conclusion_of_the_debate(client, login, factory):
+    c = cf.conversation(seeds=())
+    cf.camps(c, TEXTS, sizes=(14, 10), lean=LEAN)
+    login(c.created_by)
+    page = html(client.get(f"/debates/{c.host_id}/close"))
+    assert "What the conversation showed" not in page  # no groups computed yet
+    jobs.compute_groups(c.id)
+    page = html(client.get(f"/debates/{c.host_id}/close"))
+    draft = page.split('name="conclusion"')[1].split("</textarea>")[0]
+    assert "What the conversation showed" in draft and "24 participants" in draft
+    assert draft.index("What unites the groups") < draft.index(CONSENSUS) < draft.index("Where the groups differ most")
