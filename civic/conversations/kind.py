@@ -94,6 +94,7 @@ def declare(app) -> None:
     content.register_kind(STATEMENT)
     content.register_panel(views.conversation_panel, order=40)
     content.register_summary(results.conclusion_summary)
+    content.register_opinion_groups(results.group_of_participants)
     settings.register()
     register_periodic("conversations.refresh_groups", jobs.refresh_stale, 300)
     privacy.register_exporter("conversations", services.export_personal_data)

@@ -203,3 +203,14 @@ def conclusion_summary(kind_name: str, obj) -> str | None:
     if view["divisive"]:
         parts.append(_("Where the groups differ most:") + "\n\n" + "\n".join(line(r) for r in view["divisive"][:3]))
     return "\n\n".join(parts)
+
+
+def group_of_participants(kind_name: str, object_id: int) -> dict | None:
+    """For deliberation's bridging order: user id -> opinion group of the people
+    placed in a group by the conversation on the item, or None."""
+    conversation_id = db.session.scalar(sa.select(Conversation.id).where(
+        Conversation.host_kind == kind_name, Conversation.host_id == object_id))
+    if conversation_id is None:
+        return None
+    return dict(db.session.execute(sa.select(GroupMembership.user_id, GroupMembership.group_number)
+                                   .where(GroupMembership.conversation_id == conversation_id)).all()) or None

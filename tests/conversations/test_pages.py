@@ -238,3 +238,31 @@ def test_the_consensus_starts_the_officials_conclusion_of_the_debate(client, log
     draft = page.split('name="conclusion"')[1].split("</textarea>")[0]
     assert "What the conversation showed" in draft and "24 participants" in draft
     assert draft.index("What unites the groups") < draft.index(CONSENSUS) < draft.index("Where the groups differ most")
+
+
+def test_most_constructive_bridges_the_opinion_groups_of_the_debates_conversation(client, factory):
+    from tests.deliberation import factories as df
+
+    c = cf.conversation(seeds=())
+    people = cf.camps(c, TEXTS, sizes=(14, 10), lean=LEAN)
+    debate_id = c.host_id
+    from civic.deliberation.models import Debate
+
+    debate = db.session.get(Debate, debate_id)
+    author = factory.user()
+    one_sided = df.comment(author, debate, "Fermons la rue, point.", "for")
+    bridging = df.comment(author, debate, "Un essai d'abord, avec les commerçants.", "neutral")
+    for u in people[0][:6]:
+        df.reaction(u, one_sided)
+    for u in people[0][:2] + people[1][:2]:
+        df.reaction(u, bridging)
+
+    def order():
+        page = html(client.get(f"/debates/{debate_id}")).split('id="comments"')[1]  # the thread, not the summary
+        return page.index("Fermons la rue") < page.index("Un essai d")
+
+    # Without groups, nobody declared a side: the comment with more "useful" leads.
+    assert order() is True
+    jobs.compute_groups(c.id)
+    # With the conversation's groups, the comment both groups found useful leads.
+    assert order() is False
