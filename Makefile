@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs
+.PHONY: bench-opinion-groups install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,6 @@ bench-faults: install
 
 bench-bad-inputs: install
 	$(BIN)/python bench/bench_bad_inputs.py
+
+bench-opinion-groups: install
+	$(BIN)/python bench/bench_opinion_groups.py

@@ -148,10 +148,4 @@ def init_app(app):
             civic_cli.add_command(budgets_group)
     except ImportError:
         pass
-    from civic.conversations.cli import deliberation_group
-
-    if "deliberation" not in civic_cli.commands:
-        civic_cli.add_command(deliberation_group)
-    elif "opinion-groups" not in civic_cli.commands["deliberation"].commands:
-        civic_cli.commands["deliberation"].add_command(deliberation_group.commands["opinion-groups"])
     app.cli.add_command(civic_cli)

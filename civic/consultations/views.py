@@ -328,7 +328,9 @@ def followup(consultation_id):
     if c.status != Status.CLOSED:
         raise InvalidTransition(_("The follow-up is written once the consultation is closed."))
     fform = forms.FollowupForm(prefix="f", obj=None if request.method == "POST" else SimpleNamespace(
-        heard=c.heard_md, next_steps=services.next_steps_text(c)))
+        # Until "what we heard" is written, what other modules found (a
+        # conversation's consensus) starts the draft.
+        heard=c.heard_md or content.summaries("consultation", c) or None, next_steps=services.next_steps_text(c)))
     dform = forms.DecisionForm(prefix="d")
     dform.question_id.choices = select_choices([("", _("None in particular"))] + [(str(q.id), q.prompt) for q in c.questions])
     lform = forms.LinkForm(prefix="l")

@@ -148,6 +148,48 @@ def render_panels(kind_name: str, obj) -> str:
     return Markup("\n".join(parts))
 
 
+# --- what other modules offer for an item's official conclusion ------------------
+
+_SUMMARIES: list[Callable] = []
+
+
+def register_summary(fn: Callable) -> None:
+    """``fn(kind_name, obj) -> str | None``: Markdown another module offers to
+    the official who writes an item's conclusion or follow-up (the
+    conversations' consensus and divisive statements). The form starts with
+    it; the official edits it before publishing."""
+    if fn not in _SUMMARIES:
+        _SUMMARIES.append(fn)
+
+
+def summaries(kind_name: str, obj) -> str:
+    """Every registered module's summary of ``obj``, as one Markdown text ("" if none)."""
+    return "\n\n".join(text for text in (fn(kind_name, obj) for fn in _SUMMARIES) if text)
+
+
+# --- opinion groups found for an item ------------------------------------------------
+
+_GROUP_SOURCES: list[Callable] = []
+
+
+def register_opinion_groups(fn: Callable) -> None:
+    """``fn(kind_name, object_id) -> dict[user_id, group] | None``: the opinion
+    groups a module inferred for the people taking part in an item (the
+    conversations' groups). Deliberation's "most constructive" order bridges
+    them instead of the sides people declare."""
+    if fn not in _GROUP_SOURCES:
+        _GROUP_SOURCES.append(fn)
+
+
+def opinion_groups(kind_name: str, object_id: int) -> dict | None:
+    """The first registered source's groups for the item, or None."""
+    for fn in _GROUP_SOURCES:
+        found = fn(kind_name, object_id)
+        if found:
+            return found
+    return None
+
+
 # --- creation listeners ----------------------------------------------------------
 
 _CREATED: list[Callable] = []

@@ -69,6 +69,7 @@ DEBATE = content.ContentKind(
         "comments": {"alignment": True},
         "comments_open": lambda d: d.accepts_contributions(),
         "followable": True,
+        "conversations": True,  # a conversation (agree/disagree statements) may sit on a debate
     },
 )
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from civic.core import content
 from civic.core.permissions import is_user
 from civic.deliberation import ranking
 from civic.deliberation.models import Alignment, Comment, Debate, DebateState, Reaction, ReactionValue
@@ -62,6 +63,11 @@ def ordered_top_level(kind: str, object_id: int, order: str, sided: bool) -> lis
         return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
     if order == "oldest":
         return sorted(rows, key=lambda r: (r.created_at, r.id))
+    group_of = content.opinion_groups(kind, object_id) if sided else None
+    if group_of:
+        names = sorted({f"group-{g}" for g in group_of.values()})
+        if len(names) > 1:
+            return ranking.rank_by_groups(rows, ranking.group_counts(kind, object_id, group_of), names)
     return ranking.rank(rows, ranking.reaction_counts(kind, object_id), sided)
 
 

@@ -21,6 +21,12 @@ Ties are broken, in order, by the neutral participants' smoothed usefulness
 (higher first), then by the total of "useful" reactions (higher first), then
 by age (older first, i.e. lower id). On items without sides (a petition),
 every reaction is in one group and the score is ``(U + 1) / (U + N + 2)``.
+
+When another module inferred opinion groups for the item's participants
+from their votes (a conversation on the debate, through
+``content.opinion_groups``), those groups replace the declared sides: the
+score is the minimum of the smoothed usefulness over the groups, and
+people in no group count with the neutral ones in the tie-break.
 Deleted and hidden comments keep their place in their thread but go after
 all the others. Fractions are exact, so the order is reproducible.
 """
@@ -89,6 +95,38 @@ def stance_subquery(kind: str, object_id: int):
                      Comment.author_id.is_not(None))
               .subquery())
     return sa.select(latest.c.author_id, latest.c.alignment).where(latest.c.rn == 1).subquery()
+
+
+def group_score(counts: Counts, group_names) -> Fraction:
+    """With opinion groups inferred from votes: the smoothed usefulness in the
+    group that likes the comment least (people in no group do not count)."""
+    return min(smoothed(counts.useful.get(g, 0), counts.not_useful.get(g, 0)) for g in group_names)
+
+
+def group_counts(kind: str, object_id: int, group_of: dict) -> dict[int, Counts]:
+    """Counts per top-level comment of the item and per opinion group of the
+    reacting person (``group_of``: user id -> group); one query."""
+    stmt = (sa.select(Reaction.comment_id, Reaction.user_id, Reaction.value)
+            .join(Comment, Comment.id == Reaction.comment_id)
+            .where(Comment.kind == kind, Comment.object_id == object_id, Comment.parent_id.is_(None)))
+    out: dict[int, Counts] = {}
+    for comment_id, user_id, value in db.session.execute(stmt):
+        group = f"group-{group_of[user_id]}" if user_id in group_of else "neutral"
+        counts = out.setdefault(comment_id, Counts())
+        target = counts.useful if ReactionValue(value) == ReactionValue.USEFUL else counts.not_useful
+        target[group] = target.get(group, 0) + 1
+    return out
+
+
+def rank_by_groups(rows, counts: dict[int, Counts], group_names) -> list:
+    """Order ``rows`` by the bridging score across inferred opinion groups, with
+    the documented tie-break (usefulness among people in no group, total
+    useful, age)."""
+    def key(r):
+        c = counts.get(r.id) or Counts()
+        return (1 if r.gone else 0, -group_score(c, group_names),
+                -smoothed(c.useful["neutral"], c.not_useful["neutral"]), -c.total_useful, r.id)
+    return sorted(rows, key=key)
 
 
 def reaction_counts(kind: str, object_id: int, comment_ids=None, top_level_only: bool = True) -> dict[int, Counts]:

@@ -96,6 +96,9 @@ def close_debate(debate_id):
     d = _debate_or_404(debate_id)
     require(permissions.can_close_debate(current_user, d))
     form = CloseDebateForm()
+    if request.method == "GET":
+        # What other modules found (a conversation's consensus) starts the draft.
+        form.conclusion.data = content.summaries("debate", d) or None
     if form.validate_on_submit():
         ok, _debate = run_service(form, services.close_debate, current_user, d, form.conclusion.data)
         if ok:
