@@ -23,7 +23,7 @@ def count_day(day: date) -> list[dict]:
     ballot changed later still counts on its first day: it is one voter)."""
     start, end = series.day_window(day)
     stmt = (sa.select(Envelope.edition_id, Envelope.district_id, sa.func.count())
-            .join(Envelope, Envelope.id == Ballot.envelope_id)
+            .select_from(Ballot).join(Envelope, Envelope.id == Ballot.envelope_id)
             .where(Ballot.created_at >= start, Ballot.created_at < end)
             .group_by(Envelope.edition_id, Envelope.district_id))
     return sorted(({"edition_id": e, "district_id": d, "ballots": n} for e, d, n in db.session.execute(stmt)),
