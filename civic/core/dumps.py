@@ -23,7 +23,6 @@ what the catalogue's download views use to serve a dump.
 from __future__ import annotations
 
 import contextlib
-import csv
 import gzip
 import hashlib
 import json
@@ -31,6 +30,8 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -38,20 +39,19 @@ from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
 
 from civic.core import datasets
-from civic.core.export import iso, safe_cell
+from civic.core.export import csv_lines, iso
 from civic.core.time import today
 
 log = logging.getLogger("civic.opendata")
 
 VERSIONS_KEY = "opendata.dump_versions"
 DUMP_ALL_KEY = "opendata.dump_all"
-FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 POINTER = "latest"
 TMP_PREFIX = ".tmp-"
 # A temporary file older than this was left by a killed build: the next build removes it.
 STALE_TMP_SECONDS = 6 * 3600
 CHUNK = 64 * 1024
-BATCH = 500  # rows per write into gzip
+WRITE_CHUNK = 64 * 1024  # characters per write into gzip
 
 
 def register() -> None:
@@ -131,34 +131,58 @@ class _Sink:
             self.path.unlink()
 
 
-class _Line:
-    """A file-like object that hands back what csv.writer wrote."""
+def csv_dump_lines(ds: datasets.Dataset) -> Iterable[str]:
+    """The default CSV of a dump: the header, then the rows, formula-safe
+    (``core.export.csv_lines``, as the live downloads)."""
+    return csv_lines(ds.header, ds.rows())
 
-    def write(self, text):
-        return text
 
-
-def _write(ds: datasets.Dataset, csv_sink: _Sink, json_sink: _Sink) -> int:
-    """One pass over the dataset's rows into both formats (the generator runs
-    once); lines go to gzip in batches. Returns the row count."""
+def json_dump_lines(ds: datasets.Dataset) -> Iterable[str]:
+    """The default JSON of a dump: an array of objects keyed by field name."""
     header = ds.header
-    writer = csv.writer(_Line())
-    csv_buf = [writer.writerow([safe_cell(c) for c in header])]
-    json_buf = ["["]
-    n = 0
+    yield "["
+    sep = "\n"
     for row in ds.rows():
-        csv_buf.append(writer.writerow([safe_cell(c) for c in row]))
-        json_buf.append(("\n" if n == 0 else ",\n") + json.dumps(
-            {k: _json_value(v) for k, v in zip(header, row, strict=True)}, ensure_ascii=False))
+        yield sep + json.dumps({k: _json_value(v) for k, v in zip(header, row, strict=True)}, ensure_ascii=False)
+        sep = ",\n"
+    yield "\n]\n"
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    """How one format of a dump is written: ``lines(ds)`` yields its text."""
+
+    mimetype: str
+    lines: Callable[[datasets.Dataset], Iterable[str]]
+
+
+# The formats a dump is written in. The open-data package replaces them with
+# the bodies of its live downloads (register_format), so that a dump and the
+# live file of a dataset are the same document.
+_FORMATS: dict[str, DumpFormat] = {
+    "csv": DumpFormat("text/csv; charset=utf-8", csv_dump_lines),
+    "json": DumpFormat("application/json", json_dump_lines),
+}
+
+
+def register_format(fmt: str, mimetype: str, lines: Callable[[datasets.Dataset], Iterable[str]]) -> None:
+    """Write the ``fmt`` file of every dump with ``lines(ds)`` (idempotent).
+    For "csv", ``lines`` yields the header then one string per row (the
+    pointer's row count is read from it)."""
+    _FORMATS[fmt] = DumpFormat(mimetype, lines)
+
+
+def _write(lines: Iterable[str], sink: _Sink) -> int:
+    """Stream ``lines`` into ``sink`` in batches; returns the number of lines."""
+    buf, size, n = [], 0, 0
+    for text in lines:
+        buf.append(text)
+        size += len(text)
         n += 1
-        if len(csv_buf) >= BATCH:
-            csv_sink.write("".join(csv_buf))
-            json_sink.write("".join(json_buf))
-            csv_buf.clear()
-            json_buf.clear()
-    json_buf.append("\n]\n")
-    csv_sink.write("".join(csv_buf))
-    json_sink.write("".join(json_buf))
+        if size >= WRITE_CHUNK:
+            sink.write("".join(buf))
+            buf, size = [], 0
+    sink.write("".join(buf))
     return n
 
 
@@ -170,11 +194,16 @@ def build_dump(ds: datasets.Dataset, day: date | None = None) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(folder)
     stem = (day or today()).isoformat()
-    sinks = {fmt: _Sink(folder, fmt) for fmt in FORMATS}
+    sinks: dict[str, _Sink] = {}
+    rows = None
     try:
-        rows = _write(ds, sinks["csv"], sinks["json"])
-        for sink in sinks.values():
+        # Each format reads the rows itself: one generator, one pass, flat memory.
+        for fmt, spec in _FORMATS.items():
+            sinks[fmt] = sink = _Sink(folder, fmt)
+            lines = _write(spec.lines(ds), sink)
             sink.close()
+            if fmt == "csv":
+                rows = lines - 1  # the header
     except BaseException:
         for sink in sinks.values():
             sink.discard()
@@ -228,7 +257,7 @@ def prune(folder: Path, keep: int | None = None) -> list[str]:
     except (FileNotFoundError, ValueError):
         current = None
     removed = []
-    for fmt in FORMATS:
+    for fmt in _FORMATS:
         files = sorted(folder.glob(f"????-??-??.{fmt}.gz"), reverse=True)
         for path in files[keep:]:
             if path.name.split(".")[0] != current:
@@ -250,7 +279,7 @@ def latest_dump(name: str, fmt: str = "csv") -> tuple[Path, datetime, str] | Non
     """The published dump of dataset ``name`` in ``fmt`` ("csv" or "json"):
     ``(path of the gzip file, its modification time as naive UTC, strong
     ETag)``, or None when there is none yet (serve live then)."""
-    if fmt not in FORMATS:
+    if fmt not in _FORMATS:
         return None
     pointer = read_pointer(name)
     if not pointer or fmt not in pointer.get("files", {}):
@@ -284,9 +313,9 @@ def dump_response(name: str, fmt: str = "csv") -> Response | None:
     if "gzip" in request.headers.get("Accept-Encoding", "").lower():
         headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(path.stat().st_size)
-        return Response(_read_chunks(path, gzip_open=False), mimetype=FORMATS[fmt], headers=headers,
+        return Response(_read_chunks(path, gzip_open=False), mimetype=_FORMATS[fmt].mimetype, headers=headers,
                         direct_passthrough=True)
-    return Response(_read_chunks(path, gzip_open=True), mimetype=FORMATS[fmt], headers=headers,
+    return Response(_read_chunks(path, gzip_open=True), mimetype=_FORMATS[fmt].mimetype, headers=headers,
                     direct_passthrough=True)
 
 
