@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from civic.accountability import (
     api,  # noqa: F401  (adds its route to the API blueprint at import)
+    opendata,
     views,
 )
 from civic.core.nav import register_nav
@@ -18,3 +19,4 @@ def declare(app) -> None:
     if "accountability" not in app.blueprints:
         app.register_blueprint(views.bp)
     register_nav(lambda: _("Accountability"), "accountability.index", order=90)
+    opendata.register()

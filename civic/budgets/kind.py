@@ -19,7 +19,7 @@ from civic.core.nav import register_nav
 from civic.core.series import Series, register_series
 from civic.extensions import db
 
-from . import api, demo, jobs, permissions, series, services, views  # noqa: F401  (api routes and demo loader register at import)
+from . import api, demo, jobs, opendata, permissions, series, services, views  # noqa: F401  (api routes and demo loader register at import)
 from .models import KIND, PROJECT_KIND, BudgetEdition, Envelope, Project, ProjectStatus
 
 # --- hooks -------------------------------------------------------------------------
@@ -111,6 +111,7 @@ def declare(app) -> None:
     privacy.register_exporter("budgets", services.export_user_data)
     privacy.register_eraser(services.erase_user_data)
     privacy.register_privacy_notice(_privacy_notice)
+    opendata.register()
     try:
         from . import cli_import  # noqa: F401  (adds "import" to the budgets command group)
     except ImportError:  # the rules CLI is not installed: no command group to extend

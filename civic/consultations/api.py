@@ -12,7 +12,7 @@ from civic.core.errors import NotFound
 from civic.core.export import csv_response, iso, page_arg
 from civic.extensions import db
 
-from . import permissions, services
+from . import permissions, services, tally
 from .models import Consultation, Eligibility, QuestionKind, Status
 
 PAGE_SIZE = 50
@@ -161,25 +161,4 @@ def api_consultation_results(consultation_id):
                 "404": {"description": "No such consultation, or no results yet"}})
 def api_consultation_results_csv(consultation_id):
     c = _results(consultation_id)
-    header = ["question_id", "question", "kind", "district", "option", "measure", "value"]
-
-    def rows():
-        for q in c.results["questions"]:
-            groups = [(None, q)] + [(g["code"], g) for g in q.get("by_district", [])]
-            for district, g in groups:
-                base = [q["id"], q["prompt"], q["kind"], district or "all"]
-                yield base + ["", "answered", g["answered"]]
-                for ch in g.get("choices", []):
-                    yield base + [ch["label"], "count", ch["count"]]
-                    yield base + [ch["label"], "percent", ch["percent"]]
-                if "other" in g:
-                    yield base + ["other", "count", g["other"]["count"]]
-                for row in g.get("ranking", []):
-                    yield base + [row["label"], "borda", row["borda"]]
-                    yield base + [row["label"], "average_rank", row["average_rank"] if row["average_rank"] else ""]
-                    yield base + [row["label"], "ranked", row["ranked"]]
-                for row in g.get("scale", []):
-                    yield base + [row["value"], "count", row["count"]]
-                    yield base + [row["value"], "percent", row["percent"]]
-
-    return csv_response(f"consultation-{c.id}-results.csv", header, rows())
+    return csv_response(f"consultation-{c.id}-results.csv", tally.RESULT_COLUMNS, tally.result_rows(c.results))

@@ -25,6 +25,7 @@ from . import (
     api,  # noqa: F401  (adds routes to the API blueprint at import)
     demo,  # noqa: F401  (registers the demo loader)
     jobs,
+    opendata,
     permissions,
     series,
     services,
@@ -152,6 +153,7 @@ def declare(app) -> None:
     register_series(Series("consultations", series.refresh_days, series.first_day))
     register_dataset(series.dataset())
     privacy.register_privacy_notice(_privacy_notice)
+    opendata.register()
     privacy.register_exporter("consultations", export_participations)
     privacy.register_eraser(erase_participations)
     user_logged_out.connect(views.forget_codes, app)

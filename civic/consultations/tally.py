@@ -125,3 +125,30 @@ def results(questions: Sequence, responses: Sequence[tuple[int | None, dict | No
         "no_district": sum(1 for d, _a in responses if d is None),
         "questions": out_questions,
     }
+
+
+# One row per published figure: the results CSV and the open dataset.
+RESULT_COLUMNS = ["question_id", "question", "kind", "district", "option", "measure", "value"]
+
+
+def result_rows(results: Mapping):
+    """The stored results as rows of :data:`RESULT_COLUMNS` (the city as a
+    whole first, then each district group that passed :data:`K_ANONYMITY`;
+    the suppressed groups are not in ``results`` at all)."""
+    for q in results["questions"]:
+        groups = [(None, q)] + [(g["code"], g) for g in q.get("by_district", [])]
+        for district, g in groups:
+            base = [q["id"], q["prompt"], q["kind"], district or "all"]
+            yield base + ["", "answered", g["answered"]]
+            for ch in g.get("choices", []):
+                yield base + [ch["label"], "count", ch["count"]]
+                yield base + [ch["label"], "percent", ch["percent"]]
+            if "other" in g:
+                yield base + ["other", "count", g["other"]["count"]]
+            for row in g.get("ranking", []):
+                yield base + [row["label"], "borda", row["borda"]]
+                yield base + [row["label"], "average_rank", row["average_rank"] if row["average_rank"] else ""]
+                yield base + [row["label"], "ranked", row["ranked"]]
+            for row in g.get("scale", []):
+                yield base + [row["value"], "count", row["count"]]
+                yield base + [row["value"], "percent", row["percent"]]

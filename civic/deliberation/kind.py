@@ -28,6 +28,7 @@ from civic.deliberation import (  # noqa: F401  (api and demo register at import
     api,
     demo,
     jobs,
+    opendata,
     permissions,
     queries,
     services,
@@ -169,5 +170,6 @@ def declare(app) -> None:
     privacy.register_exporter("deliberation", services.export_personal_data)
     privacy.register_eraser(services.erase_personal_data)
     privacy.register_privacy_notice(privacy_notice)
+    opendata.register()
     # Templates show or hide actions with the same predicates the services require.
     app.jinja_env.globals["deliberation_permissions"] = permissions

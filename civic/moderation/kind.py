@@ -21,6 +21,7 @@ from civic.moderation import (
     demo,  # noqa: F401  (registers its demo loader at import)
     jobs,
     labels,
+    opendata,
     permissions,
     services,
     settings,
@@ -40,6 +41,7 @@ def declare(app) -> None:
     register_nav(lambda: _l("Transparency"), "moderation.transparency", order=80, footer=True)
     for spec in settings.SPECS:
         register_setting(spec)
+    opendata.register()
     register_periodic("moderation.digest", jobs.digest_job, 300)
     register_periodic("moderation.expire_blocks", jobs.expire_blocks_job, 600)
     privacy.register_exporter("moderation", services.export_personal_data)

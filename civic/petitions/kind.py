@@ -26,6 +26,7 @@ from civic.petitions import (
     cli,
     demo,
     jobs,
+    opendata,
     permissions,
     series,
     services,
@@ -86,6 +87,7 @@ def declare(app) -> None:
     privacy.register_eraser(services.erase_for)
     privacy.register_privacy_notice(privacy_notice)
     demo.register()
+    opendata.register()
     if "petitions" not in civic_cli.commands:
         civic_cli.add_command(cli.petitions_group)
 

@@ -23,7 +23,7 @@ from civic.core.series import Series, register_series
 from civic.core.time import last_day
 from civic.core.urls import absolute_url
 from civic.extensions import db
-from civic.processes import api, demo, jobs, permissions, series, services, views  # noqa: F401  (api and demo register at import)
+from civic.processes import api, demo, jobs, opendata, permissions, series, services, views  # noqa: F401  (api and demo register at import)
 from civic.processes.models import Amendment, Process, Proposal, ProposalState, ProposalVersion, Support
 
 
@@ -198,3 +198,4 @@ def declare(app) -> None:
     privacy.register_exporter("processes", export_personal_data)
     privacy.register_eraser(erase_personal_data)
     privacy.register_privacy_notice(privacy_notice)
+    opendata.register()
