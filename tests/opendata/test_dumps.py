@@ -65,8 +65,9 @@ def test_a_dump_is_gzip_csv_and_json_published_with_a_latest_pointer(app, datase
     assert text.splitlines() == ["id,label,day", "0,'=ligne 0 é,2026-12-01", "1,'=ligne 1 é,2026-12-01",
                                  "2,'=ligne 2 é,2026-12-01"]
     jpath, _m, jtag = dumps.latest_dump("test-bulk", "json")
-    assert json.loads(gzip.decompress(jpath.read_bytes())) == [
-        {"id": i, "label": f"=ligne {i} é", "day": "2026-12-01"} for i in range(3)]
+    doc = json.loads(gzip.decompress(jpath.read_bytes()))
+    assert doc["name"] == "test-bulk" and doc["fields"] == ["id", "label", "day"]
+    assert doc["rows"] == [{"id": i, "label": f"=ligne {i} é", "day": "2026-12-01"} for i in range(3)]
     assert jtag != etag
     # Same rows, same bytes (no time in the gzip header): the same ETag.
     dumps.build_dump(ds, date(2026, 12, 2))
@@ -183,3 +184,29 @@ def test_build_dumps_command(app, dataset, clock):
     assert "up to date" in runner.invoke(args=["civic", "build-dumps", "test-bulk"]).output
     assert "4 rows" in runner.invoke(args=["civic", "build-dumps", "--force", "test-bulk"]).output
     assert runner.invoke(args=["civic", "build-dumps", "nope"]).exit_code == 2
+
+
+def test_a_dump_is_the_same_document_as_the_live_download(app, dataset, client):
+    ds = dataset(20, name="test-live", bulk=False)
+    dumps.build_dump(ds, date(2026, 12, 2))
+    for fmt in ("csv", "json"):
+        live = client.get(f"/open-data/test-live.{fmt}")
+        assert live.status_code == 200
+        assert gzip.decompress(dumps.latest_dump("test-live", fmt)[0].read_bytes()) == live.data
+
+
+def test_the_catalogue_serves_a_large_dataset_from_its_dump(app, dataset, client):
+    ds = dataset(30)
+    # No dump yet: served live, as before.
+    live = client.get("/open-data/test-bulk.csv")
+    assert live.status_code == 200 and "Content-Encoding" not in live.headers
+    dumps.build_dump(ds, date(2026, 12, 2))
+    path, _mtime, etag = dumps.latest_dump("test-bulk")
+    resp = client.get("/open-data/test-bulk.csv", headers={"Accept-Encoding": "gzip"})
+    assert resp.status_code == 200 and resp.headers["Content-Encoding"] == "gzip"
+    assert resp.headers["ETag"] == etag and resp.data == path.read_bytes()
+    assert gzip.decompress(resp.data) == live.data
+    assert 'filename="test-bulk-2026-12-02.csv"' in resp.headers["Content-Disposition"]
+    assert client.get("/open-data/test-bulk.csv", headers={"If-None-Match": etag}).status_code == 304
+    as_json = client.get("/open-data/test-bulk.json")
+    assert as_json.status_code == 200 and len(json.loads(as_json.data)["rows"]) == 30
