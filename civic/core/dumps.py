@@ -68,6 +68,21 @@ def register() -> None:
     # Hourly, and a no-op once today's dump exists: the first run after local
     # midnight builds it, and a scheduler down at that time catches up.
     register_periodic("opendata.dumps", build_dumps, 3600)
+    from civic.demo import register_demo
+
+    register_demo(order=95)(load_demo)
+
+
+def load_demo(ctx: dict) -> None:
+    """Demo: after every module has loaded its data, the daily series are
+    backfilled from it and every dataset gets tonight's dump, so the catalogue
+    shows the series and serves the dumped files at once."""
+    from civic.core.series import all_series, backfill
+
+    for s in all_series():
+        backfill(s)
+    outcome = build_dumps([ds.name for ds in datasets.datasets()], force=True)
+    ctx["opendata_dumps"] = outcome
 
 
 def dump_root() -> Path:
