@@ -18,6 +18,7 @@ PATH_VALUES = {
     "debate_id": lambda w: [w.debate.id, 2147483647],
     "process_id": lambda w: [w.process.id, 2147483647],
     "proposal_id": lambda w: [p.id for p in w.proposals] + [2147483647],
+    "dataset": lambda w: ["petitions", "consultation-results", "owed-answers", "nothing"],
 }
 # Routes whose parameters go together (kind and object id).
 ROUTE_VALUES = {
