@@ -203,6 +203,10 @@ class Signature(db.Model):
         sa.Index("ix_petition_signature_mail_pending", "id", postgresql_where=sa.text("mail_pending"),
                  sqlite_where=sa.text("mail_pending")),
         sa.Index("ix_petition_signature_created", "created_at"),
+        # The daily series count paper signatures by the date on the form
+        # (petitions.series); without it each day scanned the whole table.
+        sa.Index("ix_petition_signature_paper_date", "paper_date", postgresql_where=sa.text("paper_date IS NOT NULL"),
+                 sqlite_where=sa.text("paper_date IS NOT NULL")),
         sa.CheckConstraint("NOT (counted AND flagged)", name="flagged_never_counted"),
     )
 

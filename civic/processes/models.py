@@ -265,6 +265,7 @@ class Support(db.Model):
         sa.UniqueConstraint("proposal_id", "user_id"),
         sa.Index("ix_proposal_support_process_user", "process_id", "user_id"),
         sa.Index("ix_proposal_support_user", "user_id"),
+        sa.Index("ix_proposal_support_created", "created_at"),  # the daily series (processes.series)
     )
 
 

@@ -1,7 +1,8 @@
 """Open data daily series (issue 20): counts per local day that each module
 recomputes from its source rows and publishes through the dataset registry:
 signatures per petition and district, supports per proposal, ballots per
-budget edition and district, answers per consultation.
+budget edition and district, answers per consultation; and the two indexes
+that let them read a day of signatures on paper and of supports.
 
 Revision ID: e20a0d5e0001
 Revises: d17a0c1e0001
@@ -19,6 +20,14 @@ depends_on = None
 
 
 def upgrade():
+    # The daily series read their source rows by day.
+    with op.batch_alter_table('petition_signature', schema=None) as batch_op:
+        batch_op.create_index('ix_petition_signature_paper_date', ['paper_date'], unique=False,
+                              postgresql_where=sa.text('paper_date IS NOT NULL'),
+                              sqlite_where=sa.text('paper_date IS NOT NULL'))
+    with op.batch_alter_table('proposal_support', schema=None) as batch_op:
+        batch_op.create_index('ix_proposal_support_created', ['created_at'], unique=False)
+
     op.create_table(
         'petition_daily',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -83,3 +92,7 @@ def upgrade():
 def downgrade():
     for table in ('consultation_daily', 'budget_daily', 'proposal_daily', 'petition_daily'):
         op.drop_table(table)
+    with op.batch_alter_table('proposal_support', schema=None) as batch_op:
+        batch_op.drop_index('ix_proposal_support_created')
+    with op.batch_alter_table('petition_signature', schema=None) as batch_op:
+        batch_op.drop_index('ix_petition_signature_paper_date')
