@@ -106,7 +106,7 @@ def declare(app) -> None:
     # The daily open data series: recomputed hourly (yesterday and today), backfilled by
     # ``flask civic backfill-series``, published through the dataset registry.
     register_periodic("budgets.daily", series.refresh_daily, 3600)
-    register_series(Series("budgets", series.refresh_days, series.first_day))
+    register_series(Series("budgets", series.refresh_days, series.first_day, job="budgets.daily"))
     register_dataset(series.dataset())
     privacy.register_exporter("budgets", services.export_user_data)
     privacy.register_eraser(services.erase_user_data)

@@ -150,7 +150,7 @@ def declare(app) -> None:
     # The daily open data series: recomputed hourly (yesterday and today), backfilled by
     # ``flask civic backfill-series``, published through the dataset registry.
     register_periodic("consultations.daily", series.refresh_daily, 3600)
-    register_series(Series("consultations", series.refresh_days, series.first_day))
+    register_series(Series("consultations", series.refresh_days, series.first_day, job="consultations.daily"))
     register_dataset(series.dataset())
     privacy.register_privacy_notice(_privacy_notice)
     opendata.register()

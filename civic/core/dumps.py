@@ -322,7 +322,8 @@ def dump_response(name: str, fmt: str = "csv") -> Response | None:
     headers = {"ETag": etag, "Last-Modified": _http_date(mtime), "Cache-Control": "public, max-age=3600",
                "Access-Control-Allow-Origin": "*", "Vary": "Accept-Encoding",
                "Content-Disposition": f'attachment; filename="{name}-{day}.{fmt}"'}
-    if etag in _etags(request.headers.get("If-None-Match", "")) or (
+    tags = _etags(request.headers.get("If-None-Match", ""))
+    if etag in tags or "*" in tags or (
             "If-None-Match" not in request.headers and _not_modified_since(mtime)):
         return Response(status=304, headers=headers)
     if "gzip" in request.headers.get("Accept-Encoding", "").lower():

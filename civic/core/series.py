@@ -16,7 +16,9 @@ and fills it with a periodic job. What is the same for all of them lives here:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -84,6 +86,7 @@ class Series:
     name: str
     refresh: Callable[[list[date]], int]
     first_day: Callable[[], date | None]
+    job: str | None = None  # its periodic job: a backfill never writes at the same time
 
 
 _SERIES: dict[str, Series] = {}
@@ -98,16 +101,41 @@ def all_series() -> list[Series]:
     return sorted(_SERIES.values(), key=lambda s: s.name)
 
 
-def backfill(s: Series, since: date | None = None, until: date | None = None, *, step: int = 31) -> int:
+def backfill(s: Series, since: date | None = None, until: date | None = None, *, step: int = 31,
+             wait: float = 600) -> int:
     """Recompute every day of ``s`` from ``since`` (default: its first day) to
     ``until`` (default: today), committing every ``step`` days so a long
-    backfill holds no transaction for hours and can be run again where it stopped."""
+    backfill holds no transaction for hours and can be run again where it stopped.
+    Each step holds the lock of the series' periodic job (waiting up to
+    ``wait`` seconds for a run to end)."""
     first = since or s.first_day()
     if first is None:
         return 0
     days = list(days_between(first, until or today()))
     written = 0
     for i in range(0, len(days), step):
-        written += s.refresh(days[i:i + step])
-        db.session.commit()
+        with _exclusive(s, wait):
+            written += s.refresh(days[i:i + step])
+            db.session.commit()
     return written
+
+
+@contextmanager
+def _exclusive(s: Series, wait: float = 600):
+    """Hold the lock of ``s``'s periodic job (taken by ``run_periodic`` around
+    the job and its commit): two runs replacing the same day at once could
+    both insert it."""
+    from civic.core.jobs import job_lock
+
+    if s.job is None:
+        yield
+        return
+    deadline = time.monotonic() + wait
+    while True:
+        with job_lock(f"periodic:{s.job}", ttl=600) as got:
+            if got:
+                yield
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the periodic job {s.job} has been running for {wait:.0f} s; try again later")
+        time.sleep(1)

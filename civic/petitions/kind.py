@@ -81,7 +81,7 @@ def declare(app) -> None:
     # The daily open data series: recomputed hourly (yesterday and today), backfilled by
     # ``flask civic backfill-series``, published through the dataset registry.
     register_periodic("petitions.daily", series.refresh_daily, 3600)
-    register_series(Series("petitions", series.refresh_days, series.first_day))
+    register_series(Series("petitions", series.refresh_days, series.first_day, job="petitions.daily"))
     register_dataset(series.dataset())
     privacy.register_exporter("petitions", services.export_for)
     privacy.register_eraser(services.erase_for)

@@ -193,7 +193,7 @@ def declare(app) -> None:
     # The daily open data series: recomputed hourly (yesterday and today), backfilled by
     # ``flask civic backfill-series``, published through the dataset registry.
     register_periodic("processes.daily", series.refresh_daily, 3600)
-    register_series(Series("processes", series.refresh_days, series.first_day))
+    register_series(Series("processes", series.refresh_days, series.first_day, job="processes.daily"))
     register_dataset(series.dataset())
     privacy.register_exporter("processes", export_personal_data)
     privacy.register_eraser(erase_personal_data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from civic.budgets.models import Ballot, BallotChannel, BudgetDaily
@@ -182,3 +183,19 @@ def test_series_are_declared_as_datasets_without_personal_data(app):
         ds = datasets.get_dataset(name)
         assert "10" in ds.method_en and "10" in ds.method_fr  # the suppression rule is stated
         assert not {"email", "name", "ip", "user_id"} & set(ds.header)
+
+
+def test_a_backfill_never_writes_while_the_hourly_job_runs(app, clock):
+    from civic.core.jobs import job_lock
+    from civic.core.series import all_series, backfill
+
+    clock.set(datetime(2026, 12, 3, 10))
+    p = pf.petition()
+    pf.signatures(p, 10, created_at=datetime(2026, 12, 1, 12))
+    petitions = next(s for s in all_series() if s.name == "petitions")
+    with job_lock("periodic:petitions.daily") as got:
+        assert got
+        with pytest.raises(RuntimeError, match="petitions.daily"):
+            backfill(petitions, wait=0)
+    assert stored(PetitionDaily, PetitionDaily.day) == []
+    assert backfill(petitions) == 1
