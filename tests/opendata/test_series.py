@@ -26,7 +26,9 @@ DEC1, DEC2, DEC3 = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
 
 
 def stored(model, *columns):
-    return db.session.execute(sa.select(*columns).order_by(*columns)).all()
+    # Sorted here, empty districts first: SQLite and PostgreSQL order NULLs differently.
+    rows = db.session.execute(sa.select(*columns)).all()
+    return sorted((tuple(r) for r in rows), key=lambda r: tuple((x is not None, x) for x in r))
 
 
 def published(name):
