@@ -9,7 +9,6 @@ from flask import current_app
 
 from civic.accounts.models import District
 from civic.core.datasets import Dataset, Field, register_dataset
-from civic.core.time import utcnow
 from civic.extensions import db
 
 from . import services
@@ -23,11 +22,6 @@ def rows():
         yield (i["kind"], i["id"], i["title"], codes.get(i.get("district_id")), i["owed_since"], i["due_at"],
                i.get("answered_at"), i["state"].value, i["late_days"],
                base + url if url.startswith("/") else url)
-
-
-def _updated_at():
-    # "Overdue" and the days late move with the clock: the register changes every day.
-    return utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def register() -> None:
@@ -62,5 +56,6 @@ def register() -> None:
                       {"required": True, "enum": [s.value for s in services.State]}),
                 Field("late_days", "integer", "Days late", "Jours de retard", {"required": True, "minimum": 0}),
                 Field("url", "string", "Page of the item", "Page du contenu", {"required": True})),
-        rows=rows, updated_at=_updated_at, shown_at=("accountability.index",),
+        # No updated_at: states and days late move with the clock and every kind's answers.
+        rows=rows, shown_at=("accountability.index",),
         changelog=(("2026-12-03", "Première publication. / First publication."),)))

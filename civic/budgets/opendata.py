@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from civic.core.datasets import Dataset, Field, register_dataset
+from civic.core.datasets import Activity, Dataset, Field, month_of, register_activity, register_dataset
 from civic.core.urls import absolute_url
 from civic.extensions import db
 
@@ -89,7 +89,20 @@ DISTRICT = Field("district", "string", "District code of the envelope (empty: th
 FIRST = (("2026-12-03", "Première publication. / First publication."),)
 
 
+def ballot_counts():
+    m = month_of(Ballot.created_at)
+    return db.session.execute(sa.select(m, Envelope.district_id, sa.func.count()).select_from(Ballot)
+                              .join(Envelope, Envelope.id == Ballot.envelope_id)
+                              .group_by(m, Envelope.district_id)).all()
+
+
 def register() -> None:
+    register_activity(Activity(
+        "budget_ballots", "Participatory budget ballots", "Bulletins du budget participatif",
+        "ballots (online and paper), in the month first cast, in the envelope's district (empty for a "
+        "city-wide envelope).",
+        "bulletins (en ligne et papier), au mois de leur premier dépôt, dans le quartier de l'enveloppe (vide "
+        "pour une enveloppe de toute la ville).", ballot_counts))
     register_dataset(Dataset(
         name="budget-projects", kind="project",
         title_en="Participatory budget projects", title_fr="Projets du budget participatif",

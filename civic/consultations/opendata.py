@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from civic.core.datasets import Dataset, Field, register_dataset
+from civic.core.datasets import Activity, Dataset, Field, month_of, register_activity, register_dataset
 from civic.extensions import db
 
 from . import permissions, tally
-from .models import Consultation
+from .models import Consultation, ConsultationParticipation
 
 
 def _public_with_results():
@@ -33,7 +33,21 @@ def _updated_at():
                              .where(Consultation.hidden.is_(False)))
 
 
+def answer_counts():
+    m = month_of(ConsultationParticipation.answered_on)
+    return db.session.execute(sa.select(m, Consultation.district_id, sa.func.count())
+                              .select_from(ConsultationParticipation)
+                              .join(Consultation, Consultation.id == ConsultationParticipation.consultation_id)
+                              .group_by(m, Consultation.district_id)).all()
+
+
 def register() -> None:
+    register_activity(Activity(
+        "consultation_answers", "Consultation answers", "Réponses aux consultations",
+        "people who answered a consultation, in the consultation's district (answers are anonymous: the "
+        "answer is never linked to the person).",
+        "personnes ayant répondu à une consultation, dans le quartier de la consultation (les réponses sont "
+        "anonymes : jamais reliées à la personne).", answer_counts))
     register_dataset(Dataset(
         name="consultation-results", kind="consultation",
         title_en="Consultation results", title_fr="Résultats des consultations",

@@ -19,6 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
+
+from civic.extensions import db
+
 # The Frictionless Table Schema types a field may declare.
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 
@@ -122,3 +126,41 @@ def shown_at(endpoint: str) -> list[Dataset]:
     """The datasets whose figures the page ``endpoint`` shows (for its
     "Open data" link)."""
     return [d for d in datasets() if endpoint in d.shown_at]
+
+
+# --- participation by district and month -------------------------------------------
+# One dataset counts every kind of participation; each module contributes the
+# counts of its own activity here, so the open-data package reads no table.
+
+@dataclass(frozen=True)
+class Activity:
+    """One kind of participation (``"petition_signatures"``) and its counts:
+    ``counts()`` yields ``(month "YYYY-MM" in UTC, district_id or None, n)``.
+    ``method_*`` say what is counted and which district it is placed in."""
+
+    name: str
+    label_en: str
+    label_fr: str
+    method_en: str
+    method_fr: str
+    counts: Callable[[], Iterable[tuple[str, int | None, int]]]
+
+
+_ACTIVITIES: dict[str, Activity] = {}
+
+
+def register_activity(activity: Activity) -> None:
+    """Register (idempotently) one kind of participation."""
+    _ACTIVITIES[activity.name] = activity
+
+
+def activities() -> list[Activity]:
+    return sorted(_ACTIVITIES.values(), key=lambda a: a.name)
+
+
+def month_of(column):
+    """SQL expression of a timestamp column's month, ``'YYYY-MM'`` (PostgreSQL
+    or SQLite), for the activities' GROUP BY."""
+    if db.engine.dialect.name == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from civic.accounts.models import District
 from civic.core import content
-from civic.core.datasets import Dataset, Field, register_dataset
+from civic.core.datasets import Activity, Dataset, Field, month_of, register_activity, register_dataset
 from civic.core.errors import NotFound
 from civic.core.export import chunked
 from civic.core.urls import absolute_url
@@ -70,7 +70,18 @@ def _debates_updated_at():
 FIRST = (("2026-12-03", "Première publication. / First publication."),)
 
 
+def comment_counts():
+    m = month_of(Comment.created_at)
+    rows = db.session.execute(sa.select(m, sa.func.count()).where(Comment.deleted_at.is_(None),
+                                                                  Comment.hidden_at.is_(None)).group_by(m)).all()
+    return [(month, None, n) for month, n in rows]
+
+
 def register() -> None:
+    register_activity(Activity(
+        "comments", "Comments", "Commentaires",
+        "visible comments on every kind of item, for the whole city (an item's district is not counted).",
+        "commentaires visibles sur tous les contenus, pour toute la ville (sans quartier).", comment_counts))
     register_dataset(Dataset(
         name="debates", kind="debate", title_en="Debates", title_fr="Débats",
         description_en="Every public debate, its state, dates and number of visible comments.",

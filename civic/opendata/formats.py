@@ -18,9 +18,10 @@ from civic.core.datasets import Dataset
 from civic.core.export import csv_lines, iso
 from civic.core.urls import absolute_url
 
-# Fingerprints of datasets whose updated_at() is unknown are recomputed after this.
-UNDATED_TTL = 60
 _FINGERPRINTS: dict[str, tuple] = {}
+# A fingerprint is reused while updated_at() is unchanged, at most this long:
+# some changes (a project hidden, an appeal decided) do not move updated_at().
+FINGERPRINT_SECONDS = 300
 
 
 def cell(value):
@@ -60,7 +61,9 @@ def fingerprint(ds: Dataset, licence: dict) -> dict:
 
     A strong ETag is the hash of the content itself, so it changes exactly
     when the file does; computing it reads the rows once (flat memory). It is
-    kept while ``updated_at()`` stays the same (a minute when unknown). Bulk
+    kept while ``updated_at()`` stays the same (at most
+    :data:`FINGERPRINT_SECONDS`), recomputed at each request when the dataset
+    does not know its last change. Bulk
     datasets are not read live: their tag follows ``updated_at()`` only and
     their size is unknown (None)."""
     updated = ds.updated_at()
@@ -69,7 +72,7 @@ def fingerprint(ds: Dataset, licence: dict) -> dict:
         tag = hashlib.sha256(repr((ds.name, key)).encode()).hexdigest()[:32]
         return {"etag": tag, "rows": None, "bytes": None, "updated_at": updated}
     cached = _FINGERPRINTS.get(ds.name)
-    if cached and cached[0] == key and (updated is not None or time.monotonic() - cached[1] < UNDATED_TTL):
+    if cached and updated is not None and cached[0] == key and time.monotonic() - cached[1] < FINGERPRINT_SECONDS:
         return cached[2]
     digest, n, size = hashlib.sha256(licence["key"].encode()), -1, 0
     for line in csv_body(ds):
@@ -198,3 +201,15 @@ def dcat_catalog(all_datasets: list[Dataset], licence: dict) -> dict:
             "dct:publisher": publisher, "dct:language": {"@id": EU_LANGUAGE},
             "dct:license": {"@id": licence["path"]}, "foaf:homepage": {"@id": absolute_url("opendata.index")},
             "dcat:dataset": items}
+
+
+def participation_rows(all_activities, district_codes: dict):
+    """Rows of the participation dataset: every activity's counts, by month,
+    district and activity (sorted; a few hundred rows a year)."""
+    rows = []
+    for a in all_activities:
+        for month, district_id, n in a.counts():
+            if n:
+                rows.append((month, district_codes.get(district_id), a.name, int(n)))
+    rows.sort(key=lambda r: (r[0], r[1] or "", r[2]))
+    return rows

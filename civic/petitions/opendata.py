@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask import url_for
 
 from civic.accounts.models import District
-from civic.core.datasets import Dataset, Field, register_dataset
+from civic.core.datasets import Activity, Dataset, Field, month_of, register_activity, register_dataset
 from civic.core.export import chunked
 from civic.extensions import db
 from civic.petitions import queries
-from civic.petitions.models import DistrictCount, Petition, PetitionState
+from civic.petitions.models import DistrictCount, Petition, PetitionState, Signature
 
 LISTED = (PetitionState.OPEN, PetitionState.CLOSED)
 CHUNK = 1000
@@ -49,7 +49,19 @@ DISTRICT = Field("district", "string", "District code (empty: outside every dist
 COUNT = {"required": True, "minimum": 0}
 
 
+def signature_counts():
+    m = month_of(sa.func.coalesce(Signature.validated_at, Signature.created_at))
+    return db.session.execute(sa.select(m, Signature.district_id, sa.func.count())
+                              .where(Signature.counted.is_(True))
+                              .group_by(m, Signature.district_id)).all()
+
+
 def register() -> None:
+    register_activity(Activity(
+        "petition_signatures", "Petition signatures", "Signatures de pétitions",
+        "counted signatures (online when confirmed, paper when entered), in the signer's district by postcode.",
+        "signatures comptées (en ligne à leur confirmation, papier à leur saisie), dans le quartier du "
+        "signataire d'après son code postal.", signature_counts))
     register_dataset(Dataset(
         name="petitions", kind="petition",
         title_en="Petitions", title_fr="Pétitions",

@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import url_for
 
-from civic.core.datasets import Dataset, Field, register_dataset
+from civic.core.datasets import Activity, Dataset, Field, month_of, register_activity, register_dataset
 from civic.extensions import db
 from civic.processes import services
-from civic.processes.models import Process, Proposal, ProposalState
+from civic.processes.models import Process, Proposal, ProposalState, Support
 
 CHUNK = 500
 
@@ -40,7 +40,20 @@ def _updated_at():
                              .where(Process.published_at.is_not(None), Proposal.hidden.is_(False)))
 
 
+def support_counts():
+    m = month_of(Support.created_at)
+    return db.session.execute(sa.select(m, Proposal.district_id, sa.func.count()).select_from(Support)
+                              .join(Proposal, Proposal.id == Support.proposal_id)
+                              .group_by(m, Proposal.district_id)).all()
+
+
 def register() -> None:
+    register_activity(Activity(
+        "proposal_supports", "Proposal supports", "Soutiens aux propositions",
+        "current supports of proposals, in the month given, in the proposal's district (a supporter's own "
+        "district is not known).",
+        "soutiens actuels aux propositions, au mois où ils ont été donnés, dans le quartier de la proposition "
+        "(le quartier de la personne n'est pas connu).", support_counts))
     register_dataset(Dataset(
         name="proposals", kind="proposal",
         title_en="Proposals of participatory processes", title_fr="Propositions des démarches participatives",

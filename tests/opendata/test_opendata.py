@@ -27,6 +27,7 @@ EXPECTED = {
     "project": {"budget-projects"}, "budget": {"budget-turnout", "budget-results"},
     "consultation": {"consultation-results"}, "debate": {"debates"}, "comment": {"comments"},
     "moderation": {"moderation-transparency"}, "accountability": {"owed-answers"},
+    "opendata": {"participation-by-district-month"},
 }
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
@@ -116,9 +117,8 @@ def _secrets(world) -> list[str]:
     import sqlalchemy as sa
 
     from civic.budgets.models import Project
-    from civic.petitions.tally import tally_signatures
-
     from civic.petitions.models import Signature, SignatureState
+    from civic.petitions.tally import tally_signatures
 
     people = [(f"Signataire Secrète {i}", f"secret.signer{i}@exemple.fr", f"203.0.113.{i + 10}") for i in range(3)]
     people.append(("Signataire Six", "v6@exemple.fr", "2001:db8::1234:5678"))
@@ -235,3 +235,32 @@ def test_api_describes_each_dataset(app, client, world):
     assert doc["name"] == "consultation-results" and doc["rows"] > 0
     assert {f["name"] for f in doc["fields"]} >= {"district", "measure", "value"}
     assert "10" in doc["method_en"]  # the small-count suppression is documented
+
+
+def test_participation_counts_every_activity_by_district_and_month(app, client, world):
+    from civic.core.time import utcnow
+
+    month = utcnow().strftime("%Y-%m")
+    rows = {(r["month"], r["district"], r["activity"]): int(r["count"]) for r in csv.DictReader(io.StringIO(
+        csv_of(client, "participation-by-district-month")))}
+    # The world: 3 counted signatures from the north and 1 from the south, 3 ballots, 1 support, and
+    # 6 consultation answers; 4 visible comments (the hidden reply is not counted).
+    assert rows[(month, "N", "petition_signatures")] == 3 and rows[(month, "S", "petition_signatures")] == 1
+    assert rows[(month, "", "budget_ballots")] == 3 and rows[(month, "N", "proposal_supports")] == 1
+    assert rows[(month, "", "consultation_answers")] == 6 and rows[(month, "", "comments")] == 4
+    doc = client.get("/open-data/participation-by-district-month").get_data(as_text=True)
+    assert "petition_signatures" in doc and "consultation_answers" in doc  # each activity's method
+
+
+def test_every_page_said_to_show_a_dataset_exists(app):
+    endpoints = set(app.view_functions)
+    for ds in registry.datasets():
+        assert set(ds.shown_at) <= endpoints, (ds.name, set(ds.shown_at) - endpoints)
+
+
+def test_if_modified_since_answers_304(app, client, world):
+    first = client.get("/open-data/petitions.csv")
+    again = client.get("/open-data/petitions.csv", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 304
+    old = client.get("/open-data/petitions.csv", headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert old.status_code == 200
