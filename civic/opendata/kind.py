@@ -10,8 +10,8 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from civic.core import dumps
 from civic.accounts.models import District
+from civic.core import dumps
 from civic.core.datasets import Dataset, Field, activities, register_dataset, shown_at
 from civic.core.nav import register_nav
 from civic.extensions import db
