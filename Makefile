@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: bench-opinion-groups install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,3 +62,6 @@ bench-bad-inputs: install
 
 bench-opinion-groups: install
 	$(BIN)/python bench/bench_opinion_groups.py
+## Open data: daily series and dumps over 1,000,000 signatures and 100,000 proposals (wipes the database $BENCH_DATABASE_URL names).
+bench-opendata: install
+	$(BIN)/python bench/bench_opendata.py

@@ -84,6 +84,8 @@ def load_config() -> dict:
         "MAIL_URL": os.environ.get("MAIL_URL") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Civic <no-reply@civic.localhost>"),
         "MAIL_DIR": os.environ.get("MAIL_DIR", str(instance / "mail")),
+        # Nightly open data dumps (core/dumps.py): <dir>/<dataset>/<YYYY-MM-DD>.csv.gz, a "latest" pointer.
+        "OPENDATA_DIR": os.environ.get("OPENDATA_DIR", str(instance / "opendata")),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SITE_NAME": os.environ.get("CIVIC_SITE_NAME", "Civic"),
         "BABEL_DEFAULT_LOCALE": "en",

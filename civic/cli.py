@@ -139,6 +139,39 @@ def update_translations_cmd(module):
     click.echo(f"{len(missing)} French translations missing")
 
 
+@civic_cli.command("backfill-series")
+@click.argument("names", nargs=-1)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="First local day (default: the first with data).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Last local day (default: today).")
+def backfill_series_cmd(names, since, until):
+    """Recompute the open data daily series (all, or NAMES: petitions,
+    processes, budgets, consultations) for past days."""
+    from civic.core.series import all_series, backfill
+
+    known = {s.name: s for s in all_series()}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown series {', '.join(unknown)}; known: {', '.join(known)}")
+    for s in (known[n] for n in names) if names else known.values():
+        written = backfill(s, since.date() if since else None, until.date() if until else None)
+        click.echo(f"{s.name}: {written} daily rows")
+
+
+@civic_cli.command("build-dumps")
+@click.argument("names", nargs=-1)
+@click.option("--force", is_flag=True, help="Build again even if today's dump exists.")
+def build_dumps_cmd(names, force):
+    """Build today's open data dumps now (the due datasets, or NAMES)."""
+    from civic.core import datasets
+    from civic.core.dumps import build_dumps
+
+    unknown = [n for n in names if datasets.get_dataset(n) is None]
+    if unknown:
+        raise click.BadParameter(f"unknown dataset {', '.join(unknown)}")
+    for name, outcome in build_dumps(list(names) or None, force=force).items():
+        click.echo(f"{name}: {outcome}")
+
+
 def init_app(app):
     # Modules' CLI files add commands to civic_cli at import time.
     try:

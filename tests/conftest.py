@@ -57,6 +57,7 @@ def _config(tmp: Path, database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_URL": None,
         "MAIL_DIR": str(tmp / "mail"),
+        "OPENDATA_DIR": str(tmp / "opendata"),
         "BASE_URL": "http://civic.test",
         "REDIS_URL": None,
         "SECRET_KEY": "test-secret",

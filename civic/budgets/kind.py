@@ -13,11 +13,13 @@ from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
 from civic.core import content, phases
-from civic.core.jobs import enqueue
+from civic.core.datasets import register_dataset
+from civic.core.jobs import enqueue, register_periodic
 from civic.core.nav import register_nav
+from civic.core.series import Series, register_series
 from civic.extensions import db
 
-from . import api, demo, jobs, opendata, permissions, services, views  # noqa: F401  (api routes and demo loader register at import)
+from . import api, demo, jobs, opendata, permissions, series, services, views  # noqa: F401  (api routes and demo loader register at import)
 from .models import KIND, PROJECT_KIND, BudgetEdition, Envelope, Project, ProjectStatus
 
 # --- hooks -------------------------------------------------------------------------
@@ -101,6 +103,11 @@ def declare(app) -> None:
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Budgets"), "budgets.index", order=30)
+    # The daily open data series: recomputed hourly (yesterday and today), backfilled by
+    # ``flask civic backfill-series``, published through the dataset registry.
+    register_periodic("budgets.daily", series.refresh_daily, 3600)
+    register_series(Series("budgets", series.refresh_days, series.first_day, job="budgets.daily"))
+    register_dataset(series.dataset())
     privacy.register_exporter("budgets", services.export_user_data)
     privacy.register_eraser(services.erase_user_data)
     privacy.register_privacy_notice(_privacy_notice)

@@ -10,7 +10,7 @@ vote, so the counted data and the published open data are the same thing.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -345,3 +345,21 @@ class BudgetResult(db.Model):
     computed_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("envelope_id", "rule"),)
+
+
+class BudgetDaily(db.Model):
+    """Ballots first cast per edition, local day and envelope district (an
+    open data series, ``budgets.series``; ``district_id`` NULL: the city-wide
+    envelope), recomputed from the ballot rows by a periodic job."""
+
+    __tablename__ = "budget_daily"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_edition.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
+    ballots: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (
+        sa.Index("ix_budget_daily_edition_day", "edition_id", "day"),
+        sa.CheckConstraint("ballots > 0", name="positive"),
+    )

@@ -13,9 +13,11 @@ from flask_login import user_logged_out
 
 from civic.accounts import privacy
 from civic.core import content
+from civic.core.datasets import register_dataset
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
 from civic.core.sanitize import clean_text, render_markdown
+from civic.core.series import Series, register_series
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -25,6 +27,7 @@ from . import (
     jobs,
     opendata,
     permissions,
+    series,
     services,
     views,
 )
@@ -145,6 +148,11 @@ def declare(app) -> None:
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)
     register_periodic("consultations.close_due", jobs.close_due, 60)
+    # The daily open data series: recomputed hourly (yesterday and today), backfilled by
+    # ``flask civic backfill-series``, published through the dataset registry.
+    register_periodic("consultations.daily", series.refresh_daily, 3600)
+    register_series(Series("consultations", series.refresh_days, series.first_day, job="consultations.daily"))
+    register_dataset(series.dataset())
     privacy.register_privacy_notice(_privacy_notice)
     opendata.register()
     privacy.register_exporter("consultations", export_participations)

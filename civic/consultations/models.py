@@ -290,3 +290,20 @@ class FollowupStep(db.Model):
     text: Mapped[str] = mapped_column(sa.String(500))
 
     consultation: Mapped[Consultation] = relationship(back_populates="next_steps")
+
+
+class ConsultationDaily(db.Model):
+    """People who answered a consultation per local day (an open data series,
+    ``consultations.series``), recomputed from the participation rows, which
+    keep the day only."""
+
+    __tablename__ = "consultation_daily"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    answers: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (
+        sa.UniqueConstraint("consultation_id", "day"),
+        sa.CheckConstraint("answers > 0", name="positive"),
+    )

@@ -155,6 +155,9 @@ def _register_core_jobs():
 
     register_periodic("outbox.sweep", sweep_outbox, SWEEP_EVERY)
     register_periodic("ratelimit.purge", purge_old_counters, 3600)
+    from civic.core import dumps
+
+    dumps.register()
 
 
 _register_core_jobs()

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from civic.accounts.models import District
+from civic.core import dumps
 from civic.core.datasets import Dataset, Field, activities, register_dataset, shown_at
 from civic.core.nav import register_nav
 from civic.extensions import db
@@ -45,6 +46,9 @@ def declare(app) -> None:
     if "opendata" not in app.blueprints:
         app.register_blueprint(views.bp)
     settings.register()
+    # The nightly dumps (core/dumps.py) are the same documents as the live downloads.
+    dumps.register_format("csv", "text/csv; charset=utf-8", formats.csv_body)
+    dumps.register_format("json", "application/json", lambda ds: formats.json_body(ds, settings.licence()))
     register_nav(lambda: str(_l("Open data")), "opendata.index", order=85, footer=True)
     register_participation()
     app.jinja_env.globals.update(open_data_for=shown_at, size_text=size_text, open_data_types=type_labels)

@@ -11,6 +11,7 @@ from datetime import UTC
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import get_locale
 
+from civic.core import dumps
 from civic.core.datasets import datasets, get_dataset
 from civic.core.errors import NotFound
 from civic.core.export import csv_response
@@ -72,6 +73,8 @@ def dataset(name):
 @bp.get("/<name>.csv")
 def dataset_csv(name):
     ds = _dataset(name)
+    if ds.bulk and (dumped := dumps.dump_response(ds.name, "csv")) is not None:
+        return dumped  # large: the nightly file, gzip, with its own ETag (live until the first one)
     info = formats.fingerprint(ds, odsettings.licence())
     return _conditional(info["etag"], info["updated_at"],
                         lambda: csv_response(f"{ds.name}.csv", ds.header, (formats.csv_row(r) for r in ds.rows())))
@@ -80,6 +83,8 @@ def dataset_csv(name):
 @bp.get("/<name>.json")
 def dataset_json(name):
     ds = _dataset(name)
+    if ds.bulk and (dumped := dumps.dump_response(ds.name, "json")) is not None:
+        return dumped
     licence = odsettings.licence()
     info = formats.fingerprint(ds, licence)
     return _conditional(info["etag"] + "-json", info["updated_at"], lambda: Response(

@@ -15,8 +15,10 @@ from civic.accounts import privacy
 from civic.cli import civic_cli
 from civic.core import content, metrics
 from civic.core.content import ContentKind
+from civic.core.datasets import register_dataset
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
+from civic.core.series import Series, register_series
 from civic.extensions import db
 from civic.petitions import (
     api,  # noqa: F401  (adds the API routes at import time)
@@ -26,6 +28,7 @@ from civic.petitions import (
     jobs,
     opendata,
     permissions,
+    series,
     services,
     settings,
     tally,
@@ -75,6 +78,11 @@ def declare(app) -> None:
     register_periodic("petitions.news_mails", jobs.sweep_news_mailings, 300)
     register_periodic("petitions.traffic_report", jobs.traffic_report, 3600)
     register_periodic("petitions.retention", jobs.anonymise_expired_signers, 86400)
+    # The daily open data series: recomputed hourly (yesterday and today), backfilled by
+    # ``flask civic backfill-series``, published through the dataset registry.
+    register_periodic("petitions.daily", series.refresh_daily, 3600)
+    register_series(Series("petitions", series.refresh_days, series.first_day, job="petitions.daily"))
+    register_dataset(series.dataset())
     privacy.register_exporter("petitions", services.export_for)
     privacy.register_eraser(services.erase_for)
     privacy.register_privacy_notice(privacy_notice)

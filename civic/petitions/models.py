@@ -203,6 +203,10 @@ class Signature(db.Model):
         sa.Index("ix_petition_signature_mail_pending", "id", postgresql_where=sa.text("mail_pending"),
                  sqlite_where=sa.text("mail_pending")),
         sa.Index("ix_petition_signature_created", "created_at"),
+        # The daily series count paper signatures by the date on the form
+        # (petitions.series); without it each day scanned the whole table.
+        sa.Index("ix_petition_signature_paper_date", "paper_date", postgresql_where=sa.text("paper_date IS NOT NULL"),
+                 sqlite_where=sa.text("paper_date IS NOT NULL")),
         sa.CheckConstraint("NOT (counted AND flagged)", name="flagged_never_counted"),
     )
 
@@ -309,3 +313,22 @@ class TrafficReport(db.Model):
     petition = relationship("Petition")
 
     __table_args__ = (sa.UniqueConstraint("hour", "petition_id", "key_type", "key"),)
+
+
+class PetitionDaily(db.Model):
+    """Counted signatures of a petition per local day and district (an open
+    data series, ``petitions.series``). Recomputed from the signature rows by
+    a periodic job; kept after the signers are anonymised (their district and
+    day stay on the rows). ``district_id`` NULL: outside every district."""
+
+    __tablename__ = "petition_daily"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(sa.ForeignKey("petition.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
+    signatures: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (
+        sa.Index("ix_petition_daily_petition_day", "petition_id", "day"),
+        sa.CheckConstraint("signatures > 0", name="positive"),
+    )

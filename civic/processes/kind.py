@@ -14,14 +14,16 @@ from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
 from civic.core import content, phases
+from civic.core.datasets import register_dataset
 from civic.core.export import iso
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
 from civic.core.sanitize import clean_text, render_markdown
+from civic.core.series import Series, register_series
 from civic.core.time import last_day
 from civic.core.urls import absolute_url
 from civic.extensions import db
-from civic.processes import api, demo, jobs, opendata, permissions, services, views  # noqa: F401  (api and demo register at import)
+from civic.processes import api, demo, jobs, opendata, permissions, series, services, views  # noqa: F401  (api and demo register at import)
 from civic.processes.models import Amendment, Process, Proposal, ProposalState, ProposalVersion, Support
 
 
@@ -188,6 +190,11 @@ def declare(app) -> None:
     content.register_home_section(home_section)
     register_nav(lambda: _("Processes"), "processes.index", order=35)
     register_periodic("processes.recount_supports", jobs.recount_supports, 3600)
+    # The daily open data series: recomputed hourly (yesterday and today), backfilled by
+    # ``flask civic backfill-series``, published through the dataset registry.
+    register_periodic("processes.daily", series.refresh_daily, 3600)
+    register_series(Series("processes", series.refresh_days, series.first_day, job="processes.daily"))
+    register_dataset(series.dataset())
     privacy.register_exporter("processes", export_personal_data)
     privacy.register_eraser(erase_personal_data)
     privacy.register_privacy_notice(privacy_notice)

@@ -11,7 +11,7 @@ filters on a paginated list.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -265,6 +265,7 @@ class Support(db.Model):
         sa.UniqueConstraint("proposal_id", "user_id"),
         sa.Index("ix_proposal_support_process_user", "process_id", "user_id"),
         sa.Index("ix_proposal_support_user", "user_id"),
+        sa.Index("ix_proposal_support_created", "created_at"),  # the daily series (processes.series)
     )
 
 
@@ -281,3 +282,19 @@ class ImplementationUpdate(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),)
+
+
+class ProposalDaily(db.Model):
+    """Supports a proposal received per local day (an open data series,
+    ``processes.series``), recomputed from the support rows by a periodic job."""
+
+    __tablename__ = "proposal_daily"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposal.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    supports: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "day"),
+        sa.CheckConstraint("supports > 0", name="positive"),
+    )
