@@ -1,7 +1,7 @@
 """conversations: statements, votes and opinion groups
 
 Revision ID: 83e3ab5d9b7f
-Revises: d17a0c1e0001
+Revises: e20a0d5e0001
 Create Date: 2026-12-03 11:43:08.641474
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '83e3ab5d9b7f'
-down_revision = 'd17a0c1e0001'
+down_revision = 'e20a0d5e0001'
 branch_labels = None
 depends_on = None
 
