@@ -63,9 +63,13 @@ def _visible_proposals(user):
 
 def list_proposals(user, process_id: int | None = None, filters: ProposalFilters | None = None,
                    order: str = "random", seed: int = 0, page: int = 1,
-                   limit: int = PAGE_SIZE) -> tuple[list[Proposal], bool]:
+                   limit: int = PAGE_SIZE, before_id: int | None = None) -> tuple[list[Proposal], bool]:
     """A page of proposals and whether there is a next one; the same number of
-    queries whatever the page size (rows, then authors and districts)."""
+    queries whatever the page size (rows, then authors and districts).
+
+    ``order="id"`` with ``before_id`` reads newest first by keyset (the proposals
+    below that id) instead of an OFFSET, whose cost grows with the page: the
+    open-data export reads every proposal that way."""
     filters = filters or ProposalFilters()
     stmt = _visible_proposals(user)
     if process_id is not None:
@@ -79,7 +83,12 @@ def list_proposals(user, process_id: int | None = None, filters: ProposalFilters
             stmt = stmt.where(Proposal.state == ProposalState(filters.state))
         except ValueError:
             raise ValidationError(fields={"state": _("Choose a state from the list.")}) from None
-    if order == "newest":
+    if order == "id":
+        stmt = stmt.order_by(Proposal.id.desc())
+        if before_id is not None:
+            stmt = stmt.where(Proposal.id < before_id)
+        page = 1
+    elif order == "newest":
         stmt = stmt.order_by(Proposal.created_at.desc(), Proposal.id.desc())
     elif order == "supports":
         stmt = stmt.order_by(Proposal.support_count.desc(), Proposal.id.desc())
