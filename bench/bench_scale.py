@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -256,6 +257,8 @@ def main() -> None:
     result["tally_exact"] = (result.get("count_after") == args.signatures and result.get("dirty_left") == 0)
     if result.get("first_batch_ms"):
         result["anonymise_slowdown"] = round(result["last_batch_ms"] / result["first_batch_ms"], 2)
+    # Other work on the machine weighs on every figure: say how much there was.
+    result["cpus"], result["loadavg_1m_end"] = os.cpu_count(), round(os.getloadavg()[0], 1)
     result["wall_s"] = round(time.time() - wall, 1)
     print(json.dumps(result))
 

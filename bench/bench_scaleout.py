@@ -285,7 +285,7 @@ def main() -> None:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     result.update({"web_workers_per_node": args.web_workers, "connections": args.connections,
-                   "cpus": os.cpu_count(), "wall_s": round(time.time() - wall, 1)})
+                   "cpus": os.cpu_count(), "loadavg_1m_end": round(os.getloadavg()[0], 1), "wall_s": round(time.time() - wall, 1)})
     print(json.dumps(result))
 
 

@@ -183,7 +183,7 @@ class PrivateCluster:
         rep = PrivateCluster(root)
         rep._prepare_root()
         subprocess.run([*self.as_pg, str(self.bin / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port),
-                        "-U", "postgres", "-D", str(rep.data), "-R", "-X", "stream", "--no-sync"],
+                        "-U", "postgres", "-D", str(rep.data), "-R", "-X", "stream", "-c", "fast", "--no-sync"],
                        check=True, capture_output=True)
         rep._configure()  # the copied postgresql.conf has the primary's port: the last setting wins
         return rep
