@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-scaleout bench-scale
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,11 @@ bench-faults: install
 
 bench-bad-inputs: install
 	$(BIN)/python bench/bench_bad_inputs.py
+
+## Two web nodes behind HAProxy against one, PostgreSQL primary and streaming replica, on a private stack.
+bench-scaleout: install
+	$(BIN)/python bench/bench_scaleout.py
+
+## 10,000,000 signatures on one petition (COPY), 100 open petitions, on a private PostgreSQL cluster.
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py

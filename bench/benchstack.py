@@ -127,7 +127,7 @@ def seed(env: dict, petitions: list[dict], *, reset: bool = True, districts: int
     return json.loads(run_py(SEED_SNIPPET, env, json.dumps(spec)))
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 240) -> None:
     end = time.time() + timeout
     while time.time() < end:
         try:
