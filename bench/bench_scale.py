@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/bench_scale.py                       # 10,000,000 rows, ~15 minutes
+    .venv/bin/python bench/bench_scale.py                       # 10,000,000 rows, ~25 minutes
     .venv/bin/python bench/bench_scale.py --signatures 500000   # while developing
 
 On a private PostgreSQL cluster and Redis (``benchstack``: nothing shared is
