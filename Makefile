@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups bench-scaleout bench-scale
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,3 +65,10 @@ bench-opinion-groups: install
 ## Open data: daily series and dumps over 1,000,000 signatures and 100,000 proposals (wipes the database $BENCH_DATABASE_URL names).
 bench-opendata: install
 	$(BIN)/python bench/bench_opendata.py
+## Two web nodes behind HAProxy against one, PostgreSQL primary and streaming replica, on a private stack.
+bench-scaleout: install
+	$(BIN)/python bench/bench_scaleout.py
+
+## 10,000,000 signatures on one petition (COPY), 100 open petitions, on a private PostgreSQL cluster.
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py

@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,52 +50,23 @@ import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv" / "bin"
-PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+from benchstack import (
+    POSTCODES,
+    REPO,
+    PrivateCluster,
+    app_env,
+    free_port,
+    gunicorn_cmd,
+    logger,
+    scheduler_cmd,
+    seed,
+    start_redis,
+    worker_cmd,
+)
+
 QUEUE = "civic-faults"
-POSTCODES = ["31000", "31100", "31200", "31300", "31400", "31500", "31700"]  # 31700: no district
 
-SETUP_SNIPPET = r"""
-import json, secrets, sys
-from datetime import timedelta
-from civic import create_app
-from civic.extensions import db
-app = create_app()
-with app.app_context():
-    db.create_all()
-    from civic.accounts.models import District, DistrictPostcode
-    from civic.core.settings import store_setting
-    from civic.core.time import utcnow
-    from civic.petitions.models import Petition, PetitionState
-    for i, pc in enumerate(["31000", "31100", "31200", "31300", "31400", "31500"]):
-        db.session.add(District(code=f"T{i + 1:02d}", name=f"Quartier {i + 1}",
-                                postcodes=[DistrictPostcode(postcode=pc)]))
-    # All requests come from 127.0.0.1: raise the per-IP and per-domain limits.
-    store_setting("petitions.ip_limit", 10**9)
-    store_setting("petitions.domain_limit", 10**9)
-    now = utcnow()
-    ids = {}
-    for name in sys.argv[1].split(","):
-        p = Petition(title=f"Fault scenario {name}", background="Fault harness.", state=PetitionState.OPEN,
-                     opened_at=now, closes_at=now + timedelta(days=180), response_threshold=10**7,
-                     debate_threshold=10**8, sponsor_token=secrets.token_urlsafe(18))
-        db.session.add(p)
-        db.session.flush()
-        ids[name] = p.id
-    db.session.commit()
-    print(json.dumps(ids))
-"""
-
-
-def log(msg: str) -> None:
-    print(f"[faults] {time.strftime('%H:%M:%S')} {msg}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+log = logger("faults")
 
 
 # --- the SMTP sink -----------------------------------------------------------
@@ -148,16 +118,11 @@ class Sink:
 class Stack:
     def __init__(self, tmp: Path, args):
         self.tmp, self.args = tmp, args
-        self.pg_port, self.redis_port, self.smtp_port, self.web_port = (free_port() for _ in range(4))
+        self.redis_port, self.smtp_port, self.web_port = (free_port() for _ in range(3))
         self.base = f"http://127.0.0.1:{self.web_port}"
-        self.pgdata = tmp / "pg" / "data"
-        self.as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        self.env = dict(
-            os.environ, DATABASE_URL=f"postgresql://postgres@127.0.0.1:{self.pg_port}/civic",
-            REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0", MAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
-            SECRET_KEY="faults-secret-key-not-for-production", CIVIC_ENV="production", BASE_URL=self.base,
-            CIVIC_INSTANCE=str(tmp / "instance"), MAIL_DIR=str(tmp / "mail"), RQ_QUEUE=QUEUE,
-            PYTHONUNBUFFERED="1")
+        self.pg = PrivateCluster(tmp / "pg")
+        self.env = app_env(tmp, database_url=self.pg.url(), redis_url=f"redis://127.0.0.1:{self.redis_port}/0",
+                           base_url=self.base, queue=QUEUE, MAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}")
         self.log = open(tmp / "stack.log", "w")  # noqa: SIM115 (closed in stop())
         self.redis = None
         self.supervised: dict[str, dict] = {}  # name -> {"cmd", "proc", "restarts", "expected"}
@@ -168,44 +133,18 @@ class Stack:
 
     # PostgreSQL
     def pg_ctl(self, *args) -> None:
-        subprocess.run([*self.as_pg, str(PG_BIN[-1].parent / "pg_ctl"), "-D", str(self.pgdata), "-w", "-t", "60",
-                        "-l", str(self.tmp / "pg" / "server.log"), *args], check=True, capture_output=True)
+        self.pg.pg_ctl(*args)
 
     def start_pg(self) -> None:
-        if not PG_BIN:
-            raise SystemExit("no /usr/lib/postgresql/*/bin/initdb")
-        (self.tmp / "pg").mkdir()
-        if self.as_pg:
-            os.chmod(self.tmp, 0o755)
-            shutil.chown(self.tmp / "pg", "postgres")
-        subprocess.run([*self.as_pg, str(PG_BIN[-1]), "-D", str(self.pgdata), "-U", "postgres", "-A", "trust",
-                        "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
-        with open(self.pgdata / "postgresql.conf", "a") as f:
-            f.write(f"\nport = {self.pg_port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
-                    "fsync = off\nmax_connections = 200\nshared_buffers = 64MB\n")
-        if self.as_pg:
-            shutil.chown(self.pgdata / "postgresql.conf", "postgres")
-        self.pg_ctl("start")
+        self.pg.init().start()
         self.psql("CREATE DATABASE civic", db="postgres")
 
     def psql(self, sql: str, db: str = "civic") -> str:
-        out = subprocess.run(["psql", f"postgresql://postgres@127.0.0.1:{self.pg_port}/{db}", "-tAc", sql],
-                             capture_output=True, text=True, check=True)
-        return out.stdout.strip()
+        return self.pg.psql(sql, db)
 
     # Redis
     def start_redis(self) -> None:
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.tmp)], stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        end = time.time() + 10
-        while time.time() < end:
-            if subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True,
-                              text=True).stdout.strip() == "PONG":
-                return
-            time.sleep(0.1)
-        raise SystemExit("redis-server did not start")
+        self.redis = start_redis(self.redis_port, self.tmp, self.log)
 
     def stop_redis(self) -> None:
         self.redis.terminate()
@@ -223,14 +162,11 @@ class Stack:
 
     def start_app(self) -> None:
         self.sink = Sink(self.smtp_port, self.args.smtp_delay / 1000)
-        self.web = self._popen([str(VENV / "gunicorn"), "-w", str(self.args.web_workers), "-k", "gthread",
-                                "--threads", "4", "-b", f"127.0.0.1:{self.web_port}", "--backlog", "2048",
-                                "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"])
-        flask = [str(VENV / "flask"), "--app", "wsgi", "civic"]
-        nice = ["nice", "-n", "10"]
+        self.web = self._popen(gunicorn_cmd(self.web_port, workers=self.args.web_workers,
+                                            extra=("--graceful-timeout", "5")))
         for i in (1, 2):
-            self.supervise(f"worker{i}", [*nice, *flask, "worker", "--simple"])
-        self.supervise("scheduler", [*nice, *flask, "scheduler"])
+            self.supervise(f"worker{i}", worker_cmd(10))
+        self.supervise("scheduler", scheduler_cmd(10))
         self._supervisor = threading.Thread(target=self._supervise_loop, daemon=True)
         self._supervisor.start()
         self.wait_healthy(60)
@@ -284,11 +220,7 @@ class Stack:
                 p.wait()
         if self.sink:
             self.sink.stop()
-        if self.pgdata.exists():
-            try:
-                self.pg_ctl("stop", "-m", "fast")
-            except subprocess.CalledProcessError:
-                pass
+        self.pg.stop()
         self.log.close()
 
 
@@ -649,13 +581,9 @@ def main() -> None:
     try:
         stack.start_pg()
         stack.start_redis()
-        out = subprocess.run([str(VENV / "python"), "-c", SETUP_SNIPPET, ",".join(names)], env=stack.env,
-                             cwd=REPO, capture_output=True, text=True)
-        if out.returncode:
-            sys.stderr.write(out.stderr)
-            raise SystemExit("setup failed")
-        ids = json.loads(out.stdout.strip().splitlines()[-1])
-        log(f"private stack: PostgreSQL :{stack.pg_port}, Redis :{stack.redis_port}, SMTP :{stack.smtp_port}, "
+        ids = seed(stack.env, [{"key": name, "title": f"Fault scenario {name}", "background": "Fault harness."}
+                               for name in names], reset=False)
+        log(f"private stack: PostgreSQL :{stack.pg.port}, Redis :{stack.redis_port}, SMTP :{stack.smtp_port}, "
             f"web :{stack.web_port} ({tmp})")
         stack.start_app()
         for name in names:

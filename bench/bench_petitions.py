@@ -37,16 +37,27 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv" / "bin"
+from benchstack import (
+    Processes,
+    app_env,
+    combine,
+    gunicorn_cmd,
+    logger,
+    recreate_database,
+    run_py,
+    scheduler_cmd,
+    seed,
+    wait_http,
+    worker_cmd,
+    wrk,
+)
+
+log = logger("bench")
 
 SIGN_LUA = r"""
 local counter = 0
@@ -128,49 +139,6 @@ end
 %(done)s
 """
 
-# Printed by wrk at the end: one JSON line with the figures we need.
-DONE_LUA = r"""
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRKJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,' ..
-    '"p50_us":%d,"p99_us":%d}\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-SETUP_SNIPPET = r"""
-import json
-from civic import create_app
-from civic.extensions import db
-app = create_app()
-with app.app_context():
-    db.drop_all()
-    db.create_all()
-    import secrets
-    from civic.accounts.models import District, DistrictPostcode
-    from civic.core.settings import store_setting
-    from civic.core.time import utcnow
-    from datetime import timedelta
-    from civic.petitions.models import Petition, PetitionState
-    for i, pc in enumerate(["31000", "31100", "31200", "31300", "31400", "31500"]):
-        db.session.add(District(code=f"T{i + 1:02d}", name=f"Quartier {i + 1}",
-                                postcodes=[DistrictPostcode(postcode=pc)]))
-    # All requests come from 127.0.0.1: raise the per-IP and per-domain limits for the run.
-    store_setting("petitions.ip_limit", 10**9)
-    store_setting("petitions.domain_limit", 10**9)
-    now = utcnow()
-    p = Petition(title="Rouvrir la piscine Alfred Nakache le dimanche", background="Benchmark.",
-                 state=PetitionState.OPEN, opened_at=now, closes_at=now + timedelta(days=180),
-                 response_threshold=10000, debate_threshold=100000, sponsor_token=secrets.token_urlsafe(18))
-    floor = Petition(title="Floor", background="Reference endpoint rows.", state=PetitionState.DRAFT,
-                     sponsor_token=secrets.token_urlsafe(18))
-    db.session.add_all([p, floor])
-    db.session.commit()
-    print(json.dumps({"petition": p.id, "floor": floor.id}))
-"""
-
 TOKENS_SNIPPET = r"""
 import sys
 import sqlalchemy as sa
@@ -216,70 +184,9 @@ with app.app_context():
 """
 
 
-def log(msg: str) -> None:
-    print(f"[bench] {msg}", flush=True)
-
-
-def run_py(code: str, env: dict, *args) -> str:
-    out = subprocess.run([str(VENV / "python"), "-c", code, *map(str, args)], env=env, cwd=REPO,
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"snippet failed ({out.returncode})")
-    return out.stdout.strip().splitlines()[-1]
-
-
-def wrk(script: str, url: str, args: list, *, duration: int, connections: int, threads: int, tmp: Path,
-        until=None) -> dict:
-    """Run wrk with a Lua script; ``until()`` (polled) may end the run early with
-    SIGINT, after which wrk still prints its summary."""
-    path = tmp / f"wrk-{abs(hash(script)) % 10**8}.lua"
-    path.write_text(script.replace("%(done)s", DONE_LUA))
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
-           "-s", str(path), url, "--", *map(str, args)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if until is not None:
-        while proc.poll() is None:
-            time.sleep(0.25)
-            if until():
-                proc.send_signal(signal.SIGINT)
-                break
-    stdout, stderr = proc.communicate()
-    m = re.search(r"^WRKJSON (.*)$", stdout, re.M)
-    if not m:
-        sys.stderr.write(stdout + stderr)
-        raise SystemExit("wrk failed")
-    data = json.loads(m.group(1))
-    seconds = data["duration_us"] / 1e6
-    data["ok"] = data["requests"] - data["status_errors"]
-    data["rps"] = round(data["ok"] / seconds, 1) if seconds else 0.0
-    data["seconds"] = round(seconds, 2)
-    return data
-
-
-def combine(runs: list[dict]) -> dict:
-    """Rounds of one phase as one: throughput over the summed time, the worst p99."""
-    seconds = sum(r["seconds"] for r in runs)
-    ok = sum(r["ok"] for r in runs)
-    return {"ok": ok, "seconds": round(seconds, 2), "rps": round(ok / seconds, 1) if seconds else 0.0,
-            "p99_us": max(r["p99_us"] for r in runs), "status_errors": sum(r["status_errors"] for r in runs),
-            "socket_errors": sum(r["socket_errors"] for r in runs), "rounds_rps": [r["rps"] for r in runs]}
-
-
 def psql_count(dsn: str, sql: str) -> int:
     out = subprocess.run(["psql", dsn, "-tAc", sql], capture_output=True, text=True)
     return int(out.stdout.strip() or 0)
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except Exception:
-            time.sleep(0.3)
-    raise SystemExit(f"server did not answer at {url}")
 
 
 def queue_length(redis_url: str, queue: str) -> int:
@@ -316,40 +223,25 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="civic-bench-"))
     base = f"http://127.0.0.1:{args.port}"
-    env = dict(os.environ, DATABASE_URL=f"{args.pg}/{args.database}", REDIS_URL=args.redis,
-               SECRET_KEY="bench-secret-key-not-for-production", CIVIC_ENV="production", CIVIC_BENCH="1",
-               CIVIC_INSTANCE=str(tmp / "instance"), MAIL_DIR=str(tmp / "mail"), BASE_URL=base,
-               RQ_QUEUE="civic-bench", PYTHONUNBUFFERED="1")
-    subprocess.run(["psql", args.pg + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)"],
-                   check=True, capture_output=True)
-    subprocess.run(["psql", args.pg + "/postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True,
-                   capture_output=True)
+    dsn = recreate_database(args.pg, args.database)
+    env = app_env(tmp, database_url=dsn, redis_url=args.redis, base_url=base, queue="civic-bench", CIVIC_BENCH="1")
     subprocess.run(["redis-cli", "-u", args.redis, "flushdb"], check=True, capture_output=True)
-    ids = json.loads(run_py(SETUP_SNIPPET, env))
+    ids = seed(env, [{"key": "petition", "title": "Rouvrir la piscine Alfred Nakache le dimanche",
+                      "response_threshold": 10000, "debate_threshold": 100000},
+                     {"key": "floor", "title": "Floor", "background": "Reference endpoint rows.", "state": "draft"}])
     pid, floor_id = ids["petition"], ids["floor"]
     log(f"schema ready; petition {pid}, floor rows go to draft petition {floor_id}")
 
-    procs = []
     logs = open(tmp / "stack.log", "w")  # noqa: SIM115 (closed in the finally below)
-
-    def start(cmd):
-        procs.append(subprocess.Popen(cmd, env=env, cwd=REPO, stdout=logs, stderr=subprocess.STDOUT,
-                                      start_new_session=True))
-
-    start([str(VENV / "gunicorn"), "-w", str(args.web_workers), "-k", args.worker_class, "--threads", str(args.web_threads),
-           "--keep-alive", str(args.keep_alive),
-           "-b", f"127.0.0.1:{args.port}",
-           "--backlog", "2048", "--log-level", "warning", "wsgi:app"])
+    procs = Processes(env, logs)
+    procs.start(gunicorn_cmd(args.port, workers=args.web_workers, threads=args.web_threads,
+                             worker_class=args.worker_class, extra=("--keep-alive", str(args.keep_alive))))
     # Background work (confirmation mails, tallies) runs at a lower CPU
     # priority than the web workers, as on a shared box one would deploy it:
     # during a surge answering people comes first, mail catches up right after.
-    # --simple: jobs run in the worker process (no fork per job) for short jobs.
-    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
-    if args.worker_idle:
-        nice = ["chrt", "--idle", "0", *nice]
     for _ in range(args.rq_workers):
-        start([*nice, str(VENV / "flask"), "--app", "wsgi", "civic", "worker", "--simple"])
-    start([*nice, str(VENV / "flask"), "--app", "wsgi", "civic", "scheduler"])
+        procs.start(worker_cmd(args.worker_nice, args.worker_idle))
+    procs.start(scheduler_cmd(args.worker_nice, args.worker_idle))
     try:
         wait_http(f"{base}/healthz")
         common = {"duration": args.duration, "connections": args.connections, "threads": args.threads, "tmp": tmp}
@@ -358,7 +250,6 @@ def main() -> None:
         # signing round, then the signing round's mails are let drain. Drift
         # on a shared machine, and how the load generator's connections
         # happen to spread over the web workers, then weigh on both alike.
-        dsn = f"{args.pg}/{args.database}"
         pending_sql = f"SELECT count(*) FROM petition_signature WHERE petition_id = {pid} AND mail_pending"
         seg = {**common, "duration": max(5, args.duration // args.rounds)}
         # Warm-up (not measured): first requests load code, fill connection
@@ -412,16 +303,7 @@ def main() -> None:
         log(f"  {state}")
         mails = len(list((tmp / "mail").glob("*.eml"))) if (tmp / "mail").exists() else 0
     finally:
-        for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+        procs.stop()
         logs.close()
 
     # Lost: a 202 with no row, a 200 confirmation not validated, or a countable

@@ -104,7 +104,7 @@ def send_signature_mails(ids=None, limit: int = 200) -> int:
 def sweep_signature_mails() -> int:
     """Periodic: confirmation mails whose job was lost (Redis down, worker killed)."""
     cutoff = utcnow() - timedelta(seconds=20)
-    ids = db.session.scalars(sa.select(Signature.id).where(Signature.mail_pending.is_(True),
+    ids = db.session.scalars(sa.select(Signature.id).where(Signature.mail_pending,  # bare: the partial index
                                                            Signature.created_at < cutoff).limit(2000)).all()
     done = 0
     for i in range(0, len(ids), 200):
