@@ -1,5 +1,11 @@
-"""Citizens' assemblies drawn by lot (issue 18).
+"""Citizens' assemblies drawn by lot (issue 18): the assembly space (mandate,
+calendar, members, documents, hearings, working groups, recommendations and
+their official answers) and the pure selection core (``selection.py``).
 
-Only the pure selection core (``selection.py``) exists so far; the package is
-not yet a registered kind and is not in ``civic.MODULES``.
-"""
+Everything the module registers is declared in :mod:`civic.assemblies.kind`."""
+
+
+def init_app(app):
+    from civic.assemblies.kind import declare
+
+    declare(app)
