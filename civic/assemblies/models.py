@@ -219,3 +219,163 @@ class RecommendationUpdate(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),)
+
+
+# --- the draw (issue 18, items 2-5 and 7): invitations, volunteers, quotas, selection --------------------------
+#
+# One selection per assembly. Stage 1 sends letters to a uniform sample of an
+# address list (only the addresses drawn are stored, with a keyed hash of each
+# reply code); stage 2 collects volunteers' features on the form the admins
+# chose; the admins set quotas, publish the commitment of a secret seed (the
+# pool is frozen then, as an anonymised snapshot), run the draw and reveal the
+# seed so that anyone can recompute the panel. Closing the selection starts the
+# retention delay after which the feature data of people not selected is erased.
+
+
+class SelectionState(enum.StrEnum):
+    OPEN = "open"              # invitations out, volunteers register, quotas set
+    COMMITTED = "committed"    # pool frozen, the seed's hash published
+    DRAWN = "drawn"            # panel drawn, seed revealed, report public
+    CLOSED = "closed"          # done: pool data erased after the retention delay
+
+
+# The draw can only go forward: a published commitment cannot be withdrawn
+# (that would allow choosing a seed after seeing the pool), and a drawn panel
+# is never drawn again (replacements are drawn separately, from the same seed).
+SELECTION_FLOW: dict[SelectionState, set[SelectionState]] = {
+    SelectionState.OPEN: {SelectionState.COMMITTED},
+    SelectionState.COMMITTED: {SelectionState.DRAWN},
+    SelectionState.DRAWN: {SelectionState.CLOSED},
+    SelectionState.CLOSED: set(),
+}
+
+
+class Algorithm(enum.StrEnum):
+    MAXIMIN = "maximin"
+    NASH = "nash"
+    LEGACY = "legacy"
+
+
+class VolunteerStatus(enum.StrEnum):
+    POOL = "pool"                  # registered, not yet drawn
+    SELECTED = "selected"          # drawn: became a member
+    NOT_SELECTED = "not_selected"  # in the pool at the draw, not drawn
+    WITHDRAWN = "withdrawn"        # was selected, left; a replacement was drawn
+
+
+class Selection(db.Model):
+    __tablename__ = "assembly_selection"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assembly_id: Mapped[int] = mapped_column(sa.ForeignKey("assembly.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[SelectionState] = mapped_column(enum_column(SelectionState), default=SelectionState.OPEN)
+    algorithm: Mapped[Algorithm] = mapped_column(enum_column(Algorithm), default=Algorithm.MAXIMIN)
+    # Categories whose answer is sensitive: asked only with the volunteer's explicit consent.
+    sensitive: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # Stage 1: the published seed of the invitation sample, and its figures.
+    invitation_seed: Mapped[str | None] = mapped_column(sa.String(100))
+    address_count: Mapped[int | None] = mapped_column(sa.Integer)
+    invited_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Stage 2: the commitment (sha256 of the seed) is public from ``committed_at``,
+    # the seed itself only once drawn.
+    seed_commitment: Mapped[str | None] = mapped_column(sa.String(64))
+    seed: Mapped[str | None] = mapped_column(sa.String(100))
+    # The anonymised files the draw is computed from, frozen at the commitment.
+    respondents_csv: Mapped[str | None] = mapped_column(sa.Text)
+    categories_csv: Mapped[str | None] = mapped_column(sa.Text)
+    # The public report's figures (no personal data), written by the draw.
+    report: Mapped[dict | None] = mapped_column(sa.JSON)
+    replacements: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    committed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    drawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    data_deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    assembly: Mapped[Assembly] = relationship()
+    quotas: Mapped[list[Quota]] = relationship(
+        back_populates="selection", cascade="all, delete-orphan", order_by=lambda: Quota.position)
+
+    __table_args__ = (
+        sa.CheckConstraint("state = 'open' OR seed_commitment IS NOT NULL", name="committed"),
+        sa.CheckConstraint("state IN ('open', 'committed') OR seed IS NOT NULL", name="revealed"),
+    )
+
+    def categories(self) -> list[str]:
+        """The feature form's questions, in the order the quotas list them."""
+        seen: dict[str, None] = {}
+        for q in self.quotas:
+            seen.setdefault(q.category, None)
+        return list(seen)
+
+    def values(self, category: str) -> list[str]:
+        return [q.value for q in self.quotas if q.category == category]
+
+
+class Quota(db.Model):
+    """One feature value of a category (gender / woman...) with its min and max in the panel."""
+
+    __tablename__ = "assembly_quota"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selection_id: Mapped[int] = mapped_column(sa.ForeignKey("assembly_selection.id", ondelete="CASCADE"),
+                                              index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)
+    category: Mapped[str] = mapped_column(sa.String(80))
+    value: Mapped[str] = mapped_column(sa.String(80))
+    min: Mapped[int] = mapped_column(sa.Integer)
+    max: Mapped[int] = mapped_column(sa.Integer)
+
+    selection: Mapped[Selection] = relationship(back_populates="quotas")
+
+    __table_args__ = (
+        sa.UniqueConstraint("selection_id", "category", "value"),
+        sa.CheckConstraint("min >= 0 AND min <= max", name="bounds"),
+    )
+
+
+class Invitation(db.Model):
+    """A letter sent in stage 1: the address drawn and a keyed hash of its reply code.
+
+    The code itself is never stored: it is derived from the site's key (so the
+    letters can be printed again) and checked through ``code_hash``."""
+
+    __tablename__ = "assembly_invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selection_id: Mapped[int] = mapped_column(sa.ForeignKey("assembly_selection.id", ondelete="CASCADE"),
+                                              index=True)
+    position: Mapped[int] = mapped_column(sa.Integer)  # order in the published sample
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    address: Mapped[str] = mapped_column(sa.String(500), default="")  # lines joined by newlines
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    replied_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    __table_args__ = (sa.UniqueConstraint("selection_id", "position"),)
+
+
+class Volunteer(db.Model):
+    """A person in the pool: contact, features (erased after the selection closes
+    unless selected) and, after the draw, their probability and outcome."""
+
+    __tablename__ = "assembly_volunteer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selection_id: Mapped[int] = mapped_column(sa.ForeignKey("assembly_selection.id", ondelete="CASCADE"),
+                                              index=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assembly_invitation.id", ondelete="SET NULL"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # The pseudonymous id in the published respondents file (``P0001``...), set at the commitment.
+    ref: Mapped[str | None] = mapped_column(sa.String(40))
+    first_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    last_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Keyed hash of the normalised address: at most one person per household.
+    household: Mapped[str | None] = mapped_column(sa.String(64))
+    features: Mapped[dict | None] = mapped_column(sa.JSON)
+    consent: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    status: Mapped[VolunteerStatus] = mapped_column(enum_column(VolunteerStatus), default=VolunteerStatus.POOL)
+    probability: Mapped[float | None] = mapped_column(sa.Float)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assembly_member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("selection_id", "ref"),)

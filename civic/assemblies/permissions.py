@@ -7,8 +7,16 @@ vocabulary of :mod:`civic.core.permissions`.
 
 from __future__ import annotations
 
-from civic.assemblies.models import Assembly, Member, Recommendation
-from civic.core.permissions import MODERATOR, has_any_role, is_admin, is_moderator_for, is_official_for, is_user
+from civic.assemblies.models import Assembly, Member, Recommendation, SelectionState
+from civic.core.permissions import (
+    MODERATOR,
+    has_any_role,
+    is_admin,
+    is_mediator_for,
+    is_moderator_for,
+    is_official_for,
+    is_user,
+)
 
 
 def can_create_assembly(actor) -> bool:
@@ -61,3 +69,28 @@ def is_member(actor, member: Member) -> bool:
 def can_set_name_shown(actor, member: Member) -> bool:
     """Each member chooses whether their first name is shown."""
     return is_member(actor, member)
+
+
+# --- the draw: invitations, volunteers, quotas, selection ---------------------------
+
+def can_manage_selection(actor, assembly: Assembly) -> bool:
+    """Admins run the draw: invitations, letters, quotas, commitment, draw,
+    replacements, closing; they alone see the pool's personal data."""
+    return is_admin(actor)
+
+
+def can_register_interest(actor, selection) -> bool:
+    """Anyone holding a letter's code registers while the pool is open (the
+    code is the credential), once the assembly is public."""
+    return selection.state == SelectionState.OPEN and selection.assembly.is_published
+
+
+def can_record_interest(actor, selection) -> bool:
+    """Mediators of the assembly's district register an invited person for
+    them (by phone or at the town-hall counter) while the pool is open."""
+    return is_mediator_for(actor, selection.assembly.district_id) and can_register_interest(actor, selection)
+
+
+def can_view_selection_report(actor, selection) -> bool:
+    """The public report (no personal data) is seen by whoever sees the assembly."""
+    return can_view_assembly(actor, selection.assembly)
