@@ -1,5 +1,12 @@
 """Citizens' assemblies drawn by lot (issue 18).
 
-Only the pure selection core (``selection.py``) exists so far; the package is
-not yet a registered kind and is not in ``civic.MODULES``.
+``selection.py`` is the pure selection core (quotas, fair lotteries, the
+verifiable draw); ``cli.py`` runs it on CSV files (``flask civic assemblies
+select``).
 """
+
+
+def init_app(app):
+    from civic.assemblies.kind import declare
+
+    declare(app)
