@@ -15,7 +15,14 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# PDF letters and sheets (civic/core/pdf.py) embed DejaVu Sans from Debian's fonts-dejavu-core.
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+
+$(FONT):
+	$(SUDO) apt-get install -y -q fonts-dejavu-core || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-dejavu-core; }
+
+install: $(STAMP) $(FONT)
 	$(FLASK) civic compile-translations >/dev/null
 
 ## Install, migrate the SQLite database, load the French demo data, start the server.

@@ -9,8 +9,14 @@ from __future__ import annotations
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 
-from civic.assemblies import permissions, views
+from civic.assemblies import (
+    cli,
+    demo,  # noqa: F401  (registers the demo loader at import time)
+    permissions,
+    views,
+)
 from civic.assemblies.models import Assembly
+from civic.cli import civic_cli
 from civic.core import content
 from civic.core.urls import absolute_url
 
@@ -38,3 +44,5 @@ def declare(app) -> None:
         app.register_blueprint(views.bp)
     app.jinja_env.globals["assemblies_permissions"] = permissions
     _register_kinds()
+    if "assemblies" not in civic_cli.commands:
+        civic_cli.add_command(cli.assemblies_group)
