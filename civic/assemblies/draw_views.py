@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -108,7 +108,8 @@ def report(assembly_id):
         raise NotFound()
     return render_template("assemblies/draw_report.html", sel=sel, a=sel.assembly, r=sel.report,
                            counts=services.counts(sel), states=STATE_LABELS, algorithms=ALGORITHM_LABELS,
-                           manage=permissions.can_manage_selection(current_user, sel.assembly))
+                           manage=permissions.can_manage_selection(current_user, sel.assembly),
+                           pct=lambda x: format_percent(x, "#,##0.0 %"), prob=lambda x: format_decimal(x, "0.0000"))
 
 
 def _frozen(assembly_id):

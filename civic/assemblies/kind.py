@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from civic.assemblies import (
     cli,
     demo,  # noqa: F401  (registers the demo loader at import time)
+    draw_kind,
     permissions,
     views,
 )
@@ -44,5 +45,6 @@ def declare(app) -> None:
         app.register_blueprint(views.bp)
     app.jinja_env.globals["assemblies_permissions"] = permissions
     _register_kinds()
+    draw_kind.declare_draw(app)
     if "assemblies" not in civic_cli.commands:
         civic_cli.add_command(cli.assemblies_group)
