@@ -197,7 +197,7 @@ def manage_action(assembly_id, action):
         ok, _r = run_service(page, services.import_categories, current_user, sel, _file_or_text("categories"))
         message = _("The categories and quotas are imported.")
     elif action == "quotas":
-        bounds = {q.id: (request.form.get(f"min_{q.id}", ""), request.form.get(f"max_{q.id}", ""))
+        bounds = {q.id: (request.form.get(f"min_{q.id}", str(q.min)), request.form.get(f"max_{q.id}", str(q.max)))
                   for q in sel.quotas}
         ok, _r = run_service(page, services.update_quotas, current_user, sel, bounds,
                              request.form.getlist("sensitive"), request.form.get("algorithm", ""))

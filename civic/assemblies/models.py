@@ -371,7 +371,7 @@ class Volunteer(db.Model):
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     # Keyed hash of the normalised address: at most one person per household.
     household: Mapped[str | None] = mapped_column(sa.String(64))
-    features: Mapped[dict | None] = mapped_column(sa.JSON)
+    features: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
     consent: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     status: Mapped[VolunteerStatus] = mapped_column(enum_column(VolunteerStatus), default=VolunteerStatus.POOL)
     probability: Mapped[float | None] = mapped_column(sa.Float)
