@@ -16,7 +16,12 @@ from civic.core.jobs import register_periodic
 from civic.core.settings import SettingSpec, get_setting, register_setting
 from civic.extensions import db
 
-from . import draw_jobs, draw_views, permissions
+from . import (
+    draw_demo,  # noqa: F401  (registers the demo loader at import time)
+    draw_jobs,
+    draw_views,
+    permissions,
+)
 from .models import Assembly, Selection, SelectionState, Volunteer
 
 

@@ -401,8 +401,10 @@ def register_interest(actor, sel: Selection, *, code: str, first_name: str, last
 
 def import_respondents(actor, sel: Selection, raw: str | bytes) -> int:
     """Add volunteers recruited elsewhere from a respondents file (one column
-    per category; ``id``, ``first_name``, ``last_name``, ``email``, ``phone``
-    and ``address`` used when present). Returns how many were added."""
+    per category; ``first_name``, ``last_name``, ``email``, ``phone`` and
+    ``address`` used when present, or their French names ``prénom``, ``nom``,
+    ``téléphone``, ``adresse``; an address puts the person in a household).
+    Returns how many were added."""
     require(permissions.can_manage_selection(actor, sel.assembly))
     _require_open(sel)
     if not sel.quotas:
@@ -415,9 +417,10 @@ def import_respondents(actor, sel: Selection, raw: str | bytes) -> int:
         raise ValidationError(fields={"respondents": str(err)}) from None
     for i, row in enumerate(rows):
         db.session.add(Volunteer(
-            selection_id=sel.id, first_name=clean_text(row.get("first_name", ""))[:80],
-            last_name=clean_text(row.get("last_name", ""))[:80], email=row.get("email", "")[:254],
-            phone=clean_text(row.get("phone", ""))[:40], household=household_key(row.get("address", "")),
+            selection_id=sel.id, first_name=clean_text(row.get("first_name") or row.get("prénom") or "")[:80],
+            last_name=clean_text(row.get("last_name") or row.get("nom") or "")[:80], email=row.get("email", "")[:254],
+            phone=clean_text(row.get("phone") or row.get("téléphone") or "")[:40],
+            household=household_key(row.get("address") or row.get("adresse") or ""),
             features=parsed.features[i], consent=True, status=VolunteerStatus.POOL))
     db.session.flush()
     audit.record(actor, "assemblies.respondents_imported", "assembly_selection", sel.id, volunteers=len(rows))

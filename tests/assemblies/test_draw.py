@@ -518,3 +518,28 @@ def test_volunteers_data_in_my_data_export_and_erasure(app, admin, assembly):
     draw_kind.erase_volunteering(person)
     db.session.commit()
     assert count_rows(Volunteer, Volunteer.user_id == person.id) == 0
+
+
+# --- the demo ---------------------------------------------------------------------------------------------------
+
+def test_the_demo_shows_a_drawn_toulouse_assembly_and_one_still_open(app, client):
+    from civic.accounts.cli import load_accounts
+    from civic.assemblies.draw_demo import load_draw
+
+    ctx = {}
+    load_accounts(ctx)
+    load_draw(ctx)
+    db.session.commit()
+    drawn_sel, open_sel = db.session.scalars(sa.select(Selection).order_by(Selection.id)).all()
+    assert drawn_sel.state == SelectionState.DRAWN and open_sel.state == SelectionState.OPEN
+    assert drawn_sel.report["pool_size"] == 612 and len(drawn_sel.report["panel"]) == 40
+    assert len(drawn_sel.report["replacements"]) == 1
+    page = client.get(f"/assemblies/{drawn_sel.assembly_id}/selection", headers={"Accept-Language": "fr"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Quotas et parts par caractéristique" in text
+    assert "Loto du 28 novembre 2026" in text
+    code = draw_services.reply_code(open_sel, 0)
+    resp = client.post(f"/assemblies/{open_sel.assembly_id}/reply", data={
+        "code": code, "first_name": "Zoé", "email": "zoe@example.org", "f0": "femme", "f1": "18-34 ans",
+        "consent": "y"})
+    assert resp.status_code == 200
