@@ -30,12 +30,15 @@ def categories_csv(quotas: Sequence[Quota]) -> str:
 
 def respondents_csv(categories: Sequence[str], rows: Sequence[tuple[str, dict[str, str], str | None]]) -> str:
     """The anonymised respondents file: ``id``, one column per category and,
-    when some addresses are known, a ``household`` column (a number per
-    household in this file, empty when unknown) for the one-per-household rule.
+    when some volunteers share an address, a ``household`` column (a number per
+    shared home, empty for everyone else) for the one-per-household rule.
 
     ``rows`` are ``(pseudonymous id, features, household key or None)`` in the
     published order."""
-    with_homes = any(home for _ref, _f, home in rows)
+    # Only homes shared by several volunteers matter to the rule: the others stay empty.
+    seen = Counter(home for _ref, _f, home in rows if home)
+    shared = {home for home, n in seen.items() if n > 1}
+    with_homes = bool(shared)
     numbers: dict[str, str] = {}
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -43,7 +46,7 @@ def respondents_csv(categories: Sequence[str], rows: Sequence[tuple[str, dict[st
     for ref, features, home in rows:
         cells = [ref, *(features[c] for c in categories)]
         if with_homes:
-            cells.append(numbers.setdefault(home, f"H{len(numbers) + 1}") if home else "")
+            cells.append(numbers.setdefault(home, f"H{len(numbers) + 1}") if home in shared else "")
         w.writerow(cells)
     return out.getvalue()
 

@@ -29,8 +29,9 @@ therefore solve over *profiles* (one integer variable per distinct feature
 profile, bounded by its count) instead of one binary per person: the pricing
 ILP of a 10,000-person pool has a few hundred integer variables instead of
 10,000 binaries.  The optimum is the same (tests and ``bench/bench_sortition.py``
-compare it with the library's).  With a household rule people are no longer
-interchangeable and every person is their own profile.
+compare it with the library's).  With a household rule, people who share their
+address with another volunteer are no longer interchangeable and each is their
+own profile; the others stay grouped.
 
 The public, verifiable draw (:func:`draw_panel`): the lottery is a list of
 panels (profile -> number of people of that profile) with probabilities.
@@ -258,15 +259,26 @@ def parse_respondents(text: str, quotas: Sequence[Quota],
 
 # ---------------------------------------------------------------- profiles
 
+def _shared_households(pool: Pool) -> set[str]:
+    seen = Counter(h for h in pool.households if h)
+    return {h for h, n in seen.items() if n > 1}
+
+
 def _profiles(pool: Pool) -> tuple[list[tuple[str, ...]], list[list[int]]]:
-    """Group interchangeable people; with a household rule everyone stands alone."""
-    if any(h for h in pool.households):
-        return [pool.profile(i) for i in range(len(pool.ids))], [[i] for i in range(len(pool.ids))]
+    """Group interchangeable people. With a household rule, people who share
+    their address with another volunteer stand alone (the rule tells them
+    apart); everyone else is still grouped by profile, so a pool with a few
+    shared homes keeps a small ILP. Order: by profile, then first person."""
+    shared = _shared_households(pool)
     groups: dict[tuple[str, ...], list[int]] = {}
+    alone: list[tuple[tuple[str, ...], list[int]]] = []
     for i in range(len(pool.ids)):
-        groups.setdefault(pool.profile(i), []).append(i)
-    keys = sorted(groups)
-    return keys, [groups[k] for k in keys]
+        if shared and pool.households[i] in shared:
+            alone.append((pool.profile(i), [i]))
+        else:
+            groups.setdefault(pool.profile(i), []).append(i)
+    entries = sorted([*groups.items(), *alone], key=lambda e: (e[0], e[1][0]))
+    return [k for k, _ in entries], [m for _, m in entries]
 
 
 class _Pricing:
@@ -506,10 +518,12 @@ def _legacy_once(pool: Pool, size: int, profiles, members, rng: random.Random,
         for t in ts:
             values_of[t].append(j)
     home_of: dict[int, list[int]] = defaultdict(list)
-    if any(pool.households):
+    shared = _shared_households(pool)
+    if shared:
         homes: dict[str, list[int]] = defaultdict(list)
         for t, m in enumerate(members):
-            if pool.households[m[0]]:
+            # Only people sharing a home stand alone in a profile of their own (see _profiles).
+            if len(m) == 1 and pool.households[m[0]] in shared:
                 homes[pool.households[m[0]]].append(t)
         for ts in homes.values():
             for t in ts:
