@@ -156,9 +156,9 @@ def add_sitting(actor, assembly: Assembly, title: str, starts_at: datetime | Non
     if len(place) > 200:
         errors["place"] = _("Use at most %(n)d characters.", n=200)
     if starts_at is None:
-        errors["starts_at"] = _("Enter the date and time the session starts.")
+        errors["starts"] = _("Enter the date and time the session starts.")
     if ends_at is None or (starts_at is not None and ends_at <= starts_at):
-        errors["ends_at"] = _("Enter an end after the start.")
+        errors["ends"] = _("Enter an end after the start.")
     _check(errors)
     sitting = Sitting(assembly_id=assembly.id, title=title, starts_at=starts_at, ends_at=ends_at, place=place,
                       summary_html=render_markdown(clean_text(summary, multiline=True)))
