@@ -86,7 +86,7 @@ def test_an_invited_person_volunteers_and_the_admin_runs_a_verifiable_draw(site,
     page.keyboard.type(s.code.lower())
     site.tab_to(page.get_by_label("Prénom"))
     page.keyboard.type("Inès")
-    site.tab_to(page.get_by_label("Adresse électronique"))
+    site.tab_to(page.get_by_label("Adresse e-mail"))
     page.keyboard.type("ines@example.org")
     gender = page.get_by_role("group", name="Genre")
     site.tab_to(gender.get_by_role("radio", name="Femme"))
