@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-assemblies
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,3 +66,7 @@ bench-faults: install
 
 bench-bad-inputs: install
 	$(BIN)/python bench/bench_bad_inputs.py
+
+## Maximin selection of a citizens' assembly against the legacy greedy and sortition-algorithms.
+bench-assemblies: install
+	$(BIN)/python bench/bench_assemblies.py
