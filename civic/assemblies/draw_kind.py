@@ -1,12 +1,12 @@
 """What the draw adds to the assemblies module's declaration (called by
 ``kind.declare``): its blueprint, the mediators' counter section, the
-retention setting and its periodic erasure, the privacy notice, export and
-erasure of volunteers' data. Idempotent."""
+retention setting and its periodic erasure, the panel on an assembly's
+page, the privacy notice, export and erasure of volunteers' data. Idempotent."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -19,9 +19,11 @@ from civic.extensions import db
 from . import (
     draw_demo,  # noqa: F401  (registers the demo loader at import time)
     draw_jobs,
+    draw_services,
     draw_views,
     permissions,
 )
+from .labels_draw import STATE_LABELS
 from .models import Assembly, Selection, SelectionState, Volunteer
 
 
@@ -33,6 +35,19 @@ def _counter_section(user) -> dict | None:
               "detail": _("register an invited person's interest")}
              for s in rows if permissions.can_record_interest(user, s)]
     return {"title": _("Citizens' assemblies: invited people"), "items": items}
+
+
+def _panel(kind_name, obj, user):
+    """On an assembly's page: the selection report and reply form, and the admins' way in."""
+    if kind_name != "assembly":
+        return None
+    sel = draw_services.selection_of(obj)
+    manage = permissions.can_manage_selection(user, obj)
+    if sel is None and not manage:
+        return None
+    return render_template("assemblies/_draw_panel.html", a=obj, sel=sel, manage=manage, states=STATE_LABELS,
+                           can_reply=sel is not None and (permissions.can_register_interest(user, sel)
+                                                          or permissions.can_record_interest(user, sel)))
 
 
 def _privacy_notice():
@@ -72,6 +87,7 @@ def declare_draw(app) -> None:
     if "assemblies_draw" not in app.blueprints:
         app.register_blueprint(draw_views.bp)
     content.register_counter_section(_counter_section)
+    content.register_panel(_panel, order=20)
     register_setting(SettingSpec(
         draw_jobs.RETENTION_SETTING, 30, int, _l("Citizens' assemblies: days the pool's data is kept after the "
                                                   "selection closes"),

@@ -543,3 +543,17 @@ def test_the_demo_shows_a_drawn_toulouse_assembly_and_one_still_open(app, client
         "code": code, "first_name": "Zoé", "email": "zoe@example.org", "f0": "femme", "f1": "18-34 ans",
         "consent": "y"})
     assert resp.status_code == 200
+
+
+def test_the_assembly_page_leads_to_the_draw(client, admin, assembly):
+    page = client.get(f"/assemblies/{assembly.id}").get_data(as_text=True)
+    assert "How the members are drawn" not in page  # no selection yet: nothing for visitors
+    sel = open_with_quotas(admin, assembly)
+    draw_services.draw_invitations(admin, sel, ADDRESSES, 3, "graine")
+    db.session.commit()
+    page = client.get(f"/assemblies/{assembly.id}").get_data(as_text=True)
+    assert f'href="/assemblies/{assembly.id}/selection"' in page
+    assert f'href="/assemblies/{assembly.id}/reply"' in page and "Run the selection" not in page
+    login(client, admin)
+    page = client.get(f"/assemblies/{assembly.id}").get_data(as_text=True)
+    assert f'href="/assemblies/{assembly.id}/selection/manage"' in page
