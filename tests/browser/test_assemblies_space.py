@@ -63,7 +63,7 @@ def test_an_official_answers_a_recommendation_and_accountability_shows_it_on_tim
     page.keyboard.type("Oui.")
     site.tab_to(page.get_by_role("button", name="Publier la réponse"))
     site.press("Enter", expect_status=422)
-    expect(page.locator(".field-error")).to_contain_text("au moins 20 caractères")
+    expect(page.locator(".field-error")).to_contain_text("Donnez les raisons de la décision (20 caractères au moins)")
     expect(page.get_by_role("textbox", name="Réponse officielle, avec ses motifs")).to_have_value("Oui.")
 
     answer = page.get_by_role("textbox", name="Réponse officielle, avec ses motifs")
@@ -83,6 +83,39 @@ def test_an_official_answers_a_recommendation_and_accountability_shows_it_on_tim
     row = page.get_by_role("table").get_by_role("row").filter(has=page.get_by_role("link", name=title, exact=True))
     expect(row).to_contain_text("Recommandation d'assemblée citoyenne")
     expect(row).to_contain_text("Réponse dans les délais")
+
+    # The assembly's own page, from the list linked in the menu.
+    site.visit("/")
+    site.enter(page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Assemblées"))
+    site.enter(page.get_by_role("link", name=f"Convention citoyenne sur l'eau ({run})"))
+    expect(page.locator("#recommendations")).to_contain_text(title)
+    expect(page.locator("#recommendations")).to_contain_text("Acceptée")
+    expect(page.locator("#members")).to_contain_text("3 membres en place sur 30.")
+
+
+def test_an_admin_adds_a_session_from_the_management_page(site, make_user, make_district):
+    page, live = site.page, site.live
+    run = f"{'JS' if site.js else 'HTML'} {uuid.uuid4().hex[:4]}"
+    admin = make_user(name="Anne Admin", locale="fr", roles=("admin",))
+    code = make_district("Minimes")
+    rec_id, _title = _recommendation(live, admin, code, run)
+    log_in(site, admin)
+    site.visit(f"/assemblies/recommendations/{rec_id}")
+    site.enter(page.get_by_role("link", name=f"Convention citoyenne sur l'eau ({run})"))
+    site.enter(page.get_by_role("link", name="Gérer l'assemblée"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gérer l'assemblée")
+    section = page.locator("#sitting")
+    section.get_by_role("textbox", name="Titre de la séance").fill("Séance 1 : le mandat")
+    section.get_by_label("Jour").fill("2026-03-02")
+    section.get_by_label("Heure de début").fill("18:00")
+    section.get_by_label("Heure de fin").fill("09:00")
+    site.navigate(lambda: section.get_by_role("button", name="Ajouter la séance").click(), expect_status=422)
+    expect(page.locator("#sitting-ends-error")).to_contain_text("Indiquez une fin après le début.")
+    expect(page.locator("#sitting").get_by_role("textbox", name="Titre de la séance")).to_have_value(
+        "Séance 1 : le mandat")
+    page.locator("#sitting").get_by_label("Heure de fin").fill("21:00")
+    site.navigate(lambda: page.locator("#sitting").get_by_role("button", name="Ajouter la séance").click())
+    expect(page.locator("#sitting")).to_contain_text("1 séance")
 
 
 def _district(live, code: str) -> int:
