@@ -353,7 +353,10 @@ def _relax(pool: Pool, size: int, profiles, members) -> list[tuple[Quota, int, i
     cats = pool.categories
     # Variables: profile counts x_t, then for each quota a lowering d_q and a raise r_q.
     h.addVars(n, [0.0] * n, [float(len(m)) for m in members])
-    h.addVars(2 * len(qs), [0.0] * (2 * len(qs)), [float(size)] * (2 * len(qs)))
+    # A min can be lowered to 0 (so by as much as itself, even above the panel
+    # size: quotas written for a larger panel), a max raised up to the size.
+    uppers = [float(v) for q in qs for v in (q.min, size)]
+    h.addVars(2 * len(qs), [0.0] * (2 * len(qs)), uppers)
     total = n + 2 * len(qs)
     h.changeColsIntegrality(total, list(range(total)), [highspy.HighsVarType.kInteger] * total)
     h.changeColsCost(2 * len(qs), list(range(n, total)), [1.0] * (2 * len(qs)))

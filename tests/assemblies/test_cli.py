@@ -112,6 +112,18 @@ def test_infeasible_quotas_exit_2_with_the_relaxation(run, tmp_path, files):
     assert "{" not in result.output
 
 
+def test_quotas_written_for_a_larger_panel_get_a_relaxation_too(run, tmp_path, files):
+    """A min more than twice the panel size: the message still says how far to lower it."""
+    _, resp = files
+    cats = tmp_path / "larger.csv"
+    cats.write_text(CATEGORIES.replace("age,old,3,4", "age,old,5,6"), encoding="utf-8")
+    result = run(cats, resp, "--size", 2)
+    assert result.exit_code == 2
+    assert "No panel of 2 meets these quotas" in result.output
+    assert "age / old: min 5 → " in result.output
+    assert "The pool is smaller than the panel" not in result.output
+
+
 @pytest.mark.parametrize("text, message", [
     ("id,gender\nv1,f\n", "no column for: age"),
     ("id,gender,age\nv1,f,old\nv2,f,middle\n", "Respondents line 3: age 'middle' is not one of"),
