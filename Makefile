@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups bench-scaleout bench-scale
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups bench-scaleout bench-scale bench-assemblies
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,14 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# PDF letters and sheets (civic/core/pdf.py) embed DejaVu Sans from Debian's fonts-dejavu-core.
+FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+
+$(FONT):
+	$(SUDO) apt-get install -y -q fonts-dejavu-core || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fonts-dejavu-core; }
+
+install: $(STAMP) $(FONT)
 	$(FLASK) civic compile-translations >/dev/null
 
 ## Install, migrate the SQLite database, load the French demo data, start the server.
@@ -72,3 +79,6 @@ bench-scaleout: install
 ## 10,000,000 signatures on one petition (COPY), 100 open petitions, on a private PostgreSQL cluster.
 bench-scale: install
 	$(BIN)/python bench/bench_scale.py
+## Maximin selection of a citizens' assembly against the legacy greedy and sortition-algorithms.
+bench-assemblies: install
+	$(BIN)/python bench/bench_assemblies.py

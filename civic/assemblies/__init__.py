@@ -1,5 +1,14 @@
-"""Citizens' assemblies drawn by lot (issue 18).
+"""Citizens' assemblies drawn by lot (issue 18): the assembly space (mandate,
+calendar, members, documents, hearings, working groups, recommendations and
+their official answers) and the pure selection core (``selection.py``).
 
-Only the pure selection core (``selection.py``) exists so far; the package is
-not yet a registered kind and is not in ``civic.MODULES``.
-"""
+The draw (invitations, volunteers, quotas, the verifiable draw and its
+public report) is ``draw_services.py``, ``draw_views.py`` and ``report.py``;
+``cli.py`` runs the selection on CSV files (``flask civic assemblies select``).
+Everything the module registers is declared in :mod:`civic.assemblies.kind`."""
+
+
+def init_app(app):
+    from civic.assemblies.kind import declare
+
+    declare(app)

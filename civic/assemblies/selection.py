@@ -28,9 +28,17 @@ concave, so an optimal lottery gives each of them the same probability.  We
 therefore solve over *profiles* (one integer variable per distinct feature
 profile, bounded by its count) instead of one binary per person: the pricing
 ILP of a 10,000-person pool has a few hundred integer variables instead of
-10,000 binaries.  The optimum is the same (tests and ``bench/bench_sortition.py``
-compare it with the library's).  With a household rule people are no longer
-interchangeable and every person is their own profile.
+10,000 binaries.  The optimum is the same (tests and ``bench/bench_assemblies.py``
+compare it with the library's).  With a household rule, people who share their
+address with another volunteer are no longer interchangeable and each is their
+own profile; the others stay grouped.
+
+Most of the time goes into the pricing ILP, so the column generation asks it
+less often: dual smoothing (the ILP is asked between the best dual point so
+far and the master's) and, with each panel it finds, the best panels one swap
+away that also cut the master's point (:class:`_Swaps`), so that several
+columns enter per ILP call. On the 2,000-volunteer bench pool this halves the
+ILP calls (see ``bench/README.md``).
 
 The public, verifiable draw (:func:`draw_panel`): the lottery is a list of
 panels (profile -> number of people of that profile) with probabilities.
@@ -258,15 +266,26 @@ def parse_respondents(text: str, quotas: Sequence[Quota],
 
 # ---------------------------------------------------------------- profiles
 
+def _shared_households(pool: Pool) -> set[str]:
+    seen = Counter(h for h in pool.households if h)
+    return {h for h, n in seen.items() if n > 1}
+
+
 def _profiles(pool: Pool) -> tuple[list[tuple[str, ...]], list[list[int]]]:
-    """Group interchangeable people; with a household rule everyone stands alone."""
-    if any(h for h in pool.households):
-        return [pool.profile(i) for i in range(len(pool.ids))], [[i] for i in range(len(pool.ids))]
+    """Group interchangeable people. With a household rule, people who share
+    their address with another volunteer stand alone (the rule tells them
+    apart); everyone else is still grouped by profile, so a pool with a few
+    shared homes keeps a small ILP. Order: by profile, then first person."""
+    shared = _shared_households(pool)
     groups: dict[tuple[str, ...], list[int]] = {}
+    alone: list[tuple[tuple[str, ...], list[int]]] = []
     for i in range(len(pool.ids)):
-        groups.setdefault(pool.profile(i), []).append(i)
-    keys = sorted(groups)
-    return keys, [groups[k] for k in keys]
+        if shared and pool.households[i] in shared:
+            alone.append((pool.profile(i), [i]))
+        else:
+            groups.setdefault(pool.profile(i), []).append(i)
+    entries = sorted([*groups.items(), *alone], key=lambda e: (e[0], e[1][0]))
+    return [k for k, _ in entries], [m for _, m in entries]
 
 
 class _Pricing:
@@ -334,7 +353,10 @@ def _relax(pool: Pool, size: int, profiles, members) -> list[tuple[Quota, int, i
     cats = pool.categories
     # Variables: profile counts x_t, then for each quota a lowering d_q and a raise r_q.
     h.addVars(n, [0.0] * n, [float(len(m)) for m in members])
-    h.addVars(2 * len(qs), [0.0] * (2 * len(qs)), [float(size)] * (2 * len(qs)))
+    # A min can be lowered to 0 (so by as much as itself, even above the panel
+    # size: quotas written for a larger panel), a max raised up to the size.
+    uppers = [float(v) for q in qs for v in (q.min, size)]
+    h.addVars(2 * len(qs), [0.0] * (2 * len(qs)), uppers)
     total = n + 2 * len(qs)
     h.changeColsIntegrality(total, list(range(total)), [highspy.HighsVarType.kInteger] * total)
     h.changeColsCost(2 * len(qs), list(range(n, total)), [1.0] * (2 * len(qs)))
@@ -384,12 +406,68 @@ def _initial_panels(pricing: _Pricing, counts: list[int], rng: random.Random) ->
     return sorted(panels)
 
 
-def _maximin(pricing: _Pricing, counts: list[int], panels: list[tuple], tol: float):
-    """Column generation for the dual: min t s.t. y(P) <= t for known P, sum y = 1.
+class _Swaps:
+    """Panels one swap away from a given one (one person of profile ``a`` out,
+    one of profile ``b`` in) that still meet every quota, best first.
+
+    Column generation adds them with the ILP's panel when they too are heavier
+    than the master's ``z``: several violated panels per ILP call, so fewer
+    calls (each costs far more than this numpy pass). Only without a household
+    rule (with one, a swap may put two people of one home on the panel)."""
+
+    def __init__(self, pool: Pool, profiles, members):
+        import numpy as np
+
+        self.np = np
+        cats = pool.categories
+        row = {(q.category, q.value): j for j, q in enumerate(pool.quotas)}
+        self.q = np.array([[row[(c, p[k])] for k, c in enumerate(cats)] for p in profiles], dtype=np.int64)
+        self.lo = np.array([q.min for q in pool.quotas])
+        self.hi = np.array([q.max for q in pool.quotas])
+        self.cap = np.array([len(m) for m in members])
+
+    def best(self, panel: tuple[int, ...], y: Sequence[float], above: float, limit: int) -> list[tuple]:
+        np = self.np
+        x = np.array(panel)
+        counts = np.bincount(self.q[x > 0].ravel(), weights=np.repeat(x[x > 0], self.q.shape[1]),
+                             minlength=len(self.lo))
+        up_ok, down_ok = counts + 1 <= self.hi, counts - 1 >= self.lo
+        a = np.flatnonzero(x > 0)
+        b = np.flatnonzero(x < self.cap)
+        qa, qb = self.q[a][:, None, :], self.q[b][None, :, :]
+        ok = ((qa == qb) | (down_ok[qa] & up_ok[qb])).all(axis=2) & (a[:, None] != b[None, :])
+        yv = np.asarray(y, dtype=float)
+        value = float(yv @ x) - yv[a][:, None] + yv[b][None, :]
+        value[~ok] = -np.inf
+        flat = np.argsort(value, axis=None)[::-1][:limit]
+        out = []
+        for f in flat:
+            i, j = divmod(int(f), len(b))
+            if value[i, j] <= above:
+                break
+            new = list(panel)
+            new[int(a[i])] -= 1
+            new[int(b[j])] += 1
+            out.append(tuple(new))
+        return out
+
+
+def _maximin(pricing: _Pricing, counts: list[int], panels: list[tuple], tol: float, smoothing: float = 0.5,
+             swaps: _Swaps | None = None, extra: int = 20):
+    """Column generation for the dual: min z s.t. y(P) <= z for known P, sum c_t y_t = 1.
 
     ``y`` is a weight per person (one value per profile, times its count); the
-    pricing ILP finds the panel of largest weight; when it is no heavier than
-    ``t`` + tol the restricted lottery is optimal within tol.
+    pricing ILP finds the panel of largest weight ``v(y)``. Any such ``y`` gives
+    an upper bound ``v(y)`` on the optimum, the restricted master's ``z`` a
+    lower bound; we stop when the best upper bound is within ``tol`` of ``z``.
+
+    Dual smoothing (Wentges): the restricted master's duals jump between
+    symmetric vertices, so the ILP is asked at ``y_s = a * best + (1 - a) * y``,
+    between the best dual point found so far and the master's; a panel found
+    there is added when it cuts the master's current point, otherwise (a
+    "mis-price") the ILP is asked at the master's point itself, which either
+    adds a panel or proves optimality. Fewer ILP calls for the same optimum
+    (bench/bench_assemblies.py).
     """
     import highspy
 
@@ -404,13 +482,20 @@ def _maximin(pricing: _Pricing, counts: list[int], panels: list[tuple], tol: flo
     h.addVars(m + 1, [0.0] * m + [-inf], [inf] * (m + 1))
     h.changeColsCost(1, [m], [1.0])
     h.addRow(1.0, 1.0, m, list(range(m)), [float(counts[t]) for t in covered])
+    known: set[tuple[int, ...]] = set()
 
     def add(panel):
+        known.add(panel)
         idx = [pos[t] for t in covered if panel[t]]
         h.addRow(-inf, 0.0, len(idx) + 1, idx + [m], [float(panel[t]) for t in covered if panel[t]] + [-1.0])
 
     for p in panels:
         add(p)
+
+    def weight(y, panel):
+        return sum(y[t] * c for t, c in enumerate(panel) if c)
+
+    best_y, best_bound = None, math.inf
     iterations, gap = 0, 1.0
     while True:
         iterations += 1
@@ -420,12 +505,32 @@ def _maximin(pricing: _Pricing, counts: list[int], panels: list[tuple], tol: flo
         for t in covered:
             y[t] = sol.col_value[pos[t]]
         z = sol.col_value[m]
-        value, panel = pricing.best(y)
-        gap = value - z
-        if gap <= tol or panel in set(panels):
+        if best_bound - z <= tol:
+            gap = best_bound - z
             break
-        panels.append(panel)
-        add(panel)
+        found = None
+        if best_y is not None and smoothing > 0:
+            ys = [smoothing * b + (1 - smoothing) * v for b, v in zip(best_y, y, strict=True)]
+            value, panel = pricing.best(ys)
+            if value < best_bound:
+                best_y, best_bound = ys, value
+            if panel not in known and weight(y, panel) > z + tol:
+                found = panel
+        if found is None:  # no smoothing yet, or a mis-price: the exact step at the master's point
+            value, panel = pricing.best(y)
+            if value < best_bound:
+                best_y, best_bound = y, value
+            gap = value - z
+            if gap <= tol or panel in known:
+                break
+            found = panel
+        panels.append(found)
+        add(found)
+        if swaps is not None:
+            for near in swaps.best(found, y, z + tol, extra):
+                if near not in known:
+                    panels.append(near)
+                    add(near)
     # The lottery is the row duals of the panel rows (rows 1..len(panels)).
     duals = h.getSolution().row_dual
     lam = [max(0.0, -d) for d in duals[1:1 + len(panels)]]
@@ -506,10 +611,12 @@ def _legacy_once(pool: Pool, size: int, profiles, members, rng: random.Random,
         for t in ts:
             values_of[t].append(j)
     home_of: dict[int, list[int]] = defaultdict(list)
-    if any(pool.households):
+    shared = _shared_households(pool)
+    if shared:
         homes: dict[str, list[int]] = defaultdict(list)
         for t, m in enumerate(members):
-            if pool.households[m[0]]:
+            # Only people sharing a home stand alone in a profile of their own (see _profiles).
+            if len(m) == 1 and pool.households[m[0]] in shared:
                 homes[pool.households[m[0]]].append(t)
         for ts in homes.values():
             for t in ts:
@@ -618,7 +725,8 @@ def select(pool: Pool, size: int, algorithm: str = "maximin", *, tol: float = 1e
     pricing = _Pricing(pool, size, profiles, members)
     panels = _initial_panels(pricing, counts, rng)
     if algorithm == "maximin":
-        panels, lam, iterations, gap = _maximin(pricing, counts, panels, tol)
+        swaps = None if _shared_households(pool) else _Swaps(pool, profiles, members)
+        panels, lam, iterations, gap = _maximin(pricing, counts, panels, tol, swaps=swaps)
     else:
         panels, lam, iterations = _nash(pricing, counts, panels)
     lottery = sorted(((w, {t: c for t, c in enumerate(p) if c}) for p, w in zip(panels, lam, strict=True)

@@ -31,7 +31,8 @@ def as_id(value) -> int | None:
     only, at most :data:`MAX_ID`), else None: a filter on an impossible id
     matches nothing instead of overflowing the database driver."""
     text = str(value if value is not None else "")
-    if not text.isdigit() or len(text) > 10:
+    # ASCII digits only: "²" or "٣" pass ``isdigit`` but not ``int``.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     number = int(text)
     return number if number <= MAX_ID else None

@@ -11,6 +11,7 @@ import pytest
 
 from civic.extensions import db
 from tests import factories
+from tests.assemblies import factories as af
 from tests.budgets import factories as bf
 from tests.consultations import factories as cf
 from tests.deliberation import factories as df
@@ -98,12 +99,25 @@ def build_world(app, run_jobs) -> SimpleNamespace:
     decision = moderation.decide_case(moderator, mf.case(replies[0], "comment").id, "hide", "spam", mf.STATEMENT)
     db.session.commit()
     mf.appeal(official, decision)
+
+    # A citizens' assembly with a working group and recommendations: one answered and followed up, one owed.
+    from civic.assemblies import services as assemblies
+
+    assembly = af.assembly(admin, district=north, members=3)
+    group = assemblies.add_group(admin, assembly, "Tarifs", "Un prix juste.",
+                                 [m.id for m in assemblies.members_of(assembly)[:2]])
+    db.session.commit()
+    recommendations = [af.recommendation(assembly, admin, group=group, days_ago=120),
+                       af.recommendation(assembly, admin, title="Récupérer l'eau de pluie")]
+    af.answer(recommendations[0], official, days_after=30)
+    assemblies.add_implementation_update(official, recommendations[0], "in_progress", 40, "Travaux lancés.")
+    db.session.commit()
     return SimpleNamespace(north=north, south=south, admin=admin, official=official, moderator=moderator,
                            resident=resident, open_petition=open_p, closed_petition=closed_p,
                            rejected_petition=rejected_p, removed_petition=removed_p, process=process,
                            proposals=proposals, edition=edition, voting_edition=voting, open_consultation=open_c,
                            closed_consultation=closed_c, debate=debate, comment=top, petition_comment=on_petition,
-                           decision=decision)
+                           decision=decision, assembly=assembly, recommendations=recommendations)
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ PATH_VALUES = {
     "process_id": lambda w: [w.process.id, 2147483647],
     "proposal_id": lambda w: [p.id for p in w.proposals] + [2147483647],
     "dataset": lambda w: ["petitions", "consultation-results", "owed-answers", "nothing"],
+    "assembly_id": lambda w: [w.assembly.id, 2147483647],
+    "rec_id": lambda w: [r.id for r in w.recommendations] + [2147483647],
 }
 # Routes whose parameters go together (kind and object id).
 ROUTE_VALUES = {
@@ -34,8 +36,10 @@ QUERIES = {
     "/api/v1/petitions": ["state=rejected", "district=N", "q=Demande", "sort=signatures", "page=2", "page=0"],
     "/api/v1/proposals": ["order=supports", "state=accepted", "process=1", "district=1", "process=2147483647"],
     "/api/v1/debates": ["state=open", "district=city", "district=N", "district=nowhere"],
-    "/api/v1/accountability": ["state=pending", "district=N", "kind=proposal", "district=nowhere"],
     "/api/v1/processes": ["archive=true"],
+    "/api/v1/assemblies": ["page=2"],
+    "/api/v1/accountability": ["state=pending", "district=N", "kind=proposal", "kind=recommendation",
+                               "district=nowhere"],
     "/api/v1/<kind>/<int:object_id>/comments": ["order=newest", "order=oldest", "page=2"],
 }
 

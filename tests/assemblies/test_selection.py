@@ -134,3 +134,34 @@ def test_id_defaults_to_row_number():
 def test_gini():
     assert s.gini([1, 1, 1]) == 0
     assert s.gini([0, 0, 1]) == pytest.approx(2 / 3)
+
+
+def test_accelerated_maximin_has_the_plain_optimum_and_only_quota_panels():
+    """Dual smoothing and the one-swap panels change how fast column generation
+    gets there, not where: the same optimum as the plain loop, and every panel
+    of the lottery meets the quotas and the profiles' sizes."""
+    rng = random.Random(11)
+    lines = ["id,gender,age,area"]
+    for i in range(300):
+        lines.append(f"v{i},{rng.choices(['f', 'm'], [0.65, 0.35])[0]},"
+                     f"{rng.choices(['young', 'old'], [0.15, 0.85])[0]},{rng.choice(['n', 's', 'e'])}")
+    cats = CATEGORIES.replace("2,3", "9,11").replace("age,young,1,2", "age,young,7,9") \
+        .replace("age,old,3,4", "age,old,11,13") + "area,n,5,8\narea,s,5,8\narea,e,5,8\n"
+    p = pool("\n".join(lines) + "\n", cats=cats)
+    fast = s.select(p, 20)
+    profiles, members = s._profiles(p)
+    counts = [len(m) for m in members]
+    pricing = s._Pricing(p, 20, profiles, members)
+    plain_panels = s._initial_panels(pricing, counts, random.Random(0))
+    plain = s._maximin(pricing, counts, plain_panels, 1e-6, smoothing=0.0, swaps=None)
+    plain_min = min(sum(w * pan[t] for pan, w in zip(plain[0], plain[1], strict=True)) / counts[t]
+                    for t in range(len(counts)))
+    assert fast.min_probability == pytest.approx(plain_min, abs=1e-6)
+    assert sum(fast.probabilities.values()) == pytest.approx(20, abs=1e-6)
+    for _, panel in fast.lottery:
+        assert sum(panel.values()) == 20 and all(c <= counts[t] for t, c in panel.items())
+        tally = Counter()
+        for t, c in panel.items():
+            for k, cat in enumerate(p.categories):
+                tally[(cat, profiles[t][k])] += c
+        assert all(q.min <= tally[(q.category, q.value)] <= q.max for q in p.quotas)

@@ -96,6 +96,12 @@ def test_an_all_digit_district_beyond_any_id_is_not_an_error(client):
         assert client.get(path).status_code < 500, path
 
 
+def test_a_district_of_non_ascii_digits_is_unknown_not_an_error(client):
+    # "²".isdigit() is True but int("²") fails: found by tests/api/test_fuzz.py.
+    assert client.get("/api/v1/petitions?district=%C2%B2").status_code == 200
+    assert client.get("/accountability?district=%D9%A3").status_code == 200
+
+
 def test_an_id_in_a_form_beyond_any_column_is_a_clear_4xx(client, factory, login):
     login(factory.user(roles=("admin",)))
     person = factory.user()

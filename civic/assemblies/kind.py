@@ -1,0 +1,150 @@
+"""The one declaration of the assemblies module: its blueprint, the
+"assembly" and "recommendation" content kinds and their hooks, the home
+section, navigation, privacy export/erase/notice, demo loader and Jinja
+globals. ``civic.assemblies.init_app`` only calls :func:`declare`.
+Registrations are idempotent (tests create many apps)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import has_request_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from civic.accounts import privacy
+from civic.assemblies import (  # noqa: F401  (api and demo register at import)
+    api,
+    cli,
+    demo,
+    draw_kind,
+    permissions,
+    services,
+    views,
+)
+from civic.assemblies.labels import STATE_LABELS
+from civic.assemblies.models import PUBLIC_STATES, Assembly, AssemblyState, Member, Recommendation
+from civic.cli import civic_cli
+from civic.core import content
+from civic.core.export import iso
+from civic.core.nav import register_nav
+from civic.core.sanitize import clean_text, render_markdown
+from civic.core.urls import absolute_url
+from civic.extensions import db
+
+
+def _url(endpoint: str, anchor: str | None = None, **values) -> str:
+    """Relative URL in a request, absolute (from BASE_URL) in jobs and CLI."""
+    if anchor:
+        values["_anchor"] = anchor
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return absolute_url(endpoint, **values)
+
+
+# --- hooks of the "recommendation" kind ------------------------------------------------
+
+def excerpt(rec: Recommendation) -> str:
+    return f"{rec.title}: {rec.body[:300]}"
+
+
+def set_hidden(rec: Recommendation, hidden: bool) -> None:
+    rec.hidden = bool(hidden)
+    db.session.flush()
+
+
+def redact(rec: Recommendation, new_text: str) -> None:
+    """Moderation edits personal data out of the text (it keeps the original)."""
+    rec.body = clean_text(new_text, multiline=True)
+    rec.body_html = render_markdown(rec.body)
+    db.session.flush()
+
+
+def comments_open(obj) -> bool:
+    """Residents comment on a public assembly and its recommendations, not on hidden ones."""
+    assembly = obj if isinstance(obj, Assembly) else obj.assembly
+    return assembly.is_published and not getattr(obj, "hidden", False)
+
+
+def owed_answers() -> list[dict]:
+    """Every recommendation of a public assembly is owed an official answer,
+    due ``answer_delay_days`` after its adoption."""
+    rows = db.session.scalars(
+        sa.select(Recommendation).join(Assembly, Assembly.id == Recommendation.assembly_id)
+        .where(Assembly.state.in_(PUBLIC_STATES), Recommendation.hidden.is_(False))
+        .options(selectinload(Recommendation.assembly))
+        .order_by(Recommendation.answer_due_at, Recommendation.id)).all()
+    return [{"kind": "recommendation", "id": r.id, "title": r.title,
+             "url": _url("assemblies.recommendation", rec_id=r.id), "district_id": r.assembly.district_id,
+             "owed_since": r.adopted_at, "due_at": r.answer_due_at, "answered_at": r.answered_at} for r in rows]
+
+
+def _register_kinds() -> None:
+    content.register_kind(content.ContentKind(
+        name="assembly", model=Assembly, label=lambda: _("Citizens' assembly"), title=lambda a: a.title,
+        url=lambda a: _url("assemblies.show", assembly_id=a.id), can_view=permissions.can_view_assembly,
+        author_id=lambda a: None, district_id=lambda a: a.district_id,
+        hooks={"followable": True, "comments": {"alignment": False}, "comments_open": comments_open}))
+    content.register_kind(content.ContentKind(
+        name="recommendation", model=Recommendation, label=lambda: _("Assembly recommendation"),
+        title=lambda r: r.title, url=lambda r: _url("assemblies.recommendation", rec_id=r.id),
+        can_view=permissions.can_view_recommendation, author_id=lambda r: None,
+        district_id=lambda r: r.assembly.district_id,
+        hooks={"followable": True, "comments": {"alignment": True}, "comments_open": comments_open,
+               "excerpt": excerpt, "set_hidden": set_hidden, "redact": redact, "text": lambda r: r.body,
+               "context": lambda r: (r.assembly.title, _url("assemblies.show", assembly_id=r.assembly_id)),
+               "owed_answers": owed_answers}))
+
+
+# --- home, privacy ---------------------------------------------------------------------
+
+def home_section(user):
+    rows, _more = services.list_assemblies(None, limit=4)
+    rows = [a for a in rows if a.state in (AssemblyState.SELECTING, AssemblyState.SITTING)] or rows[:2]
+    if not rows:
+        return None
+    return {"title": _("Citizens' assemblies"),
+            "intro": _("Residents drawn by lot deliberate and make recommendations; the city answers each one."),
+            "items": [{"title": a.title, "url": url_for("assemblies.show", assembly_id=a.id),
+                       "detail": f"{STATE_LABELS[a.state]} · {a.summary}"} for a in rows],
+            "more_url": url_for("assemblies.index"), "more_label": _("All assemblies")}
+
+
+def export_personal_data(user) -> dict:
+    rows = db.session.execute(sa.select(Member, Assembly.title).join(Assembly, Assembly.id == Member.assembly_id)
+                              .where(Member.user_id == user.id).order_by(Member.id)).all()
+    return {"memberships": [{"assembly_id": m.assembly_id, "assembly": title, "first_name": m.first_name,
+                             "first_name_shown": m.show_name, "joined_at": iso(m.joined_at),
+                             "left_at": iso(m.left_at)} for m, title in rows]}
+
+
+def erase_personal_data(user) -> None:
+    """The seat stays counted (the assembly had that many members) but is no
+    longer linked to the person, and no name is kept."""
+    db.session.execute(sa.update(Member).where(Member.user_id == user.id)
+                       .values(user_id=None, first_name=None, show_name=False)
+                       .execution_options(synchronize_session=False))
+
+
+def privacy_notice() -> dict:
+    return {"title": _("Citizens' assemblies"), "rows": [
+        (_("That you sit in an assembly, and your first name"),
+         _("To organise the assembly; your first name is shown publicly only if you choose so"),
+         _("Until you delete your account; your seat then stays counted without any name")),
+    ]}
+
+
+def declare(app) -> None:
+    """Everything the assemblies module registers (called by ``init_app``)."""
+    if "assemblies" not in app.blueprints:
+        app.register_blueprint(views.bp)
+    # A global, not a context processor: imported macros see it too.
+    app.jinja_env.globals["assemblies_permissions"] = permissions
+    _register_kinds()
+    content.register_home_section(home_section)
+    register_nav(lambda: _("Assemblies"), "assemblies.index", order=45)
+    privacy.register_exporter("assemblies", export_personal_data)
+    privacy.register_eraser(erase_personal_data)
+    privacy.register_privacy_notice(privacy_notice)
+    draw_kind.declare_draw(app)
+    if "assemblies" not in civic_cli.commands:
+        civic_cli.add_command(cli.assemblies_group)
