@@ -18,6 +18,7 @@ from civic.accounts import privacy
 from civic.conversations import (  # noqa: F401  (demo registers at import)
     demo,
     jobs,
+    opendata,
     permissions,
     results,
     services,
@@ -96,6 +97,7 @@ def declare(app) -> None:
     content.register_summary(results.conclusion_summary)
     content.register_opinion_groups(results.group_of_participants)
     settings.register()
+    opendata.register()
     register_periodic("conversations.refresh_groups", jobs.refresh_stale, 300)
     privacy.register_exporter("conversations", services.export_personal_data)
     privacy.register_eraser(services.erase_personal_data)

@@ -112,12 +112,23 @@ def build_world(app, run_jobs) -> SimpleNamespace:
     af.answer(recommendations[0], official, days_after=30)
     assemblies.add_implementation_update(official, recommendations[0], "in_progress", 40, "Travaux lancés.")
     db.session.commit()
+    # A conversation on the debate: statements, and votes of named residents (never to appear in open data).
+    from civic.conversations import services as conversations
+
+    conversation = conversations.start_conversation(official, "debate", debate.id, "Que faire de la rue ?",
+                                                    "Planter des arbres.\nÉlargir les trottoirs.")
+    db.session.commit()
+    for voter in (resident, official, factories.user(name="Zoé Votante")):
+        for st, value in zip(conversation.statements, (1, -1), strict=True):
+            conversations.vote(voter, st, value)
+    db.session.commit()
     return SimpleNamespace(north=north, south=south, admin=admin, official=official, moderator=moderator,
                            resident=resident, open_petition=open_p, closed_petition=closed_p,
                            rejected_petition=rejected_p, removed_petition=removed_p, process=process,
                            proposals=proposals, edition=edition, voting_edition=voting, open_consultation=open_c,
                            closed_consultation=closed_c, debate=debate, comment=top, petition_comment=on_petition,
-                           decision=decision, assembly=assembly, recommendations=recommendations)
+                           decision=decision, assembly=assembly, recommendations=recommendations,
+                           conversation=conversation)
 
 
 @pytest.fixture
