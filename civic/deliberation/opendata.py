@@ -135,4 +135,4 @@ def register() -> None:
                       "Marqué comme réponse officielle", {"required": True}),
                 Field("author", "string", "Author's public display name", "Nom public de l'auteur"),
                 Field("text", "string", "Text (Markdown)", "Texte (Markdown)")),
-        rows=comment_rows, updated_at=_comments_updated_at, shown_at=("deliberation.debate",), changelog=FIRST))
+        rows=comment_rows, updated_at=_comments_updated_at, bulk=True, shown_at=("deliberation.debate",), changelog=FIRST))

@@ -115,5 +115,5 @@ def dataset() -> Dataset:
             Field("signatures", "integer", f"Signatures counted that day (empty below {series.MIN_COUNT})",
                   f"Signatures comptées ce jour-là (vide en dessous de {series.MIN_COUNT})", {"minimum": 0}),
         ),
-        rows=rows, updated_at=updated_at,
+        rows=rows, updated_at=updated_at, bulk=True,
         shown_at=("petitions.detail",))

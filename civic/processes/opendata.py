@@ -89,5 +89,5 @@ def register() -> None:
                 Field("implementation_progress", "integer", "Progress of the implementation, in percent",
                       "Avancement de la réalisation, en pourcentage", {"minimum": 0, "maximum": 100}),
                 Field("url", "string", "Page of the proposal", "Page de la proposition", {"required": True})),
-        rows=proposal_rows, updated_at=_updated_at, shown_at=("processes.proposals", "processes.proposal"),
+        rows=proposal_rows, updated_at=_updated_at, bulk=True, shown_at=("processes.proposals", "processes.proposal"),
         changelog=(("2026-12-03", "Première publication. / First publication."),)))
