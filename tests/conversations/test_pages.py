@@ -266,3 +266,24 @@ def test_most_constructive_bridges_the_opinion_groups_of_the_debates_conversatio
     jobs.compute_groups(c.id)
     # With the conversation's groups, the comment both groups found useful leads.
     assert order() is False
+
+
+def test_pre_moderated_statements_wait_for_a_moderator(client, login, factory):
+    from civic.core.settings import store_setting
+
+    store_setting("moderation.premoderated_kinds", "statement")
+    db.session.commit()
+    c = cf.conversation()
+    author = factory.user()
+    login(author)
+    resp = client.post(f"/conversations/{c.id}/statements", data={"statement-text": "Des toilettes publiques."})
+    assert resp.status_code == 302
+    page = html(client.get(resp.headers["Location"]))
+    assert "once a moderator has read it" in page
+    held = db.session.scalar(sa.select(Statement).where(Statement.text == "Des toilettes publiques."))
+    assert held.hidden_at is not None
+    client.post("/account/logout")
+    login(factory.user())
+    for s in cf.statements(c)[:3]:
+        client.post(f"/conversations/{c.id}/vote", data={"statement_id": s.id, "value": "pass"})
+    assert "Des toilettes publiques." not in html(client.get(f"/conversations/{c.id}/vote"))
