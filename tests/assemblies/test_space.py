@@ -260,10 +260,10 @@ def test_owed_answers_appear_on_the_accountability_page_on_time_late_overdue_and
     assert "Assembly recommendation Tarification progressive" in page
     assert re.search(r"Tarification progressive .*? Answered on time on", page)
     assert re.search(r"Plan fuites .*? Answered 20 days late on", page)
+    # 30 days, or 31 when a change to winter time fell in between (local days).
     assert re.search(r"Récupérer l'eau de pluie .*? Overdue by 3[01] days", page)
     assert re.search(r"Fontaines publiques .*? Pending", page)
-    # A recommendation hidden by moderation leaves the public list (the 31-day
-    # case above: 120 local days may hold a change of summer time).
+    # A recommendation hidden by moderation leaves the public list.
     from civic.core import content
 
     content.hook("recommendation", "set_hidden")(pending, True)
