@@ -14,7 +14,10 @@ config = context.config
 if current_app.config.get("LOG_FORMAT") == "json":
     logging.getLogger("alembic").setLevel(logging.INFO)
 else:
-    fileConfig(config.config_file_name)
+    # Without disable_existing_loggers=False, fileConfig silences every logger
+    # that exists already (civic.request, civic.jobs...) for the rest of the
+    # process: after the migration tests, the request log tests saw no line.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -51,7 +51,8 @@ def privacy_notices() -> list[dict]:
 _LABELS: dict[str, object] = {
     "account": _l("Account"), "action": _l("Action"), "alignment": _l("Side taken"),
     "amendments": _l("Amendments"), "answered_on": _l("Answered on"), "answers": _l("Answers"),
-    "appeal": _l("Appeal"), "at": _l("When"), "audit_log": _l("What you did (audit log)"),
+    "appeal": _l("Appeal"), "assemblies": _l("Citizens' assemblies"),
+    "assemblies_volunteering": _l("Volunteering for an assembly's draw"), "memberships": _l("Seats in assemblies"), "at": _l("When"), "audit_log": _l("What you did (audit log)"),
     "ballots": _l("Ballots"), "blocked_until": _l("Blocked until"), "budgets": _l("Participatory budgets"),
     "channel": _l("How"), "comment_id": _l("Comment"), "comments": _l("Comments"),
     "consultation": _l("Consultation"), "consultations": _l("Consultations"),

@@ -89,9 +89,9 @@ def declare_draw(app) -> None:
     content.register_counter_section(_counter_section)
     content.register_panel(_panel, order=20)
     register_setting(SettingSpec(
-        draw_jobs.RETENTION_SETTING, 30, int, _l("Citizens' assemblies: days the pool's data is kept after the "
-                                                  "selection closes"),
-        _l("Then the contact and feature data of the volunteers not drawn is deleted (audited)."),
+        draw_jobs.RETENTION_SETTING, 30, int, lambda: _l("Citizens' assemblies: days the pool's data is kept "
+                                                          "after the selection closes"),
+        lambda: _l("Then the contact and feature data of the volunteers not drawn is deleted (audited)."),
         minimum=0, maximum=365))
     register_periodic("assemblies.erase_closed_pools", draw_jobs.erase_closed_pools, 3600)
     privacy.register_privacy_notice(_privacy_notice)
