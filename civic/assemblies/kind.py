@@ -17,6 +17,7 @@ from civic.assemblies import (  # noqa: F401  (api and demo register at import)
     cli,
     demo,
     draw_kind,
+    opendata,
     permissions,
     services,
     views,
@@ -135,6 +136,7 @@ def privacy_notice() -> dict:
 
 def declare(app) -> None:
     """Everything the assemblies module registers (called by ``init_app``)."""
+    opendata.register()
     if "assemblies" not in app.blueprints:
         app.register_blueprint(views.bp)
     # A global, not a context processor: imported macros see it too.

@@ -112,6 +112,21 @@ def build_world(app, run_jobs) -> SimpleNamespace:
     af.answer(recommendations[0], official, days_after=30)
     assemblies.add_implementation_update(official, recommendations[0], "in_progress", 40, "Travaux lancés.")
     db.session.commit()
+    # A second assembly whose members were drawn: quotas, eight named volunteers, the published report.
+    from civic.assemblies import draw_services
+
+    drawn = af.assembly(admin, state="selecting", size=4)
+    selection = draw_services.open_selection(admin, drawn)
+    draw_services.import_categories(admin, selection, "category,feature,min,max\nGenre,Femme,2,2\nGenre,Homme,2,2\n"
+                                                     "Âge,18-39,1,3\nÂge,40+,1,3\n")
+    pool = [("Femme", "18-39"), ("Femme", "40+"), ("Femme", "40+"), ("Homme", "18-39"), ("Homme", "18-39"),
+            ("Homme", "40+"), ("Femme", "18-39"), ("Homme", "40+")]
+    draw_services.import_respondents(admin, selection, "first_name,Genre,Âge,address\n" + "".join(
+        f"Volontaire{i} Nommé,{g},{a},{i} rue des Filatiers\n" for i, (g, a) in enumerate(pool)))
+    draw_services.commit(admin, selection)
+    draw_services.run_draw(admin, selection)
+    db.session.commit()
+
     # A conversation on the debate: statements, and votes of named residents (never to appear in open data).
     from civic.conversations import services as conversations
 
