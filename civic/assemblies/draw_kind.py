@@ -94,6 +94,7 @@ def declare_draw(app) -> None:
         lambda: _l("Then the contact and feature data of the volunteers not drawn is deleted (audited)."),
         minimum=0, maximum=365))
     register_periodic("assemblies.erase_closed_pools", draw_jobs.erase_closed_pools, 3600)
+    register_periodic("assemblies.resume_draws", draw_jobs.resume_draws, 300)
     privacy.register_privacy_notice(_privacy_notice)
     privacy.register_exporter("assemblies_volunteering", export_volunteering)
     privacy.register_eraser(erase_volunteering)

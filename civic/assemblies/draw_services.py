@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -31,13 +30,15 @@ from flask_babel import gettext as _
 from civic.accounts.electors import keyed_hash
 from civic.core import audit, security
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
+from civic.core.jobs import enqueue
 from civic.core.permissions import require
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
 from civic.core.transitions import transition
 from civic.extensions import db
 
-from . import permissions, report, selection
+from . import draw_jobs, drawing, permissions, report, selection
+from .drawing import erase_pool_data, frozen_pool, pool, run_draw  # noqa: F401  (the draw's API, re-exported)
 from .models import (
     SELECTION_FLOW,
     Algorithm,
@@ -64,7 +65,6 @@ ADDRESS_COLUMNS = {
     "postcode": ("postcode", "code_postal"),
     "city": ("city", "ville"),
 }
-LEGACY_RUNS = 1000
 
 
 # --- reading -------------------------------------------------------------------------
@@ -88,11 +88,6 @@ def selection_of(assembly: Assembly) -> Selection | None:
     return db.session.scalar(sa.select(Selection).where(Selection.assembly_id == assembly.id))
 
 
-def pool(sel: Selection) -> list[Volunteer]:
-    """The volunteers of a selection in registration order."""
-    return db.session.scalars(sa.select(Volunteer).where(Volunteer.selection_id == sel.id)
-                              .order_by(Volunteer.id)).all()
-
 
 def counts(sel: Selection) -> dict:
     """How many letters, replies, volunteers and selected people (for the pages)."""
@@ -108,22 +103,6 @@ def quota_objects(sel: Selection) -> list[selection.Quota]:
     return [selection.Quota(q.category, q.value, q.min, q.max) for q in sel.quotas]
 
 
-def frozen_pool(sel: Selection) -> selection.Pool:
-    """The pool read back from the published anonymised files, as anyone would."""
-    quotas = selection.parse_categories(sel.categories_csv)
-    homes = (report.HOUSEHOLD_COLUMN,) if report.has_households(sel.respondents_csv) else ()
-    return selection.parse_respondents(sel.respondents_csv, quotas, homes)
-
-
-def infeasible_message(err: selection.Infeasible) -> str:
-    """The translated sentence for quotas no panel can meet, with the relaxation that fixes them."""
-    if not err.relaxation:
-        return _("No panel meets these quotas: there are not enough volunteers to fill it.")
-    parts = [_("%(category)s / %(value)s: min %(old_min)d → %(new_min)d, max %(old_max)d → %(new_max)d",
-               category=q.category, value=q.value, old_min=q.min, new_min=lo, old_max=q.max, new_max=hi)
-             for q, lo, hi in err.relaxation]
-    return _("No panel meets these quotas with this pool. The smallest change that makes it possible: "
-             "%(changes)s.", changes="; ".join(parts))
 
 
 # --- setting up --------------------------------------------------------------------
@@ -437,7 +416,7 @@ def pool_csv(actor, sel: Selection) -> tuple[list[str], list[list[str]]]:
     """The current pool in the respondents format, ids being volunteer numbers (admins only: not anonymised)."""
     require(permissions.can_manage_selection(actor, sel.assembly))
     cats = sel.categories()
-    rows = [[str(v.id), *((v.features or {}).get(c, "") for c in cats)] for v in pool(sel) if v.features]
+    rows = [[str(v.id), *((v.features or {}).get(c, "") for c in cats)] for v in drawing.pool(sel) if v.features]
     return ["id", *cats], rows
 
 
@@ -452,7 +431,7 @@ def commit(actor, sel: Selection) -> str:
     require(permissions.can_manage_selection(actor, sel.assembly))
     _require_open(sel)
     size = sel.assembly.size
-    volunteers = [v for v in pool(sel) if v.status == VolunteerStatus.POOL and v.features]
+    volunteers = [v for v in drawing.pool(sel) if v.status == VolunteerStatus.POOL and v.features]
     if not sel.quotas:
         raise ValidationError(_("Import the categories and quotas first."))
     if len(volunteers) < size:
@@ -466,9 +445,9 @@ def commit(actor, sel: Selection) -> str:
     sel.categories_csv = report.categories_csv(quota_objects(sel))
     sel.respondents_csv = report.respondents_csv(cats, [(v.ref, v.features, v.household) for v in volunteers])
     try:
-        selection.check_feasible(frozen_pool(sel), size)
+        selection.check_feasible(drawing.frozen_pool(sel), size)
     except selection.Infeasible as err:
-        raise ValidationError(infeasible_message(err)) from None
+        raise ValidationError(drawing.infeasible_message(err)) from None
     sel.seed = secrets.token_hex(16)
     sel.seed_commitment = selection.seed_commitment(sel.seed)
     transition(sel, SELECTION_FLOW, SelectionState.COMMITTED, actor, "assemblies.selection_committed",
@@ -477,53 +456,21 @@ def commit(actor, sel: Selection) -> str:
     return sel.seed_commitment
 
 
-def run_draw(actor, sel: Selection) -> list[Volunteer]:
-    """Compute the probabilities, draw the panel with the committed seed, reveal
-    the seed, write the report and make the selected volunteers members."""
+
+
+def start_draw(actor, sel: Selection) -> None:
+    """Start the draw of a committed selection: a worker runs it
+    (``draw_jobs.draw``), since a maximin over a large pool outlasts a web
+    request. Refused while one is already running."""
     require(permissions.can_manage_selection(actor, sel.assembly))
     if sel.state != SelectionState.COMMITTED:
         raise InvalidTransition(_("Publish the seed's commitment before the draw."))
-    pool_ = frozen_pool(sel)
-    size = sel.assembly.size
-    try:
-        result = selection.select(pool_, size, sel.algorithm.value)
-        legacy = result if sel.algorithm == Algorithm.LEGACY else selection.select(
-            pool_, size, "legacy", legacy_runs=LEGACY_RUNS)
-        if sel.algorithm == Algorithm.LEGACY:
-            panel = selection.legacy_panel(pool_, size, sel.seed)
-        else:
-            panel = selection.draw_panel(result, pool_, sel.seed)
-    except selection.Infeasible as err:
-        raise ValidationError(infeasible_message(err)) from None
-    except selection.SelectionError as err:
-        raise ValidationError(str(err)) from None
-    figures = report.figures(pool_, result, legacy, panel)
-    figures["panel"] = sorted(panel)
-    figures["replacements"] = []
-    sel.report = figures
-    chosen = set(panel)
-    by_ref = {v.ref: v for v in pool(sel) if v.ref}
-    now = utcnow()
-    selected = []
-    for ref, v in by_ref.items():
-        v.probability = result.probabilities.get(ref)
-        if ref in chosen:
-            selected.append(_make_member(sel, v, now))
-        else:
-            v.status = VolunteerStatus.NOT_SELECTED
-    transition(sel, SELECTION_FLOW, SelectionState.DRAWN, actor, "assemblies.panel_drawn", stamp="drawn_at",
-               seed=sel.seed, algorithm=sel.algorithm.value, panel=len(panel))
+    if sel.draw_requested_at is not None:
+        raise InvalidTransition(_("The draw is already running: the report appears here once it is done."))
+    sel.draw_requested_at, sel.draw_requested_by_id, sel.draw_error = utcnow(), actor.id, None
+    audit.record(actor, "assemblies.draw_started", "assembly_selection", sel.id)
     db.session.flush()
-    return selected
-
-
-def _make_member(sel: Selection, v: Volunteer, now) -> Volunteer:
-    member = Member(assembly_id=sel.assembly_id, user_id=v.user_id, first_name=v.first_name or None,
-                    show_name=False, joined_at=now)
-    db.session.add(member)
-    db.session.flush()
-    v.member_id, v.status = member.id, VolunteerStatus.SELECTED
-    return v
+    enqueue(draw_jobs.draw, sel.id)
 
 
 def draw_replacement(actor, sel: Selection, volunteer_id: int) -> Volunteer:
@@ -537,9 +484,9 @@ def draw_replacement(actor, sel: Selection, volunteer_id: int) -> Volunteer:
     leaving = db.session.get(Volunteer, volunteer_id)
     if leaving is None or leaving.selection_id != sel.id or leaving.status != VolunteerStatus.SELECTED:
         raise ValidationError(fields={"volunteer_id": _("Choose a selected member.")})
-    homes = {v.household for v in pool(sel) if v.status == VolunteerStatus.SELECTED and v.household
+    homes = {v.household for v in drawing.pool(sel) if v.status == VolunteerStatus.SELECTED and v.household
              and v.id != leaving.id}
-    candidates = sorted((v for v in pool(sel) if v.status == VolunteerStatus.NOT_SELECTED
+    candidates = sorted((v for v in drawing.pool(sel) if v.status == VolunteerStatus.NOT_SELECTED
                          and v.features == leaving.features and v.ref and (not v.household or v.household not in homes)),
                         key=lambda v: v.ref)
     if not candidates:
@@ -553,7 +500,7 @@ def draw_replacement(actor, sel: Selection, volunteer_id: int) -> Volunteer:
     member = db.session.get(Member, leaving.member_id) if leaving.member_id else None
     if member is not None:
         member.left_at = now
-    _make_member(sel, incoming, now)
+    drawing.make_member(sel, incoming, now)
     sel.replacements = n
     figures = dict(sel.report or {})
     figures["replacements"] = [*figures.get("replacements", []), {"n": n, "out": leaving.ref, "in": incoming.ref,
@@ -570,25 +517,3 @@ def close_selection(actor, sel: Selection) -> None:
     require(permissions.can_manage_selection(actor, sel.assembly))
     transition(sel, SELECTION_FLOW, SelectionState.CLOSED, actor, "assemblies.selection_closed", stamp="closed_at")
     db.session.flush()
-
-
-def erase_pool_data(sel: Selection, now, retention_days: int) -> int:
-    """Erase the contact and feature data of everyone not sitting (not selected,
-    withdrawn) and the invitation addresses, once ``retention_days`` have passed
-    since the selection closed; audited. Returns how many people were erased
-    (0 when it is not yet time). Called by the periodic job, not by people."""
-    if sel.state != SelectionState.CLOSED or sel.data_deleted_at is not None or sel.closed_at is None:
-        return 0
-    if sel.closed_at + timedelta(days=retention_days) > now:
-        return 0
-    gone = [v for v in pool(sel) if v.status != VolunteerStatus.SELECTED]
-    for v in gone:
-        v.features, v.household, v.ref, v.probability = None, None, None, None
-        v.first_name = v.last_name = v.email = v.phone = ""
-    letters = db.session.execute(sa.update(Invitation).where(Invitation.selection_id == sel.id)
-                                 .values(name="", address="")).rowcount
-    sel.data_deleted_at = now
-    audit.record(None, "assemblies.pool_data_erased", "assembly_selection", sel.id, volunteers=len(gone),
-                 invitations=letters, retention_days=retention_days)
-    db.session.flush()
-    return len(gone)

@@ -19,6 +19,7 @@ from civic.core.forms import form_status, run_service
 from civic.core.pdf import Letter, letters_pdf
 from civic.core.security import client_ip
 from civic.core.time import today
+from civic.extensions import db
 
 from . import draw_services as services
 from . import permissions
@@ -209,8 +210,14 @@ def manage_action(assembly_id, action):
         ok, _r = run_service(page, services.commit, current_user, sel)
         message = _("The seed's commitment is published: the pool is frozen.")
     elif action == "draw":
-        ok, _r = run_service(page, services.run_draw, current_user, sel)
-        message = _("The panel is drawn and the seed revealed. The report is public.")
+        ok, _r = run_service(page, services.start_draw, current_user, sel)
+        if ok:
+            # Without a queue (the demo) the job has already run after the commit.
+            db.session.refresh(sel)
+        message = (_("The panel is drawn and the seed revealed. The report is public.")
+                   if ok and sel.state == SelectionState.DRAWN else
+                   _("The draw has started. It can take a few minutes for a large pool: reload this page to see "
+                     "the report."))
     elif action == "replace":
         try:
             volunteer_id = int(request.form.get("volunteer_id", ""))

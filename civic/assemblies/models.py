@@ -285,6 +285,11 @@ class Selection(db.Model):
     # The public report's figures (no personal data), written by the draw.
     report: Mapped[dict | None] = mapped_column(sa.JSON)
     replacements: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # A draw started and not finished yet (a worker runs it: draw_jobs.draw),
+    # who started it, and why the last one failed, if it did.
+    draw_requested_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    draw_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    draw_error: Mapped[str | None] = mapped_column(sa.String(1000))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     committed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     drawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime)

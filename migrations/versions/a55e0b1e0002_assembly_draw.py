@@ -34,6 +34,9 @@ def upgrade():
     sa.Column('categories_csv', sa.Text(), nullable=True),
     sa.Column('report', sa.JSON(), nullable=True),
     sa.Column('replacements', sa.Integer(), nullable=False),
+    sa.Column('draw_requested_at', sa.DateTime(), nullable=True),
+    sa.Column('draw_requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('draw_error', sa.String(length=1000), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('committed_at', sa.DateTime(), nullable=True),
     sa.Column('drawn_at', sa.DateTime(), nullable=True),
@@ -42,6 +45,7 @@ def upgrade():
     sa.CheckConstraint("state = 'open' OR seed_commitment IS NOT NULL", name=op.f('ck_assembly_selection_committed')),
     sa.CheckConstraint("state IN ('open', 'committed') OR seed IS NOT NULL", name=op.f('ck_assembly_selection_revealed')),
     sa.ForeignKeyConstraint(['assembly_id'], ['assembly.id'], name=op.f('fk_assembly_selection_assembly_id_assembly'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['draw_requested_by_id'], ['user.id'], name=op.f('fk_assembly_selection_draw_requested_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assembly_selection')),
     sa.UniqueConstraint('assembly_id', name=op.f('uq_assembly_selection_assembly_id'))
     )

@@ -557,3 +557,57 @@ def test_the_assembly_page_leads_to_the_draw(client, admin, assembly):
     login(client, admin)
     page = client.get(f"/assemblies/{assembly.id}").get_data(as_text=True)
     assert f'href="/assemblies/{assembly.id}/selection/manage"' in page
+
+
+# --- the draw runs in a worker ---------------------------------------------------------------
+
+def _committed(admin, assembly) -> Selection:
+    sel = open_with_quotas(admin, assembly)
+    add_volunteers(admin, sel, POOL)
+    draw_services.commit(admin, sel)
+    db.session.commit()
+    return sel
+
+
+def test_the_manager_starts_the_draw_and_a_worker_runs_it(client, admin, assembly, run_jobs):
+    sel = _committed(admin, assembly)
+    login(client, admin)
+    resp = client.post(f"/assemblies/{assembly.id}/selection/manage/draw")
+    assert resp.status_code == 302
+    run_jobs()  # under Redis, the worker's turn; inline, it ran after the commit
+    sel = reload(sel)
+    assert sel.state == SelectionState.DRAWN and sel.draw_requested_at is None
+    assert count_rows(Member, Member.assembly_id == assembly.id) == assembly.size
+    assert count_rows(AuditEntry, AuditEntry.action == "assemblies.draw_started") == 1
+
+
+def test_a_draw_already_running_is_not_started_twice(admin, assembly):
+    sel = _committed(admin, assembly)
+    sel.draw_requested_at, sel.draw_requested_by_id = utcnow(), admin.id  # a worker has it
+    db.session.commit()
+    with pytest.raises(InvalidTransition):
+        draw_services.start_draw(admin, sel)
+
+
+def test_a_lost_draw_is_resumed_and_a_failed_one_says_why(client, admin, assembly):
+    from datetime import timedelta
+
+    sel = _committed(admin, assembly)
+    # Its job was lost with Redis: twenty minutes later the periodic job runs it.
+    sel.draw_requested_at, sel.draw_requested_by_id = utcnow() - timedelta(minutes=5), admin.id
+    db.session.commit()
+    assert draw_jobs.resume_draws() == 0  # not yet
+    assert draw_jobs.resume_draws(now=utcnow() + timedelta(minutes=30)) == 1
+    assert reload(sel).state == SelectionState.DRAWN
+    # A draw started by someone who is no longer a manager fails, and the page says so.
+    other = make_assembly()
+    sel2 = _committed(admin, other)
+    former = factories.user()
+    sel2.draw_requested_at, sel2.draw_requested_by_id = utcnow(), former.id
+    db.session.commit()
+    assert draw_jobs.draw(sel2.id) is False
+    sel2 = reload(sel2)
+    assert sel2.state == SelectionState.COMMITTED and sel2.draw_requested_at is None and sel2.draw_error
+    login(client, admin)
+    page = client.get(f"/assemblies/{other.id}/selection/manage").get_data(as_text=True)
+    assert "The last draw could not be done" in page and "Run the draw" in page
