@@ -9,7 +9,6 @@ other site (the checks of tests/browser)."""
 from __future__ import annotations
 
 import re
-
 import uuid
 from types import SimpleNamespace
 
