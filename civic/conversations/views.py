@@ -77,7 +77,8 @@ def vote(conversation_id):
     form = VoteForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        statement = db.session.get(Statement, as_id(form.statement_id.data or ""))
+        statement_id = as_id(form.statement_id.data or "")
+        statement = db.session.get(Statement, statement_id) if statement_id is not None else None
         choice = VOTE_CHOICES.get(request.form.get("value", ""))
         if statement is None or statement.conversation_id != c.id or choice is None:
             error = _("Choose agree, disagree or pass.")
@@ -88,10 +89,10 @@ def vote(conversation_id):
             error = " ".join(form.form_errors) or _("Choose agree, disagree or pass.")
     elif request.method == "POST":
         error = _("The form has expired: please vote again.")
-    asked = as_id(request.args.get("statement", "")) if request.args.get("statement") else None
     statement = None
-    if asked is not None:
-        statement = db.session.get(Statement, asked)
+    if request.args.get("statement"):
+        asked = as_id(request.args["statement"])
+        statement = db.session.get(Statement, asked) if asked is not None else None
         if statement is None or statement.conversation_id != c.id or statement.hidden_at is not None:
             raise NotFound()
     else:

@@ -93,6 +93,9 @@ def test_a_bad_vote_is_refused_with_a_message_and_nothing_is_recorded(client, lo
                                                             "value": "agree"})
     assert resp.status_code == 422
     assert client.get(f"/conversations/{c.id}/vote?statement=999999").status_code == 404
+    assert client.get(f"/conversations/{c.id}/vote?statement=abc").status_code == 404
+    resp = client.post(f"/conversations/{c.id}/vote", data={"statement_id": "abc", "value": "agree"})
+    assert resp.status_code == 422
     assert count_rows(StatementVote) == 0
 
 
