@@ -257,3 +257,36 @@ class OidcIdentity(db.Model):
         sa.UniqueConstraint("provider", "subject_hash"),
         sa.UniqueConstraint("user_id", "provider"),
     )
+
+
+class ElectoralRoll(db.Model):
+    """One imported extract of the commune's electoral list. Only the keyed
+    hashes of its electors' normalised identities are kept (RollEntry), with
+    their polling station; the newest active roll is the one in force, and a
+    re-import replaces it (the old one stays, dated, inactive, so a petition
+    keeps the count it was opened with)."""
+
+    __tablename__ = "electoral_roll"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    elector_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    refused_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    replaced_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    imported_by: Mapped[User | None] = relationship()
+
+
+class RollEntry(db.Model):
+    """An elector of a roll: the keyed hash of the normalised identity
+    (``electors.identity_hash``: birth name, given names, birth date)."""
+
+    __tablename__ = "roll_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roll_id: Mapped[int] = mapped_column(sa.ForeignKey("electoral_roll.id", ondelete="CASCADE"))
+    identity_hash: Mapped[str] = mapped_column(sa.String(64))
+    polling_station: Mapped[str | None] = mapped_column(sa.String(40))
+
+    __table_args__ = (sa.UniqueConstraint("roll_id", "identity_hash"),
+                      sa.Index("ix_roll_entry_identity_hash", "identity_hash"))
