@@ -418,8 +418,13 @@ class Site:
             if response is not None and (response.status >= 500 or (
                     response.status >= 400 and r.resource_type != "document")):
                 errors.append(f"{r.method} {r.url} -> {response.status}")
-            sizes = r.sizes()
-            size = sizes["responseHeadersSize"] + max(sizes["responseBodySize"], 0)
+            if response is None:
+                # A request the page itself abandoned (a script's fetch cut short when the
+                # user moves on) has no response and no sizes: it still counts as a request.
+                size = 0
+            else:
+                sizes = r.sizes()
+                size = sizes["responseHeadersSize"] + max(sizes["responseBodySize"], 0)
             total += size
             rows.append(f"  {r.method} {r.url[len(self.live.base_url):]} {response and response.status} {size} B")
         if errors:
