@@ -131,6 +131,17 @@ def visit_until(site, path: str, locator, timeout: float = 90.0) -> None:
         time.sleep(1)
 
 
+def wait_for_rows(install, statement: str, timeout: float = 90.0, **params) -> None:
+    """Wait until ``statement`` returns a row (what the scheduler and worker do after time passed)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not install.sql(statement, **params):
+        install.check_alive()
+        assert time.monotonic() < deadline, f"no row for {statement} within {timeout} s"
+        time.sleep(0.5)
+
+
 def day(install, offset_days: int) -> str:
     """A local day, ``offset_days`` from the installation's today (its clock may
     be ahead), as a form's date field takes it."""
@@ -227,6 +238,105 @@ def propose(site, process_id: int, title: str, body: str, category: str | None, 
     return int(re.search(r"/proposals/(\d+)", page.url).group(1))
 
 
+def create_consultation(site, title: str) -> int:
+    """An official drafts a consultation open to verified residents, adds a
+    single-choice question and publishes it; it opens today."""
+    page, install = site.page, site.live
+    site.visit("/consultations/new")
+    fill(page, {"Titre": title, "Contexte": "La ville veut savoir **quand** ouvrir la médiathèque.",
+                "S’ouvre le": day(install, 0), "Se termine à la fin du": day(install, 6),
+                "Résultats et suites officielles publiés avant le": day(install, 30)})
+    page.get_by_label("Habitantes et habitants vérifiés de la ville").check()
+    click(site, page.get_by_role("button", name="Enregistrer le brouillon"))
+    consultation_id = int(re.search(r"/consultations/(\d+)", page.url).group(1))
+    site.visit(f"/consultations/{consultation_id}/manage")
+    page.get_by_label("Type de question").select_option(label="Choix unique")
+    fill(page, {"Question": "Quel soir ouvrir plus tard ?", "Options": "Mardi\nJeudi\nSamedi"})
+    click(site, page.get_by_role("button", name="Ajouter la question"))
+    expect(page.get_by_role("main")).to_contain_text("Quel soir ouvrir plus tard ?")
+    click(site, page.get_by_role("button", name="Publier la concertation"))
+    return consultation_id
+
+
+def answer_consultation(site, consultation_id: int, choice: str) -> None:
+    page = site.page
+    site.visit(f"/consultations/{consultation_id}")
+    click(site, page.get_by_role("link", name="Répondre à la concertation"))
+    page.get_by_role("group", name=re.compile("Quel soir ouvrir plus tard")).get_by_role(
+        "radio", name=choice).check()
+    click(site, page.get_by_role("button", name="Vérifier mes réponses"))
+    click(site, page.get_by_role("button", name="Envoyer mes réponses"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Merci d’avoir répondu")
+
+
+def publish_followup(site, consultation_id: int) -> None:
+    """An official writes what the city heard and decided, and publishes it."""
+    page = site.page
+    site.visit(f"/consultations/{consultation_id}")
+    click(site, page.get_by_role("link", name="Rédiger les suites données"))
+    fill(page, {"Ce que nous avons entendu": "Le jeudi soir est le plus demandé.",
+                "Et maintenant": "Ouverture jusqu’à 21 h le jeudi dès janvier."})
+    click(site, page.get_by_role("button", name="Enregistrer le brouillon"))
+    fill(page, {"Décision": "La médiathèque ouvre le jeudi jusqu’à 21 h."})
+    click(site, page.get_by_role("button", name="Ajouter la décision"))
+    click(site, page.get_by_role("button", name="Publier les suites données"))
+    expect(page.get_by_role("status").first).to_contain_text("Les suites données sont publiées.")
+
+
+def open_debate(site, title: str) -> int:
+    page = site.page
+    site.visit("/debates/new")
+    fill(page, {"Question mise en débat": title,
+                "Cadrage": "Faut-il fermer la rue aux voitures le dimanche ? Les commerces et les riverains sont partagés."})
+    click(site, page.get_by_role("button", name="Ouvrir le débat"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    return int(re.search(r"/debates/(\d+)", page.url).group(1))
+
+
+def comment_debate(site, debate_id: int, position: str, text: str) -> None:
+    page = site.page
+    site.visit(f"/debates/{debate_id}")
+    page.get_by_label(position, exact=True).check()
+    page.get_by_label("Votre commentaire").fill(text)
+    click(site, page.get_by_role("button", name="Publier mon commentaire"))
+    expect(page.get_by_role("main")).to_contain_text(text)
+
+
+def report_comment(site, debate_id: int, author: str) -> None:
+    page = site.page
+    site.visit(f"/debates/{debate_id}")
+    click(site, page.get_by_role("link", name=f"Signaler le commentaire de {author}"))
+    page.get_by_role("group", name=re.compile("Quel est le problème")).get_by_role(
+        "radio", name="Harcèlement ou haine").check()
+    fill(page, {"Précisions": "Il vise nommément un commerçant de la rue."})
+    click(site, page.get_by_role("button", name="Envoyer le signalement"))
+    expect(page.get_by_role("status").first).to_contain_text("votre signalement a été envoyé")
+
+
+def install_case_id(install, text: str) -> int:
+    """The moderation case of the comment saying ``text`` (the queue links each case)."""
+    rows = install.sql("SELECT mc.id FROM moderation_case mc JOIN comment c ON c.id = mc.object_id"
+                       " WHERE mc.kind = 'comment' AND c.body_source LIKE :t", t=f"%{text}%")
+    return rows[0][0]
+
+
+def hide_reported(site, text: str) -> None:
+    """A moderator opens the queue, finds the reported comment and hides it with reasons."""
+    page = site.page
+    site.visit("/moderation/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("File de modération")
+    expect(page.get_by_role("main")).to_contain_text(text)
+    case_id = install_case_id(site.live, text)
+    click(site, page.locator(f"a[href='/moderation/cases/{case_id}']"))
+    expect(page.get_by_role("region", name="1 signalement")).to_contain_text("Harcèlement ou haine")
+    page.get_by_role("group", name="Décision").get_by_role("radio", name="Masquer le contenu").check()
+    rule = page.get_by_role("combobox", name="Règle enfreinte")
+    rule.select_option(index=1)
+    fill(page, {"Motivation": "Propos visant une personne identifiable."})
+    click(site, page.get_by_role("button", name="Enregistrer la décision"))
+    expect(page.get_by_role("status").first).to_contain_text("Décision enregistrée")
+
+
 # --- the cycle -----------------------------------------------------------------------
 
 def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp_path):
@@ -277,7 +387,31 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     # --- the admin opens the spaces: a process with phases.
     log_in(site, cityinstall.ADMIN_EMAIL, cityinstall.ADMIN_PASSWORD)
     process_id = create_process(site, f"Rues apaisées à Saint-Cyprien ({run})")
+    consultation_id = create_consultation(site, f"Horaires de la médiathèque ({run})")
     log_out(site)
+    log_in(site, people["elu"])
+    debate_id = open_debate(site, f"Une rue piétonne le dimanche ? ({run})")
+    log_out(site)
+
+    # --- residents answer the consultation; the debate gets comments, one is reported and hidden.
+    log_in(site, people["lea"])
+    answer_consultation(site, consultation_id, "Jeudi")
+    comment_debate(site, debate_id, "Pour", "Oui, et avec des bancs pour les familles.")
+    log_out(site)
+    log_in(site, people["karim"])
+    answer_consultation(site, consultation_id, "Samedi")
+    comment_debate(site, debate_id, "Contre", "Le boulanger du coin est un voleur, il faut le dire.")
+    log_out(site)
+    log_in(site, people["lea"])
+    report_comment(site, debate_id, "Karim B.")
+    log_out(site)
+    log_in(site, people["moderatrice"])
+    hide_reported(site, "Le boulanger du coin est un voleur")
+    log_out(site)
+    site.visit(f"/debates/{debate_id}")
+    expect(page.get_by_role("main")).to_contain_text("Ce commentaire a été masqué par la modération.")
+    expect(page.get_by_role("main")).not_to_contain_text("Le boulanger du coin est un voleur")
+    assert install.sql("SELECT count(*) FROM consultation_participation") == [(2,)]
 
     # --- time passes: the proposals phase opens by itself.
     install.advance(days=2)
@@ -360,6 +494,16 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     log_out(site)
     site.visit(f"/budgets/{edition_id}/results")
     expect(page.get_by_role("table").get_by_role("row").filter(has_text="Fontaine à boire")).to_contain_text("Retenu")
+
+    # --- the consultation has closed by itself: an official publishes the city's follow-up.
+    wait_for_rows(install, "SELECT 1 FROM consultation WHERE id = :i AND status = 'closed'"
+                  " AND results_computed_at IS NOT NULL", i=consultation_id)
+    log_in(site, people["elu"])
+    publish_followup(site, consultation_id)
+    log_out(site)
+    site.visit(f"/consultations/{consultation_id}")
+    expect(page.get_by_role("region", name="Les suites données par la ville")).to_contain_text(
+        "La médiathèque ouvre le jeudi jusqu’à 21 h.")
 
     # --- an official answers Léa's proposal on time; Karim's, supported later, is left unanswered.
     log_in(site, people["lea"])
