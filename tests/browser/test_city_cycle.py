@@ -275,7 +275,7 @@ def publish_followup(site, consultation_id: int) -> None:
     site.visit(f"/consultations/{consultation_id}")
     click(site, page.get_by_role("link", name="Rédiger les suites données"))
     fill(page, {"Ce que nous avons entendu": "Le jeudi soir est le plus demandé.",
-                "Et maintenant": "Ouverture jusqu’à 21 h le jeudi dès janvier."})
+                "Et maintenant": f"{day(site.live, 40)} | Ouverture jusqu’à 21 h le jeudi."})
     click(site, page.get_by_role("button", name="Enregistrer le brouillon"))
     fill(page, {"Décision": "La médiathèque ouvre le jeudi jusqu’à 21 h."})
     click(site, page.get_by_role("button", name="Ajouter la décision"))
