@@ -4,7 +4,16 @@ these check shape and presence, with messages next to the fields."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -23,6 +32,9 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")), Email(_l("Enter an email address like name@example.org."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), Length(min=10, message=_l("Use at least 10 characters."))])
     district_id = SelectField(_l("Your district"), coerce=coerce_optional_int, validators=[Optional()], validate_choice=False)
+    # The consents' checkboxes are drawn from the registry (civic.core.consents) by the
+    # template; this field only carries the service's message next to them.
+    consent = HiddenField()
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from civic.accounts import admin, cli, oidc, permissions, privacy, services, views
 from civic.accounts.models import User
 from civic.accounts.services import oidc as oidc_services
+from civic.core import consents
 from civic.core.people import register_people
 from civic.extensions import login_manager
 
@@ -21,9 +22,14 @@ def declare(app) -> None:
     app.jinja_env.globals.update(oidc_provider_list=oidc.providers, oidc_linked_identities=oidc.linked_identities)
     privacy.register_exporter("sign_in_services", oidc_services.export_oidc)
     privacy.register_eraser(oidc_services.erase_oidc)
+    # Consents are core's (any module registers one); accounts shows and erases them with the account.
+    privacy.register_exporter("consents", consents.export)
+    privacy.register_eraser(consents.erase)
     privacy.register_data_labels({
         "sign_in_services": _l("Sign-in services"), "provider": _l("Service"), "linked_at": _l("Linked on"),
-        "identity_verified_at": _l("Identity verified on"), "identity_level": _l("Level of the verification")})
+        "identity_verified_at": _l("Identity verified on"), "identity_level": _l("Level of the verification"),
+        "consents": _l("Consents"), "consent": _l("Consent"), "wording": _l("Wording you agreed to"),
+        "given_at": _l("Given on"), "withdrawn_at": _l("Withdrawn on"), "withdrawn_via": _l("Withdrawn from")})
     register_people(User, services.set_locale)
     # Globals, not a context processor: the privacy page lists every module's notice.
     app.jinja_env.globals["privacy_notices"] = privacy.privacy_notices

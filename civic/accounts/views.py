@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from civic.accounts import forms, services
+from civic.core import consents
 from civic.core.errors import RateLimited, ValidationError
 from civic.core.forms import form_status, run_service
 from civic.core.replica import use_primary
@@ -28,10 +29,12 @@ def register():
         from civic import select_locale
 
         ok, _user = run_service(form, services.register_user, form.email.data, form.password.data,
-                                      form.display_name.data, select_locale(), form.district_id.data, client_ip())
+                                      form.display_name.data, select_locale(), form.district_id.data, client_ip(),
+                                      consents_given=request.form.getlist("consent"))
         if ok:
             return render_template("accounts/check_mail.html", email=form.email.data.strip().lower())
-    return render_template("accounts/register.html", form=form), form_status(form)
+    return render_template("accounts/register.html", form=form, consent_specs=consents.specs(),
+                           ticked=request.form.getlist("consent")), form_status(form)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -154,10 +157,18 @@ def settings():
             if ok:
                 flash(_("Your password has been changed. Other devices are logged out."), "success")
                 return redirect(url_for("accounts.settings"))
+        elif action in ("consent_give", "consent_withdraw"):
+            ok, _r = run_service(profile, services.set_consent, current_user, request.form.get("consent", ""),
+                                 action == "consent_give")
+            if ok:
+                flash(_("Your choice is saved.") if action == "consent_give"
+                      else _("Done: your consent is withdrawn. You will no longer receive these emails."), "success")
+                return redirect(url_for("accounts.settings") + "#s-consents")
         posted = {"profile": profile, "email": email_form, "password": password_form}.get(action)
         status = form_status(posted) if posted is not None else 422
     return render_template("accounts/settings.html", profile=profile, email_form=email_form,
-                           password_form=password_form, devices=services.open_sessions(current_user)), status
+                           password_form=password_form, devices=services.open_sessions(current_user),
+                           consent_rows=[(c, consents.current(current_user, c.key)) for c in consents.specs()]), status
 
 
 @bp.get("/my-data")

@@ -71,12 +71,24 @@ def is_opted_out(email: str, topic: str) -> bool:
     ) > 0
 
 
+_OPT_OUT_LISTENERS: list[Callable[[str, str], None]] = []
+
+
+def register_opt_out_listener(fn: Callable[[str, str], None]) -> None:
+    """Call ``fn(email, topic)`` in the transaction of each unsubscribe, so what
+    the topic stood for (a consent, a preference) follows it (idempotent)."""
+    if fn not in _OPT_OUT_LISTENERS:
+        _OPT_OUT_LISTENERS.append(fn)
+
+
 def opt_out(email: str, topic: str) -> None:
     """Record a one-click unsubscribe (idempotent)."""
     email = email.lower()
     if not is_opted_out(email, topic):
         db.session.add(MailOptOut(email=email, topic=topic))
         db.session.flush()
+    for fn in _OPT_OUT_LISTENERS:
+        fn(email, topic)
 
 
 @dataclass

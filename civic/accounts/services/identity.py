@@ -27,7 +27,7 @@ from civic.accounts.models import (
     Verification,
 )
 from civic.accounts.permissions import can_manage_accounts
-from civic.core import audit, security
+from civic.core import audit, consents, security
 from civic.core.emails import is_valid_email, normalise_email
 from civic.core.errors import NotFound, PermissionDenied, RateLimited, ValidationError
 from civic.core.outbox import queue_mail
@@ -74,7 +74,7 @@ def _check_password_strength(password: str, field: str = "password") -> None:
 # --- registration and confirmation --------------------------------------------
 
 def register_user(email: str, password: str, display_name: str, locale: str = "en",
-                  district_id: int | None = None, ip: str | None = None) -> User | None:
+                  district_id: int | None = None, ip: str | None = None, consents_given=()) -> User | None:
     """Create an account and mail a confirmation link.
 
     If the address already has an account, nothing is created and the owner
@@ -82,6 +82,8 @@ def register_user(email: str, password: str, display_name: str, locale: str = "e
     either way, so the form cannot be used to find out who has an account.
     One network may create at most ``REGISTER_IP_LIMIT`` accounts an hour
     (a town-hall counter stays well below it; a script does not).
+    ``consents_given``: the keys of the registered consents the person ticked
+    (``civic.core.consents``), recorded with the wording they saw.
     """
     email = normalise_email(email)
     errors = {}
@@ -96,6 +98,9 @@ def register_user(email: str, password: str, display_name: str, locale: str = "e
         errors["password"] = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
     if district_id is not None and db.session.get(District, district_id) is None:
         errors["district_id"] = _("Choose a district from the list.")
+    known = {c.key for c in consents.specs()}
+    if any(k not in known for k in consents_given):
+        errors["consent"] = _("Choose among the options shown.")
     if errors:
         raise ValidationError(fields=errors)
     if ip:
@@ -118,6 +123,8 @@ def register_user(email: str, password: str, display_name: str, locale: str = "e
     db.session.add(user)
     db.session.flush()
     audit.record(user, "account.registered", "user", user.id)
+    for key in sorted(set(consents_given)):
+        consents.give(user, key)
     _send_confirmation(user, email)
     return user
 
@@ -456,3 +463,16 @@ def set_locale(user: User, locale: str) -> None:
     if locale in current_app.config["LANGUAGES"] and user.locale != locale:
         user.locale = locale
         db.session.flush()
+
+
+def set_consent(user: User, key: str, given: bool) -> None:
+    """Give or withdraw one of the registered consents (``civic.core.consents``)
+    from the account page; the consent keeps the wording the person saw."""
+    require_login(user)
+    if key not in {c.key for c in consents.specs()}:
+        raise NotFound()
+    if given:
+        consents.give(user, key)
+    else:
+        consents.withdraw(user, key, via="account")
+    audit.record(user, "consent.given" if given else "consent.withdrawn", "user", user.id, consent=key)
