@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups bench-scaleout bench-scale bench-assemblies
+.PHONY: install demo demo-reset test test-fast lint translations bench-petitions bench-petition-page bench-equal-shares bench-faults bench-bad-inputs bench-opendata bench-opinion-groups bench-scaleout bench-scale bench-assemblies bench-newsletter
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,5 +80,8 @@ bench-scaleout: install
 bench-scale: install
 	$(BIN)/python bench/bench_scale.py
 ## Maximin selection of a citizens' assembly against the legacy greedy and sortition-algorithms.
+bench-newsletter: install
+	$(BIN)/python bench/bench_newsletter.py
+
 bench-assemblies: install
 	$(BIN)/python bench/bench_assemblies.py
