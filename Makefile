@@ -79,9 +79,10 @@ bench-scaleout: install
 ## 10,000,000 signatures on one petition (COPY), 100 open petitions, on a private PostgreSQL cluster.
 bench-scale: install
 	$(BIN)/python bench/bench_scale.py
-## Maximin selection of a citizens' assembly against the legacy greedy and sortition-algorithms.
+## A newsletter to 100,000 residents through the outbox into an SMTP sink, exactly once, flat memory.
 bench-newsletter: install
 	$(BIN)/python bench/bench_newsletter.py
 
+## Maximin selection of a citizens' assembly against the legacy greedy and sortition-algorithms.
 bench-assemblies: install
 	$(BIN)/python bench/bench_assemblies.py
