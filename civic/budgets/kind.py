@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
@@ -99,7 +99,7 @@ def _admin_spaces(actor) -> list[dict]:
     for e in editions:
         url = url_for("budgets.edition", edition_id=e.id)
         state = (_("Draft") if e.is_draft else _("Results published")
-                 if e.results_status == ResultsStatus.PUBLISHED else _("Published"))
+                 if e.results_status == ResultsStatus.PUBLISHED else pgettext("budget edition state", "Published"))
         out.append({"kind": KIND, "id": e.id, "title": e.title, "url": url, "state": state,
                     "phase": current.get(e.id), "is_draft": e.is_draft, "district_id": None,
                     "preview_url": url if e.is_draft else None})

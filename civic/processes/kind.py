@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import has_request_context, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
@@ -113,7 +114,8 @@ def admin_spaces(actor) -> list[dict]:
     out = []
     for p in rows:
         url = _url("processes.show", process_id=p.id)
-        state = (_("Draft") if not p.is_published else _("Archived") if p.last_phase_entered else _("Published"))
+        state = (_("Draft") if not p.is_published else pgettext("process state", "Archived") if p.last_phase_entered
+                 else pgettext("process state", "Published"))
         out.append({"kind": "process", "id": p.id, "title": p.title, "url": url, "state": state,
                     "phase": current.get(p.id), "is_draft": not p.is_published, "district_id": p.district_id,
                     "preview_url": url if not p.is_published else None})
