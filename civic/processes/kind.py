@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
