@@ -22,7 +22,9 @@ MONTHS = 12
 SPACES_PER_PAGE = 30
 
 # Bar charts: drawing units of the SVG viewBox (it scales with the page).
+# By month: vertical bars; by district (long names): horizontal bars, a row each.
 CHART_WIDTH, CHART_HEIGHT, BAR_AREA = 600, 180, 140
+ROW_HEIGHT, LABEL_WIDTH = 18, 330
 
 
 def late_days(due_at: datetime | None, now: datetime) -> int:
@@ -107,6 +109,16 @@ def _bars(pairs: list[tuple[str, int]]) -> list[dict]:
     return bars
 
 
+def _rows(pairs: list[tuple[str, int]]) -> dict:
+    """Horizontal bar geometry for ``(label, value)`` pairs, and the chart's height."""
+    top = max([v for _k, v in pairs] + [1])
+    span = CHART_WIDTH - LABEL_WIDTH - 60  # room for the value after the bar
+    bars = [{"label": label, "value": value, "y": i * ROW_HEIGHT + 3, "ty": i * ROW_HEIGHT + 14,
+             "width": round(span * value / top, 1), "vx": LABEL_WIDTH + round(span * value / top, 1) + 4}
+            for i, (label, value) in enumerate(pairs)]
+    return {"bars": bars, "height": max(len(pairs), 1) * ROW_HEIGHT + 4}
+
+
 def figures(now: datetime | None = None) -> list[dict]:
     """Each kind of participation over the last 12 months, by month and by
     district: ``{"name", "label", "total", "months": bars, "districts": bars}``
@@ -127,5 +139,5 @@ def figures(now: datetime | None = None) -> list[dict]:
         out.append({"name": activity.name, "label": activity.label_fr if fr else activity.label_en,
                     "total": sum(by_month.values()),
                     "months": _bars([(m, by_month[m]) for m in months]),
-                    "districts": _bars(district_pairs)})
+                    "districts": _rows(district_pairs)})
     return out

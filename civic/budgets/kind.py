@@ -94,7 +94,7 @@ def _admin_spaces(actor) -> list[dict]:
             staff_scope(actor, Envelope.district_id, OFFICIAL))).all()
         reviewed = {e for e, district in envelopes if is_official_for(actor, district)}
         editions = [e for e in editions if e.id in reviewed and permissions.can_view_edition(actor, e)]
-    current = phases.current_titles(KIND, [e.id for e in editions])
+    current = phases.current_titles(KIND, [e.id for e in editions], services.phase_label)
     out = []
     for e in editions:
         url = url_for("budgets.edition", edition_id=e.id)
