@@ -13,9 +13,9 @@ from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from civic.accounts import forms, services
+from civic.accounts import backoffice, forms, services
 from civic.accounts.models import District, User, UserRole
-from civic.accounts.permissions import can_manage_accounts, can_use_counter
+from civic.accounts.permissions import can_manage_accounts, can_open_back_office, can_use_counter
 from civic.core import content
 from civic.core import settings as settings_mod
 from civic.core.errors import NotFound
@@ -34,18 +34,30 @@ PAGE_SIZE = 50
 
 @admin_bp.before_request
 @login_required
-def _admins_only():
+def _staff_only():
+    # The back office's front page is every staff member's; the pages behind
+    # it (people, roles, districts, census, settings, audit) are the admins'.
     require_login(current_user)
-    require(can_manage_accounts(current_user))
+    require(can_open_back_office(current_user))
+    if request.endpoint != "admin.index":
+        require(can_manage_accounts(current_user))
 
 
 @admin_bp.get("/")
 def index():
-    counts = {
-        "users": db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.deleted_at.is_(None))),
-        "districts": db.session.scalar(sa.select(sa.func.count()).select_from(District)),
-    }
-    return render_template("admin/index.html", counts=counts)
+    """The back office: what needs doing now, every space the person runs,
+    what they may create, and the figures of the last twelve months."""
+    counts = None
+    if can_manage_accounts(current_user):
+        counts = {
+            "users": db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.deleted_at.is_(None))),
+            "districts": db.session.scalar(sa.select(sa.func.count()).select_from(District)),
+        }
+    kind, state = (request.args.get("kind") or "").strip(), (request.args.get("state") or "").strip()
+    return render_template("admin/index.html", counts=counts, attention=backoffice.attention_rows(current_user),
+                           spaces=backoffice.spaces(current_user, kind, state, page_arg()), kind=kind, state=state,
+                           create_links=content.create_links(current_user), figures=backoffice.figures(),
+                           chart=backoffice)
 
 
 @admin_bp.get("/users")

@@ -28,7 +28,9 @@ from civic.cli import civic_cli
 from civic.core import content
 from civic.core.export import iso
 from civic.core.nav import register_nav
+from civic.core.permissions import OFFICIAL, is_official_for, staff_scope
 from civic.core.sanitize import clean_text, render_markdown
+from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
 
@@ -79,12 +81,54 @@ def owed_answers() -> list[dict]:
              "owed_since": r.adopted_at, "due_at": r.answer_due_at, "answered_at": r.answered_at} for r in rows]
 
 
+# --- the back office (/admin) ------------------------------------------------------------
+
+def admin_spaces(actor) -> list[dict]:
+    """Assemblies the actor manages (admins: drafts included) or answers the
+    recommendations of (officials of its district, once public): one query."""
+    rows = db.session.scalars(sa.select(Assembly).where(
+        staff_scope(actor, Assembly.district_id, OFFICIAL)).order_by(Assembly.id.desc())).all()
+    out = []
+    for a in rows:
+        if not (permissions.can_manage_assembly(actor, a)
+                or (a.is_published and is_official_for(actor, a.district_id))):
+            continue
+        url = _url("assemblies.show", assembly_id=a.id)
+        draft = a.state == AssemblyState.DRAFT
+        out.append({"kind": "assembly", "id": a.id, "title": a.title, "url": url, "state": str(STATE_LABELS[a.state]),
+                    "phase": None, "is_draft": draft, "district_id": a.district_id,
+                    "preview_url": url if draft else None})
+    return out
+
+
+def attention(actor) -> list[dict]:
+    """Recommendations still waiting for their official answer: two queries."""
+    now = utcnow()
+    rows = db.session.scalars(
+        sa.select(Recommendation).join(Assembly, Assembly.id == Recommendation.assembly_id)
+        .where(Assembly.state.in_(PUBLIC_STATES), Recommendation.hidden.is_(False),
+               Recommendation.answered_at.is_(None), staff_scope(actor, Assembly.district_id, OFFICIAL))
+        .options(selectinload(Recommendation.assembly))
+        .order_by(Recommendation.answer_due_at, Recommendation.id)).all()
+    return [{"kind": "recommendation", "id": r.id, "title": r.title,
+             "url": _url("assemblies.recommendation", rec_id=r.id), "what": _("Official answer due"),
+             "due_at": r.answer_due_at, "late": r.answer_due_at < now}
+            for r in rows if permissions.can_answer_recommendation(actor, r)]
+
+
+def create_links(actor) -> list[tuple[str, str]]:
+    if permissions.can_create_assembly(actor):
+        return [(_("Create an assembly"), _url("assemblies.new"))]
+    return []
+
+
 def _register_kinds() -> None:
     content.register_kind(content.ContentKind(
         name="assembly", model=Assembly, label=lambda: _("Citizens' assembly"), title=lambda a: a.title,
         url=lambda a: _url("assemblies.show", assembly_id=a.id), can_view=permissions.can_view_assembly,
         author_id=lambda a: None, district_id=lambda a: a.district_id,
-        hooks={"followable": True, "comments": {"alignment": False}, "comments_open": comments_open}))
+        hooks={"followable": True, "comments": {"alignment": False}, "comments_open": comments_open,
+               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links}))
     content.register_kind(content.ContentKind(
         name="recommendation", model=Recommendation, label=lambda: _("Assembly recommendation"),
         title=lambda r: r.title, url=lambda r: _url("assemblies.recommendation", rec_id=r.id),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
@@ -16,11 +17,12 @@ from civic.core import content, phases
 from civic.core.datasets import register_dataset
 from civic.core.jobs import enqueue, register_periodic
 from civic.core.nav import register_nav
+from civic.core.permissions import OFFICIAL, is_official_for, staff_scope
 from civic.core.series import Series, register_series
 from civic.extensions import db
 
 from . import api, demo, jobs, opendata, permissions, series, services, views  # noqa: F401  (api routes and demo loader register at import)
-from .models import KIND, PROJECT_KIND, BudgetEdition, Envelope, Project, ProjectStatus
+from .models import KIND, PROJECT_KIND, BudgetEdition, Envelope, Project, ProjectStatus, ResultsStatus
 
 # --- hooks -------------------------------------------------------------------------
 
@@ -69,6 +71,66 @@ def _counter_section(user) -> dict | None:
     return {"title": _("Participatory budgets: paper ballots"), "items": items}
 
 
+# --- the back office (/admin) ------------------------------------------------------------
+
+def _reviewable_projects(actor):
+    """Projects waiting for their feasibility review in the actor's districts,
+    with their envelope and edition (three queries)."""
+    rows = db.session.scalars(
+        sa.select(Project).join(Envelope, Envelope.id == Project.envelope_id).where(
+            Project.status == ProjectStatus.SUBMITTED, Project.hidden.is_(False),
+            staff_scope(actor, Envelope.district_id, OFFICIAL))
+        .options(selectinload(Project.envelope), selectinload(Project.edition)).order_by(Project.id)).all()
+    return [p for p in rows if permissions.can_review_project(actor, p)]
+
+
+def _admin_spaces(actor) -> list[dict]:
+    """Editions the actor manages (city-wide officials: all, drafts included)
+    or reviews projects of (district officials: the editions with an envelope
+    of their districts), with the current phase: three queries."""
+    editions = db.session.scalars(sa.select(BudgetEdition).order_by(BudgetEdition.id.desc())).all()
+    if not permissions.can_manage_edition(actor):
+        envelopes = db.session.execute(sa.select(Envelope.edition_id, Envelope.district_id).where(
+            staff_scope(actor, Envelope.district_id, OFFICIAL))).all()
+        reviewed = {e for e, district in envelopes if is_official_for(actor, district)}
+        editions = [e for e in editions if e.id in reviewed and permissions.can_view_edition(actor, e)]
+    current = phases.current_titles(KIND, [e.id for e in editions], services.phase_label)
+    out = []
+    for e in editions:
+        url = url_for("budgets.edition", edition_id=e.id)
+        state = (_("Draft") if e.is_draft else _("Results published")
+                 if e.results_status == ResultsStatus.PUBLISHED else pgettext("budget edition state", "Published"))
+        out.append({"kind": KIND, "id": e.id, "title": e.title, "url": url, "state": state,
+                    "phase": current.get(e.id), "is_draft": e.is_draft, "district_id": None,
+                    "preview_url": url if e.is_draft else None})
+    return out
+
+
+def _attention(actor) -> list[dict]:
+    """Feasibility reviews waiting (one row per edition, with their number) and
+    computed results waiting for publication."""
+    waiting: dict[int, list[Project]] = {}
+    for p in _reviewable_projects(actor):
+        waiting.setdefault(p.edition_id, []).append(p)
+    rows = [{"kind": KIND, "id": edition_id, "title": projects[0].edition.title,
+             "url": url_for("budgets.projects", edition_id=edition_id),
+             "what": ngettext("%(num)d feasibility review waiting", "%(num)d feasibility reviews waiting",
+                              len(projects)),
+             "due_at": None, "late": False} for edition_id, projects in waiting.items()]
+    if permissions.can_manage_edition(actor):
+        computed = db.session.scalars(sa.select(BudgetEdition).where(
+            BudgetEdition.results_status == ResultsStatus.COMPUTED).order_by(BudgetEdition.id)).all()
+        rows += [{"kind": KIND, "id": e.id, "title": e.title, "url": url_for("budgets.results", edition_id=e.id),
+                  "what": _("Results to publish"), "due_at": None, "late": False} for e in computed]
+    return rows
+
+
+def _create_links(actor) -> list[tuple[str, str]]:
+    if permissions.can_manage_edition(actor):
+        return [(_("Create an edition"), url_for("budgets.new_edition"))]
+    return []
+
+
 def _privacy_notice():
     return {"title": _("Participatory budgets"), "rows": [
         (_("Projects you submit (title, description, image)"), _("Publishing and reviewing the project"),
@@ -90,7 +152,8 @@ def declare(app) -> None:
         name=KIND, model=BudgetEdition, label=lambda: _("Participatory budget"),
         title=lambda e: e.title, url=lambda e: url_for("budgets.edition", edition_id=e.id),
         author_id=lambda e: None, district_id=lambda e: None,
-        hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from}))
+        hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from,
+               "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links}))
     content.register_kind(content.ContentKind(
         name=PROJECT_KIND, model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),

@@ -16,6 +16,7 @@ from civic.core import content
 from civic.core.datasets import register_dataset
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
+from civic.core.permissions import OFFICIAL, staff_scope
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.series import Series, register_series
 from civic.core.time import utcnow
@@ -133,6 +134,60 @@ def _counter_section(user) -> dict | None:
     return {"title": _("Consultations: paper questionnaires"), "items": items}
 
 
+# --- the back office (/admin) ------------------------------------------------------------
+
+def _state_label(c, now) -> str:
+    phase = c.phase(now)
+    if phase == "draft":
+        return _("Draft")
+    if phase == "upcoming":
+        return _("Opens on %(date)s", date=format_date(c.opens_on))
+    if phase == "open":
+        return _("Open until %(date)s", date=format_date(c.closes_on))
+    return _("Closed on %(date)s", date=format_date(c.closes_on))
+
+
+def _admin_spaces(actor) -> list[dict]:
+    """Consultations the actor manages, drafts included, in their districts: one query."""
+    now = utcnow()
+    rows = db.session.scalars(sa.select(Consultation).where(
+        staff_scope(actor, Consultation.district_id, OFFICIAL)).order_by(Consultation.id.desc())).all()
+    return [{"kind": "consultation", "id": c.id, "title": c.title, "url": _url(c), "state": _state_label(c, now),
+             "phase": None, "is_draft": c.status == Status.DRAFT, "district_id": c.district_id,
+             "preview_url": _url(c) if c.status == Status.DRAFT else None}
+            for c in rows if permissions.can_manage_consultation(actor, c)]
+
+
+def _attention(actor) -> list[dict]:
+    """Consultations past their closing date still open (the closing job is
+    late), and closed ones whose follow-up is owed, with its due date: one query."""
+    now = utcnow()
+    rows = db.session.scalars(sa.select(Consultation).where(
+        Consultation.status != Status.DRAFT, Consultation.hidden.is_(False), Consultation.closes_at <= now,
+        Consultation.followup_published_at.is_(None), staff_scope(actor, Consultation.district_id, OFFICIAL))
+        .order_by(Consultation.results_due_at)).all()
+    out = []
+    for c in rows:
+        if not permissions.can_manage_consultation(actor, c):
+            continue
+        if c.status == Status.PUBLISHED:
+            out.append({"kind": "consultation", "id": c.id, "title": c.title,
+                        "url": url_for("consultations.manage", consultation_id=c.id),
+                        "what": _("Consultation to close"), "due_at": c.closes_at, "late": False})
+        else:
+            due = services.due_instant(c)
+            out.append({"kind": "consultation", "id": c.id, "title": c.title,
+                        "url": url_for("consultations.followup", consultation_id=c.id),
+                        "what": _("Follow-up to publish"), "due_at": due, "late": due < now})
+    return out
+
+
+def _create_links(actor) -> list[tuple[str, str]]:
+    if permissions.can_draft_consultations(actor):
+        return [(_("New consultation"), url_for("consultations.new"))]
+    return []
+
+
 def declare(app) -> None:
     if "consultations" not in app.blueprints:
         app.register_blueprint(views.bp)
@@ -143,7 +198,8 @@ def declare(app) -> None:
         hooks={"followable": True, "owed_answers": services.owed_answers, "set_hidden": _set_hidden,
                "excerpt": _excerpt, "text": lambda c: c.context_md, "redact": _redact, "authored_by": _authored_by,
                "comments": {"alignment": False}, "comments_open": _comments_open,
-               "conversations": True}))
+               "conversations": True,
+               "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)

@@ -206,3 +206,49 @@ def created(kind_name: str, obj, actor=None) -> None:
     """Domain services call this right after creating (and flushing) an item."""
     for fn in _CREATED:
         fn(kind_name, obj, actor)
+
+
+# --- the back office (/admin): spaces, what needs doing, what to create ----------------
+# Three kind hooks feed it (docs/architecture.md, "Content kinds and their hooks"):
+# ``admin_spaces(actor) -> list[dict]``, ``attention(actor) -> list[dict]`` and
+# ``create_links(actor) -> list[(label, url)]``, each already limited to what the
+# actor may manage, in a constant number of queries.
+
+_ATTENTION_SOURCES: list[Callable] = []
+
+
+def register_attention(fn: Callable) -> None:
+    """``fn(actor) -> list[dict]``: what needs doing now in a module that is
+    not a kind of its own (the moderation queue), rows shaped as the
+    ``attention`` hook's."""
+    if fn not in _ATTENTION_SOURCES:
+        _ATTENTION_SOURCES.append(fn)
+
+
+def _hooked(name: str) -> list[Callable]:
+    return [kind.hooks[name] for kind in _KINDS.values() if callable(kind.hooks.get(name))]
+
+
+def admin_spaces(actor) -> list[dict]:
+    """Every space of every kind the actor may manage (``admin_spaces`` hooks)."""
+    rows: list[dict] = []
+    for fn in _hooked("admin_spaces"):
+        rows.extend(fn(actor))
+    return rows
+
+
+def attention(actor) -> list[dict]:
+    """What needs doing now, late first, then by due date (undated last)."""
+    rows: list[dict] = []
+    for fn in _hooked("attention") + _ATTENTION_SOURCES:
+        rows.extend(fn(actor))
+    return sorted(rows, key=lambda r: (not r.get("late"), r.get("due_at") is None, r.get("due_at") or 0,
+                                       r.get("kind", ""), r.get("id") or 0))
+
+
+def create_links(actor) -> list[tuple[str, str]]:
+    """``(label, url)`` of each kind the actor may create (``create_links`` hooks)."""
+    links: list[tuple[str, str]] = []
+    for fn in _hooked("create_links"):
+        links.extend(fn(actor))
+    return links

@@ -117,3 +117,19 @@ def require_role(actor, role: str, district_id: int | None = None) -> None:
 
 def require_contributor(actor) -> None:
     require(is_contributor(actor))
+
+
+def staff_scope(actor, column, *roles: str):
+    """SQL condition on a district column: the rows the actor holds one of
+    ``roles`` for (every row for a city-wide grant; a district grant covers
+    that district only, never city-wide rows, whose column is NULL). Lists
+    use it before the domain's own predicate confirms each row."""
+    import sqlalchemy as sa
+
+    ids: set[int] = set()
+    for role in roles:
+        scope = districts_of(actor, role)
+        if scope is None:
+            return sa.true()
+        ids |= scope
+    return column.in_(sorted(ids)) if ids else sa.false()

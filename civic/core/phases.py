@@ -263,3 +263,16 @@ def _register():
 
 
 _register()
+
+
+def current_titles(owner_kind: str, owner_ids, label=None) -> dict[int, str]:
+    """``{owner_id: title of its current phase}`` for many owners in one query
+    (the back office's list of spaces); owners without a current phase are
+    absent. ``label(code)`` names a phase whose stored title is in one
+    language only (as the timeline macro's ``label``)."""
+    ids = sorted(set(owner_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(Phase.owner_id, Phase.code, Phase.title).where(
+        Phase.owner_kind == owner_kind, Phase.owner_id.in_(ids), Phase.is_current.is_(True)))
+    return {owner_id: str(label(code)) if label else title for owner_id, code, title in rows}

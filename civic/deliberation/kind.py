@@ -22,7 +22,9 @@ from civic.core import (
 )
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
+from civic.core.permissions import MODERATOR, OFFICIAL, is_moderator_for, staff_scope
 from civic.core.sanitize import clean_text
+from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.deliberation import (  # noqa: F401  (api and demo register at import)
     api,
@@ -54,6 +56,39 @@ def debate_authored_by(user_id: int) -> list[Debate]:
     return db.session.scalars(sa.select(Debate).where(Debate.author_id == user_id)).all()
 
 
+def debate_admin_spaces(actor) -> list[dict]:
+    """Debates the actor closes (officials) or moderates, in their districts: one query."""
+    rows = db.session.scalars(sa.select(Debate).where(
+        staff_scope(actor, Debate.district_id, OFFICIAL, MODERATOR)).order_by(Debate.id.desc())).all()
+    out = []
+    for d in rows:
+        if not (permissions.can_close_debate(actor, d) or is_moderator_for(actor, d.district_id)):
+            continue
+        state = _("Hidden by moderation") if d.hidden_at else _("Open") if d.is_open else _("Closed")
+        out.append({"kind": "debate", "id": d.id, "title": d.title, "url": _url("deliberation.debate", debate_id=d.id),
+                    "state": state, "phase": None, "is_draft": False, "district_id": d.district_id,
+                    "preview_url": None})
+    return out
+
+
+def debate_attention(actor) -> list[dict]:
+    """Open debates whose contribution period is over: their officials write
+    the conclusion (one query)."""
+    rows = db.session.scalars(sa.select(Debate).where(
+        Debate.state == DebateState.OPEN, Debate.hidden_at.is_(None), Debate.ends_at.is_not(None),
+        Debate.ends_at <= utcnow(), staff_scope(actor, Debate.district_id, OFFICIAL))
+        .order_by(Debate.ends_at)).all()
+    return [{"kind": "debate", "id": d.id, "title": d.title, "url": _url("deliberation.close_debate", debate_id=d.id),
+             "what": _("Debate to conclude"), "due_at": None, "late": False}
+            for d in rows if permissions.can_close_debate(actor, d)]
+
+
+def debate_create_links(actor) -> list[tuple[str, str]]:
+    if permissions.can_open_debate(actor):
+        return [(_("Open a debate"), _url("deliberation.new_debate"))]
+    return []
+
+
 DEBATE = content.ContentKind(
     name="debate", model=Debate, label=lambda: _l("Debate"), title=lambda d: d.title,
     url=lambda d: _url("deliberation.debate", debate_id=d.id),
@@ -70,6 +105,9 @@ DEBATE = content.ContentKind(
         "comments_open": lambda d: d.accepts_contributions(),
         "followable": True,
         "conversations": True,  # a conversation (agree/disagree statements) may sit on a debate
+        "admin_spaces": debate_admin_spaces,
+        "attention": debate_attention,
+        "create_links": debate_create_links,
     },
 )
 

@@ -38,6 +38,7 @@ def declare(app) -> None:
     content.register_panel(report_panel, order=90)
     content.register_created_listener(services.on_item_created)
     content.register_home_section(home_section)
+    content.register_attention(attention)
     register_nav(lambda: _l("Transparency"), "moderation.transparency", order=80, footer=True)
     for spec in settings.SPECS:
         register_setting(spec)
@@ -50,6 +51,19 @@ def declare(app) -> None:
 
 
 # --- hooks ---------------------------------------------------------------------------
+
+def attention(actor) -> list[dict]:
+    """The back office's "needs attention": the open cases of the actor's
+    moderation queue, as one row with their number (one query)."""
+    if not permissions.can_view_queue(actor):
+        return []
+    count = services.open_case_count(actor)
+    if not count:
+        return []
+    return [{"kind": "moderation", "id": None, "title": _("Moderation queue"), "url": url_for("moderation.queue"),
+             "what": ngettext("%(num)d report to handle", "%(num)d reports to handle", count),
+             "due_at": None, "late": False}]
+
 
 def report_panel(kind_name, obj, user):
     """Panel on every item page: a link to report it (logged-in people, not

@@ -18,7 +18,9 @@ from civic.core.content import ContentKind
 from civic.core.datasets import register_dataset
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
+from civic.core.permissions import MODERATOR, OFFICIAL, staff_scope
 from civic.core.series import Series, register_series
+from civic.core.time import utcnow
 from civic.extensions import db
 from civic.petitions import (
     api,  # noqa: F401  (adds the API routes at import time)
@@ -26,6 +28,7 @@ from civic.petitions import (
     cli,
     demo,
     jobs,
+    labels,
     opendata,
     permissions,
     series,
@@ -65,7 +68,8 @@ def declare(app) -> None:
         author_id=lambda p: p.creator_id, district_id=lambda p: p.district_id,
         hooks={"excerpt": excerpt, "set_hidden": services.set_hidden, "text": text, "authored_by": authored_by,
                "context": context, "comments": {"alignment": False}, "comments_open": comments_open,
-               "owed_answers": owed_answers, "followable": False}))
+               "owed_answers": owed_answers, "followable": False,
+               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links}))
     content.register_home_section(home_section)
     content.register_counter_section(counter_section)
     register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)
@@ -127,6 +131,52 @@ def owed_answers() -> list[dict]:
              "url": url_for("petitions.detail", petition_id=p.id), "district_id": p.district_id,
              "owed_since": p.response_threshold_at, "due_at": p.response_due_at, "answered_at": answered}
             for p, answered in rows]
+
+
+# --- the back office (/admin) ------------------------------------------------------------
+
+def admin_spaces(actor) -> list[dict]:
+    """Petitions past their author's draft that the actor moderates or answers
+    for (their districts only): one query."""
+    rows = db.session.scalars(sa.select(Petition).where(
+        Petition.state != S.DRAFT, staff_scope(actor, Petition.district_id, MODERATOR, OFFICIAL))
+        .order_by(Petition.id.desc())).all()
+    names = labels.state_labels()
+    return [{"kind": "petition", "id": p.id, "title": p.title,
+             "url": url_for("petitions.detail", petition_id=p.id), "state": names.get(p.state, p.state),
+             "phase": None, "is_draft": False, "district_id": p.district_id, "preview_url": None}
+            for p in rows if permissions.can_moderate_petition(actor, p)
+            or permissions.can_respond_to_petition(actor, p)]
+
+
+def attention(actor) -> list[dict]:
+    """Petitions waiting for their moderators, and official responses owed
+    (past the response threshold, not yet answered): two queries."""
+    now = utcnow()
+    waiting = db.session.scalars(sa.select(Petition).where(
+        Petition.state == S.MODERATION, staff_scope(actor, Petition.district_id, MODERATOR))
+        .order_by(Petition.moderation_at)).all()
+    rows = [{"kind": "petition", "id": p.id, "title": p.title,
+             "url": url_for("petitions.moderate", petition_id=p.id),
+             "what": _("Petition awaiting moderation"), "due_at": None, "late": False}
+            for p in waiting if permissions.can_moderate_petition(actor, p)]
+    answered = sa.select(PetitionNews.id).where(PetitionNews.petition_id == Petition.id,
+                                                 PetitionNews.kind == NewsKind.RESPONSE).exists()
+    owed = db.session.scalars(sa.select(Petition).where(
+        Petition.response_threshold_at.is_not(None), Petition.state.in_([S.OPEN, S.CLOSED]), ~answered,
+        staff_scope(actor, Petition.district_id, OFFICIAL)).order_by(Petition.response_due_at)).all()
+    rows += [{"kind": "petition", "id": p.id, "title": p.title,
+              "url": url_for("petitions.respond", petition_id=p.id), "what": _("Official response due"),
+              "due_at": p.response_due_at, "late": p.response_due_at is not None and p.response_due_at < now}
+             for p in owed if permissions.can_respond_to_petition(actor, p)]
+    return rows
+
+
+def create_links(actor) -> list[tuple[str, str]]:
+    """Anyone who may contribute starts a petition; staff get the link too."""
+    if permissions.can_create_petition(actor):
+        return [(_("Start a petition"), url_for("petitions.new"))]
+    return []
 
 
 def home_section(_user) -> dict | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
-from flask_babel import format_date
+from flask_babel import format_date, pgettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -18,9 +18,10 @@ from civic.core.datasets import register_dataset
 from civic.core.export import iso
 from civic.core.jobs import register_periodic
 from civic.core.nav import register_nav
+from civic.core.permissions import OFFICIAL, staff_scope
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.series import Series, register_series
-from civic.core.time import last_day
+from civic.core.time import last_day, utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
 from civic.processes import api, demo, jobs, opendata, permissions, series, services, views  # noqa: F401  (api and demo register at import)
@@ -100,12 +101,55 @@ def owed_answers() -> list[dict]:
              "owed_since": p.queued_at, "due_at": p.answer_due_at, "answered_at": p.answered_at} for p in rows]
 
 
+# --- the back office (/admin) ------------------------------------------------------------
+
+def admin_spaces(actor) -> list[dict]:
+    """Processes the actor manages (drafts included, with their preview), in
+    their districts, with the current phase: two queries."""
+    rows = [p for p in db.session.scalars(sa.select(Process).where(
+        staff_scope(actor, Process.district_id, OFFICIAL)).order_by(Process.id.desc())).all()
+        if permissions.can_manage_process(actor, p)]
+    current = phases.current_titles("process", [p.id for p in rows])
+    out = []
+    for p in rows:
+        url = _url("processes.show", process_id=p.id)
+        state = (_("Draft") if not p.is_published else pgettext("process state", "Archived") if p.last_phase_entered
+                 else pgettext("process state", "Published"))
+        out.append({"kind": "process", "id": p.id, "title": p.title, "url": url, "state": state,
+                    "phase": current.get(p.id), "is_draft": not p.is_published, "district_id": p.district_id,
+                    "preview_url": url if not p.is_published else None})
+    return out
+
+
+def attention(actor) -> list[dict]:
+    """Proposals in the officials' queue still waiting for their answer, with
+    its due date: two queries (the proposals, their processes)."""
+    now = utcnow()
+    rows = db.session.scalars(
+        sa.select(Proposal).join(Process, Process.id == Proposal.process_id).where(
+            Proposal.queued_at.is_not(None), Proposal.answered_at.is_(None), Proposal.hidden.is_(False),
+            Process.published_at.is_not(None), Proposal.state != ProposalState.WITHDRAWN,
+            sa.or_(staff_scope(actor, Proposal.district_id, OFFICIAL), staff_scope(actor, Process.district_id, OFFICIAL)))
+        .options(selectinload(Proposal.process)).order_by(Proposal.answer_due_at, Proposal.id)).all()
+    return [{"kind": "proposal", "id": p.id, "title": p.title, "url": _url("processes.official", proposal_id=p.id),
+             "what": _("Official answer due"), "due_at": p.answer_due_at,
+             "late": p.answer_due_at is not None and p.answer_due_at < now}
+            for p in rows if permissions.can_answer_proposal(actor, p)]
+
+
+def create_links(actor) -> list[tuple[str, str]]:
+    if permissions.can_create_process(actor):
+        return [(_("Create a process"), _url("processes.new_process"))]
+    return []
+
+
 def _register_kinds() -> None:
     content.register_kind(content.ContentKind(
         name="process", model=Process, label=lambda: _("Participatory process"), title=lambda p: p.title,
         url=lambda p: _url("processes.show", process_id=p.id), can_view=permissions.can_view_process,
         author_id=lambda p: None, district_id=lambda p: p.district_id,
-        hooks={"followable": True, "phase_changed": services.on_phase_changed}))
+        hooks={"followable": True, "phase_changed": services.on_phase_changed,
+               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links}))
     content.register_kind(content.ContentKind(
         name="proposal", model=Proposal, label=lambda: _("Proposal"), title=lambda p: p.title,
         url=lambda p: _url("processes.proposal", proposal_id=p.id), can_view=permissions.can_view_proposal,

@@ -128,5 +128,6 @@ def test_actions_are_offered_to_those_who_may_take_them(client, login, factory):
         page = client.get(f"/consultations/{c.id}").get_data(as_text=True)
         assert ("Manage this consultation" in page) is manage, who.email
         assert ("Enter paper answers" in page) is paper, who.email
-        assert ("New consultation" in client.get("/consultations").get_data(as_text=True)) is new, who.email
+        back_office = client.get("/admin/")  # the create links are in the back office's « Create » section
+        assert ("New consultation" in back_office.get_data(as_text=True)) is new, who.email
         client.post("/account/logout")

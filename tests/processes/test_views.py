@@ -387,14 +387,14 @@ def test_management_links_follow_the_permissions(client, login, factory, admin):
     official_here = factory.user(roles=[("official", here)])
     login(official_here)
     assert "Manage this process" in _html(client.get(f"/processes/{draft.id}"))
-    assert "Create a process" not in _html(client.get("/processes/"))
+    assert "Create a process" not in _html(client.get("/admin/"))
     assert "Publish the process" not in _html(client.get(f"/processes/{draft.id}/manage"))
     client.post("/account/logout")
     login(factory.user(roles=[("official", factory.district())]))
     assert client.get(f"/processes/{draft.id}").status_code == 404
     client.post("/account/logout")
     login(admin)
-    assert "Create a process" in _html(client.get("/processes/"))
+    assert "Create a process" in _html(client.get("/admin/"))
     assert "Publish the process" in _html(client.get(f"/processes/{draft.id}/manage"))
 
 
