@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, url_for
-from flask_babel import gettext as _
 
 from civic.extensions import db
 from civic.site import (

@@ -270,11 +270,12 @@ def save_statement(actor, *, entity_name: str, site_url: str, status: str, rate,
         if conformance != Conformance.NONE and value is None:
             errors["rate"] = _("Enter the rate of RGAA criteria met, from the audit.")
         elif conformance == Conformance.FULL and value != 100:
-            errors["rate"] = _("A fully conformant site meets 100 % of the criteria.")
+            errors["rate"] = _("A fully conformant site meets %(n)s %% of the criteria.", n=100)
         elif conformance == Conformance.PARTIAL and value is not None and not 50 <= value < 100:
-            errors["rate"] = _("A partially conformant site meets at least 50 % and less than 100 % of the criteria.")
+            errors["rate"] = _("A partially conformant site meets at least %(low)s %% and less than %(high)s %% of the "
+                               "criteria.", low=50, high=100)
         elif conformance == Conformance.NONE and value is not None and value >= 50:
-            errors["rate"] = _("A site meeting 50 % of the criteria or more is partially conformant.")
+            errors["rate"] = _("A site meeting %(n)s %% of the criteria or more is partially conformant.", n=50)
     if value is not None:
         if audit_date is None:
             errors["audit_date"] = _("Enter the date of the audit.")
