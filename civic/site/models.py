@@ -54,6 +54,8 @@ class SiteIdentity(db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
+    updated_by = relationship("User", foreign_keys=[updated_by_id])
+
 
 class PageVersion(db.Model):
     """One version of an editable page; the newest of a slug is the page.

@@ -294,3 +294,9 @@ def test_the_french_statement_uses_the_rgaa_words(client, admin):
     assert "Déclaration d’accessibilité" in html and "partiellement conforme" in html
     assert "Voies de recours" in html and "Retour d’information et contact" in html
     assert "Accessibilité\u00a0: partiellement conforme" in html
+
+
+def test_the_identity_form_says_who_changed_it_last(client, admin):
+    client.post("/admin/identity", data=identity_form())
+    html = client.get("/admin/identity").get_data(as_text=True)
+    assert "by Admin A." in html and 'value="Toulouse participe"' in html and 'value="#8a1538"' in html
