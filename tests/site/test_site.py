@@ -199,6 +199,7 @@ def test_editing_a_page_keeps_every_version_and_restores_one(client, admin):
     page = client.get("/pages/legal-notice").get_data(as_text=True)
     assert "Deuxième <strong>version</strong>" in page and "<h1>Legal notice</h1>" in page
     assert 'href="/pages/legal-notice">Legal notice</a>' in page  # the footer links the published page
+    assert 'href="/admin/pages/legal-notice">Edit this page</a>' in page
     history = client.get("/admin/pages/legal-notice/history").get_data(as_text=True)
     assert history.count("By Admin A.") == 2 and history.count("Restore this version") == 1
     assert "<script" not in history.split("<main")[1] and "<h2>Éditeur</h2>" in history
@@ -255,7 +256,7 @@ def test_a_filled_statement_has_every_rgaa_section(client, admin):
                  "Défenseur des droits<br>Libre réponse 71120<br>75342 Paris CEDEX 07",
                  'href="/accessibility">Accessibility: partially compliant</a>']:
         assert text in html, text
-    assert "has not been published yet" not in html
+    assert "has not been published yet" not in html and "Edit the statement" not in html
     statement = db.session.get(AccessibilityStatement, 1)
     assert statement.rate == 78.5 and statement.pages_audited == "Accueil\nPétitions\nBudget participatif"
 
