@@ -1,5 +1,5 @@
-"""Site-wide pages: home, language switch, accessibility, privacy,
-unsubscribe, health check."""
+"""Site-wide pages: home, language switch, privacy, unsubscribe, health
+check. (The accessibility statement is the site package's.)"""
 
 from __future__ import annotations
 
@@ -54,11 +54,6 @@ def set_language():
             people.remember_locale(current_user, lang)
             db.session.commit()
     return redirect(safe_next(request.values.get("next")))
-
-
-@bp.get("/accessibility")
-def accessibility():
-    return render_template("core/accessibility.html")
 
 
 @bp.get("/privacy")
