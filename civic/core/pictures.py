@@ -347,7 +347,11 @@ def url(pic: Picture, variant: str = "thumb") -> str:
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals["picture_url"] = url
+    # Templates ask for pictures themselves, so that views only pass items:
+    # one query per page for a list (pictures_for), one for an item's page.
+    app.jinja_env.globals.update(picture_url=url, picture_of=for_owner, ballot_pictures=for_ballot,
+                                 pictures_for=lambda kind, items: for_owners(
+                                     kind, [getattr(i, "id", i) for i in items], limit=LIST_PICTURES))
     from civic.core.jobs import register_periodic
 
     register_periodic("pictures.purge", purge_pending, 3600)
