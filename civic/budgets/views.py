@@ -127,8 +127,9 @@ def new_project(edition_id):
     form.envelope_id.choices = select_choices([("", _("Choose…"))] + [(str(e.id), e.name) for e in edition.envelopes])
     if request.method == "GET" and len(edition.envelopes) == 1:
         form.envelope_id.data = edition.envelopes[0].id
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
     picture = pictures.stage(form, current_user) if request.method == "POST" else None
-    if form.validate_on_submit() and picture is not None:
+    if valid and picture is not None:
         ok, project = run_service(
             form, services.submit_project, current_user, edition, envelope_id=form.envelope_id.data,
             title=form.title.data, description=form.description.data, estimated_cost=form.estimated_cost.data,
@@ -177,8 +178,9 @@ def project_picture(project_id):
     form = forms.PictureForm()
     if request.method == "GET":
         form.image_alt.data = current.alt if current else ""
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
     picture = pictures.stage(form, current_user) if request.method == "POST" else None
-    if form.validate_on_submit() and picture is not None:
+    if valid and picture is not None:
         ok, _r = run_service(form, services.set_project_picture, current_user, project, picture)
         if ok:
             flash(_("The project's image is saved."), "success")

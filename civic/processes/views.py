@@ -168,8 +168,9 @@ def _process_data(form, picture) -> services.ProcessData:
 def new_process():
     require(permissions.can_create_process(current_user))
     form = forms.ProcessForm()
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
     picture = pictures.stage(form, current_user) if request.method == "POST" else None
-    if form.validate_on_submit() and picture is not None:
+    if valid and picture is not None:
         ok, process = run_service(form, services.create_process, current_user, _process_data(form, picture))
         if ok:
             flash(_("The process is created as a draft. Add its phases, then publish it."), "success")
@@ -201,8 +202,9 @@ def edit_process(process_id):
             value = process.threshold_value
             form.threshold_value.data = (f"{value / 100:g}" if process.threshold_type.value == "percent"
                                          else str(value))
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
     picture = pictures.stage(form, current_user) if request.method == "POST" else None
-    if form.validate_on_submit() and picture is not None:
+    if valid and picture is not None:
         ok, _r = run_service(form, services.update_process, current_user, process, _process_data(form, picture))
         if ok:
             flash(_("The process is saved."), "success")
@@ -315,8 +317,9 @@ def new_proposal(process_id):
         raise InvalidTransition(_("Proposals cannot be submitted in this phase of the process."))
     # The upload is staged first: a pending picture whose signed token rides in
     # the form, so it survives the similar-proposals step and any invalid field.
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
     picture = pictures.stage(form, current_user) if request.method == "POST" else None
-    if form.validate_on_submit() and picture is not None:
+    if valid and picture is not None:
         # First submission: show similar proposals, so the resident can support
         # one instead; a second submission (similar_seen) publishes.
         if form.similar_seen.data != "1":
@@ -374,8 +377,9 @@ def edit_proposal(proposal_id):
     if request.method == "GET":
         current = pictures.for_owner("proposal", p.id)
         form.image_alt.data = current.alt if current else ""
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
     picture = pictures.stage(form, current_user) if request.method == "POST" else None
-    if form.validate_on_submit() and picture is not None:
+    if valid and picture is not None:
         ok, _r = run_service(form, services.edit_proposal, current_user, p, _proposal_data(form, picture))
         if ok:
             flash(_("Your proposal is saved."), "success")
