@@ -34,6 +34,15 @@ def test_upload_makes_webp_variants_with_their_sizes_under_budget(factory):
     assert len(pic.web_data) <= 200 * 1024
 
 
+def test_the_budgets_hold_for_a_picture_that_does_not_compress(factory):
+    # Noise is the worst case: the encoder lowers the quality, then the size.
+    out = io.BytesIO()
+    Image.merge("RGB", [Image.effect_noise((3000, 2000), 90) for _ in range(3)]).save(out, "JPEG", quality=90)
+    pic = pictures.make(factory.user(), out.getvalue())
+    assert len(pic.web_data) <= 200 * 1024 and len(pic.card_data) < 15 * 1024 and len(pic.thumb_data) < 5 * 1024
+    assert pic.card_width == 480  # the card fits by quality alone
+
+
 def test_exif_orientation_is_applied_and_metadata_dropped(factory):
     img = Image.new("RGB", (600, 300), (200, 30, 30))
     exif = Image.Exif()
