@@ -151,6 +151,66 @@ def make(actor, raw: bytes, *, field: str = "image") -> Picture:
     return pic
 
 
+# --- demo illustrations -------------------------------------------------------------
+
+MOTIFS = ("bike", "tree", "fountain", "bench", "garden", "square")
+
+
+def illustration(motif: str, *, sky=(142, 202, 230), ground=(110, 170, 90), accent=(214, 80, 60)) -> bytes:
+    """A flat-colour drawing (sky, ground, sun and a motif) as PNG bytes, for
+    the demo data: pictures made on the spot, nothing downloaded."""
+    from PIL import Image, ImageDraw
+
+    w, h = 1200, 800
+    img = Image.new("RGB", (w, h), sky)
+    d = ImageDraw.Draw(img)
+    d.ellipse((930, 70, 1090, 230), fill=(250, 210, 80))
+    d.rectangle((0, 560, w, h), fill=ground)
+    dark = (60, 60, 70)
+    if motif == "bike":
+        for cx in (420, 780):
+            d.ellipse((cx - 130, 430, cx + 130, 690), outline=dark, width=18)
+        d.line((420, 560, 560, 400, 720, 400, 780, 560, 600, 560, 420, 560), fill=accent, width=20, joint="curve")
+        d.line((560, 400, 540, 350, 600, 350), fill=dark, width=14)
+        d.line((720, 400, 700, 330, 760, 320), fill=dark, width=14)
+    elif motif == "tree":
+        for x in (300, 650, 950):
+            d.rectangle((x - 25, 420, x + 25, 620), fill=(120, 80, 50))
+            d.ellipse((x - 150, 200, x + 150, 480), fill=(50, 130, 70))
+    elif motif == "fountain":
+        d.rectangle((560, 300, 640, 600), fill=(170, 170, 180))
+        d.ellipse((400, 540, 800, 640), fill=(90, 150, 210))
+        for dx in (-120, -60, 60, 120):
+            d.arc((600 + dx - 80, 230, 600 + dx + 80, 560), 200 if dx < 0 else 270, 270 if dx < 0 else 340,
+                  fill=(60, 130, 220), width=12)
+    elif motif == "bench":
+        d.rectangle((300, 430, 900, 470), fill=accent)
+        d.rectangle((300, 500, 900, 540), fill=accent)
+        for x in (340, 840):
+            d.rectangle((x, 540, x + 30, 640), fill=dark)
+        d.polygon([(250, 300), (950, 300), (900, 360), (300, 360)], fill=(240, 240, 230))
+    elif motif == "garden":
+        for i, x in enumerate(range(150, 1100, 190)):
+            d.rectangle((x, 520, x + 150, 640), fill=(120, 80, 50))
+            colour = accent if i % 2 else (240, 190, 60)
+            for dx in (30, 75, 120):
+                d.line((x + dx, 520, x + dx, 450), fill=(50, 130, 70), width=8)
+                d.ellipse((x + dx - 18, 420, x + dx + 18, 456), fill=colour)
+    else:  # square: a paved place with a kiosk
+        d.rectangle((0, 560, w, h), fill=(200, 190, 170))
+        d.polygon([(450, 330), (600, 220), (750, 330)], fill=accent)
+        d.rectangle((480, 330, 720, 560), fill=(245, 235, 210))
+        d.rectangle((560, 420, 640, 560), fill=dark)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def demo_picture(actor, kind: str, owner_id: int, motif: str, alt: str, **colours) -> Picture:
+    """Demo data: give an item an :func:`illustration` through the real upload path."""
+    return apply(PictureInput(pending=make(actor, illustration(motif, **colours)), alt=alt), kind, owner_id)
+
+
 # --- tokens for pending pictures ----------------------------------------------------
 
 def _serializer() -> URLSafeTimedSerializer:
