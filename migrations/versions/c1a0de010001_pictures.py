@@ -6,9 +6,10 @@ Revises: b0e1ec7a0001
 Create Date: 2026-12-04 01:30:34.691873
 
 """
+from datetime import UTC
+
 import sqlalchemy as sa
 from alembic import op
-
 
 # revision identifiers, used by Alembic.
 revision = 'c1a0de010001'
@@ -46,6 +47,77 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_picture_uploaded_by_id'), ['uploaded_by_id'], unique=False)
 
     # ### end Alembic commands ###
+    _backfill()
+
+
+# Backfill: the images processes and budget projects had before (JPEG, in
+# process.image_data and budget_project_image) become pictures, so that they
+# stay on their pages. Self-contained on purpose (the app's code may change
+# after this revision): the same sizes and byte budgets as
+# civic/core/pictures.py had when it was written. An image without alt text
+# gets its item's title (alt text is required from now on). The old columns
+# stay, unread, until a contract migration drops them.
+_VARIANTS = {"web": (1600, 1600, 200 * 1024), "card": (480, 360, 14 * 1024), "thumb": (160, 120, 4 * 1024)}
+
+
+def _encode(img, max_w, max_h, budget):
+    import io
+
+    img = img.copy()
+    img.thumbnail((max_w, max_h))
+    while True:
+        for quality in (75, 60, 48, 38):
+            out = io.BytesIO()
+            img.save(out, "WEBP", quality=quality, method=4)
+            if out.tell() <= budget:
+                return out.getvalue(), img.width, img.height
+        if min(img.width, img.height) < 32:
+            return out.getvalue(), img.width, img.height
+        factor = max(0.5, min(0.85, (budget / out.tell()) ** 0.5))
+        img.thumbnail((int(img.width * factor), int(img.height * factor)))
+
+
+def _variants(raw):
+    import io
+
+    from PIL import Image, ImageOps
+
+    try:
+        img = ImageOps.exif_transpose(Image.open(io.BytesIO(raw))).convert("RGB")
+    except Exception:  # noqa: BLE001  (an unreadable legacy image is left out, not fatal)
+        return None
+    values = {}
+    for name, (w, h, budget) in _VARIANTS.items():
+        data, width, height = _encode(img, w, h, budget)
+        values.update({f"{name}_data": data, f"{name}_width": width, f"{name}_height": height})
+    return values
+
+
+def _backfill():
+    from datetime import datetime
+
+    bind = op.get_bind()
+    picture = sa.table(
+        "picture", sa.column("owner_kind", sa.String), sa.column("owner_id", sa.Integer),
+        sa.column("alt", sa.String), sa.column("created_at", sa.DateTime),
+        sa.column("uploaded_by_id", sa.Integer),
+        *[sa.column(f"{v}_{k}", sa.LargeBinary if k == "data" else sa.Integer)
+          for v in _VARIANTS for k in ("data", "width", "height")])
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = bind.execute(sa.text(
+        "SELECT id, image_data, image_alt, title, created_by_id FROM process WHERE image_data IS NOT NULL"))
+    legacy = [("process", r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    rows = bind.execute(sa.text(
+        "SELECT p.id, i.data, i.alt, p.title, p.author_id FROM budget_project_image i"
+        " JOIN budget_project p ON p.id = i.project_id"))
+    legacy += [("project", r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    for kind, owner_id, raw, alt, title, by in legacy:
+        values = _variants(raw)
+        if values is None:
+            continue
+        bind.execute(picture.insert().values(
+            owner_kind=kind, owner_id=owner_id, alt=((alt or "").strip() or title)[:200], created_at=now,
+            uploaded_by_id=by, **values))
 
 
 def downgrade():

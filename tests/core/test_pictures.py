@@ -161,3 +161,29 @@ def test_ballot_shows_pictures_for_every_project_or_none(factory):
     assert set(pictures.for_ballot("project", ids)) == set(ids)
     assert pictures.for_ballot("project", ids + [pictures.BALLOT_PICTURES + 1]) == {}
     assert len(pictures.for_owners("project", ids, limit=pictures.LIST_PICTURES)) == pictures.LIST_PICTURES
+
+
+def test_the_migration_brings_the_images_stored_before_over(tmp_path):
+    """Processes' and projects' images from before become pictures on upgrade
+    (an image without alt text gets its item's title), on a database of
+    their own."""
+    from flask_migrate import upgrade
+
+    from civic import create_app
+    from tests.conftest import _config
+
+    app = create_app({**_config(tmp_path, f"sqlite:///{tmp_path / 'legacy.db'}"), "SHARED_CACHE": False})
+    raw = photo_bytes((1200, 900))
+    with app.app_context():
+        upgrade(revision="b0e1ec7a0001")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO process (id, title, summary, description, description_html, image_data, image_alt,"
+                " image_version, categories, threshold_type, requires_verification, answer_delay_days,"
+                " participation_open, last_phase_entered, created_at)"
+                " VALUES (1, 'Plan vélo', 'Résumé', '', '', :raw, 'Des vélos', 1, '[]', 'none', 0, 90, 0, 0,"
+                " '2026-01-01')"), {"raw": raw})
+        upgrade()
+        row = db.session.execute(sa.text(
+            "SELECT owner_kind, owner_id, alt, card_width, length(thumb_data) FROM picture")).one()
+        assert tuple(row[:4]) == ("process", 1, "Des vélos", 480) and row[4] < 5 * 1024
