@@ -49,7 +49,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import Length, Optional
 
 from civic.core import content
-from civic.core.errors import NotFound, ValidationError
+from civic.core.errors import NotFound, RateLimited, ValidationError
 from civic.core.images import open_upright
 from civic.core.sanitize import clean_text
 from civic.core.time import utcnow
@@ -65,6 +65,7 @@ VARIANTS = {
 QUALITIES = (75, 60, 48, 38)
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 PENDING_HOURS = 24
+UPLOADS_PER_HOUR = 40  # each upload is decoded and encoded three times: bounded per person
 LIST_PICTURES = 4
 BALLOT_PICTURES = 6
 CACHE_PUBLIC = "public, max-age=31536000, immutable"
@@ -258,6 +259,11 @@ def from_form(form, actor) -> PictureInput:
     again the file is not lost. Raises ValidationError on ``image``."""
     upload = form.image.data
     raw = upload.read() if upload is not None and getattr(upload, "filename", "") else None
+    if raw is not None:
+        from civic.core import security
+
+        security.require_within(f"picture-upload:{getattr(actor, 'id', None)}", UPLOADS_PER_HOUR, 3600,
+                                _("You have sent many images in the last hour. Try again later."))
     pending = make(actor, raw) if raw is not None else pending_from_token(actor, form.image_token.data)
     form.image_token.data = token_for(pending) if pending is not None else ""
     form.image_pending = pending
@@ -272,11 +278,11 @@ def stage(form, actor) -> PictureInput | None:
 
     try:
         value = from_form(form, actor)
-    except ValidationError as err:
+    except (ValidationError, RateLimited) as err:
         db.session.rollback()
         apply_errors(form, err)
         form.image_token.data = ""
-        form.error_status = 422
+        form.error_status = err.status
         return None
     db.session.commit()
     return value

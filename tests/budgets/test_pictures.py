@@ -121,3 +121,19 @@ def test_a_hidden_project_s_picture_is_not_served(client, budget):
     db.session.commit()
     assert client.get(f"/pictures/{pic.id}/thumb.webp").status_code == 404
     assert client.get(f"/pictures/{pic.id}/web.webp").status_code == 404
+
+
+def test_uploads_are_limited_per_person_and_hour(client, login, budget, monkeypatch):
+    monkeypatch.setattr(pictures, "UPLOADS_PER_HOUR", 1)
+    b = budget.make("approval", phase="submission")
+    login(budget.voter())
+    data = {"title": "Un kiosque", "description": "", "envelope_id": str(b.envelope.id), "estimated_cost": "1"}
+    first = client.post(f"/budgets/{b.edition.id}/projects/new",
+                        data={**data, "image": (io.BytesIO(photo_bytes((400, 300))), "a.jpg")},
+                        content_type="multipart/form-data")
+    assert first.status_code == 422  # the description is missing; the image was accepted
+    second = client.post(f"/budgets/{b.edition.id}/projects/new",
+                         data={**data, "image": (io.BytesIO(photo_bytes((400, 300))), "b.jpg")},
+                         content_type="multipart/form-data")
+    assert second.status_code == 429 and "many images" in _html(second)
+    assert 'value="Un kiosque"' in _html(second)
