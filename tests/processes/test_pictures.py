@@ -158,3 +158,22 @@ def test_a_list_shows_pictures_on_its_first_cards_only(client, factory, make_pro
     db.session.commit()
     html = _html(client.get(f"/processes/{process.id}/proposals"))
     assert len(re.findall(r'<img [^>]*loading="lazy"', html)) == pictures.LIST_PICTURES
+
+
+def test_the_author_adds_then_removes_a_picture_when_editing(client, login, make_process, make_proposal):
+    process = make_process()
+    proposal = make_proposal(process)
+    login(proposal.author)
+    data = {"title": proposal.title, "body": proposal.body, "district_id": ""}
+    resp = client.post(f"/proposals/{proposal.id}/edit", data={
+        **data, "image": (io.BytesIO(photo_bytes()), "p.jpg"), "image_alt": "Un arceau"},
+        content_type="multipart/form-data")
+    assert resp.status_code == 302, _html(resp)
+    pic = pictures.for_owner("proposal", proposal.id)
+    assert pic.alt == "Un arceau"
+    form = _html(client.get(f"/proposals/{proposal.id}/edit"))
+    assert 'value="Un arceau"' in form and f"/pictures/{pic.id}/thumb.webp" in form
+    resp = client.post(f"/proposals/{proposal.id}/edit", data={**data, "image_alt": "Un arceau", "remove_image": "y"})
+    assert resp.status_code == 302
+    assert pictures.for_owner("proposal", proposal.id) is None
+    assert _img_tags(_html(client.get(f"/proposals/{proposal.id}")), "Un arceau") == []
