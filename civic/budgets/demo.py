@@ -60,6 +60,16 @@ UPDATES = [
 ]
 
 
+# (envelope, project index in DEMO_2026, motif of civic.core.pictures.illustration, alt text, colours)
+DEMO_2026_PICTURES = (
+    ("T06", 0, "fountain", "Dessin d'une fontaine à boire au milieu d'une allée", {}),
+    ("T06", 1, "garden", "Dessin de bacs de jardinage fleuris sur une place", {}),
+    ("T06", 3, "bench", "Dessin d'un banc rouge sous une ombrière blanche", {}),
+    (None, 1, "tree", "Dessin de trois arbres dans une cour d'école", {"ground": (190, 180, 160)}),
+    (None, 2, "bench", "Dessin d'un banc vert au bord d'un grand axe", {"accent": (60, 140, 80)}),
+)
+
+
 def pabulib_dir() -> Path:
     env = os.environ.get("CIVIC_PABULIB_DIR")
     if env:
@@ -185,6 +195,13 @@ def load_budget_2026(ctx) -> None:
                          review_reason="Le coût réel dépasse largement l'enveloppe du quartier et la rive est classée.")
     db.session.add(unfeasible)
     db.session.flush()
+    # A few projects have a picture (drawn now, through the real upload path), as residents add them.
+    from civic.core import pictures
+
+    for code, index, motif, alt, colours in DEMO_2026_PICTURES:
+        project = projects[code][index]
+        pictures.demo_picture(db.session.get(User, project.author_id), services.PROJECT_KIND, project.id,
+                              motif, alt, **colours)
     # Demo voters: verified residents who have already voted (turnout is shown, never running results).
     pw = generate_password_hash("civic-demo-2026")
     first_names = ["Inès", "Hugo", "Chloé", "Mathis", "Manon", "Yanis", "Camille", "Nathan", "Sarah", "Lucas"]

@@ -2,16 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from civic.core.forms import coerce_optional_int, select_choices
+from civic.core.pictures import PictureFields
 
 from .models import IMPLEMENTATION_LABELS, SELECTION_RULE_LABELS, VOTE_RULE_LABELS
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(PictureFields, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give your project a title.")), Length(max=200)])
     description = TextAreaField(_l("Description"), description=_l("What, where, for whom. You can use Markdown: **bold**, lists, links."),
                                 validators=[DataRequired(_l("Describe the project: what, where, for whom."))])
@@ -21,9 +21,10 @@ class ProjectForm(FlaskForm):
     estimated_cost = IntegerField(_l("Estimated cost"), description=_l("In whole euros; the city checks it during the review."),
                                   validators=[InputRequired(_l("Give an estimated cost, in whole currency units.")),
                                               NumberRange(min=1, message=_l("Give an estimated cost, in whole currency units."))])
-    image = FileField(_l("Image"), description=_l("JPEG, PNG or WebP. We resize it to under 200 KB."))
-    image_alt = StringField(_l("Describe the image in a few words"), description=_l("Read aloud to people who cannot see it."),
-                            validators=[Optional(), Length(max=200)])
+
+
+class PictureForm(PictureFields, FlaskForm):
+    """Replace, remove or re-describe a project's picture."""
 
 
 class ReviewForm(FlaskForm):

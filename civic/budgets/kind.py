@@ -13,7 +13,7 @@ from flask_babel import ngettext, pgettext
 from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
-from civic.core import content, phases
+from civic.core import content, phases, pictures
 from civic.core.datasets import register_dataset
 from civic.core.jobs import enqueue, register_periodic
 from civic.core.nav import register_nav
@@ -173,6 +173,8 @@ def declare(app) -> None:
     register_dataset(series.dataset())
     privacy.register_exporter("budgets", services.export_user_data)
     privacy.register_eraser(services.erase_user_data)
+    # Pictures stay with their item, which stays too, without the uploader's link.
+    privacy.register_eraser(pictures.erase_uploader)
     privacy.register_privacy_notice(_privacy_notice)
     opendata.register()
     try:

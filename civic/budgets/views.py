@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from civic.core import phases
+from civic.core import phases, pictures
 from civic.core.errors import NotFound, PermissionDenied
 from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service, select_choices
@@ -26,7 +26,6 @@ from .models import (
     BudgetEdition,
     Envelope,
     Project,
-    ProjectImage,
     ProjectStatus,
     ProjectUpdate,
     VoteRule,
@@ -128,13 +127,13 @@ def new_project(edition_id):
     form.envelope_id.choices = select_choices([("", _("Choose…"))] + [(str(e.id), e.name) for e in edition.envelopes])
     if request.method == "GET" and len(edition.envelopes) == 1:
         form.envelope_id.data = edition.envelopes[0].id
-    if form.validate_on_submit():
-        upload = form.image.data
-        image = upload.read() if upload and getattr(upload, "filename", "") else None
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
+    picture = pictures.stage(form, current_user) if request.method == "POST" else None
+    if valid and picture is not None:
         ok, project = run_service(
             form, services.submit_project, current_user, edition, envelope_id=form.envelope_id.data,
             title=form.title.data, description=form.description.data, estimated_cost=form.estimated_cost.data,
-            location=form.location.data or "", image=image, image_alt=form.image_alt.data or "")
+            location=form.location.data or "", picture=picture)
         if ok:
             flash(_("Your project is submitted. The city will review its feasibility and cost."), "success")
             return redirect(url_for("budgets.project", project_id=project.id))
@@ -164,26 +163,30 @@ def _render_project(project, *, review_form=None, merge_form=None, update_form=N
                 progress=project.progress)
     updates = db.session.scalars(sa.select(ProjectUpdate).where(ProjectUpdate.project_id == project.id)
                                  .order_by(ProjectUpdate.created_at.desc(), ProjectUpdate.id.desc())).all()
-    image = db.session.scalar(sa.select(ProjectImage.alt).where(ProjectImage.project_id == project.id)) \
-        if project.has_image else None
     return render_template("budgets/project.html", project=project, edition=edition, updates=updates,
-                           image_alt=image, labels=_labels(),
+                           picture=pictures.for_owner(services.PROJECT_KIND, project.id), labels=_labels(),
                            frozen=edition.rules_frozen, **ctx), status
 
 
-@bp.get("/projects/<int:project_id>/image")
-def project_image(project_id):
+@bp.route("/projects/<int:project_id>/picture", methods=["GET", "POST"])
+@login_required
+def project_picture(project_id):
+    """Replace, remove or re-describe a project's picture."""
     project = _project(project_id)
-    row = db.session.get(ProjectImage, project.id)
-    if row is None:
-        raise NotFound()
-    etag = f"{project.id}-{int(row.updated_at.timestamp())}"
-    if request.if_none_match and etag in request.if_none_match:
-        return Response(status=304)
-    resp = Response(row.data, mimetype=row.content_type)
-    resp.set_etag(etag)
-    resp.headers["Cache-Control"] = "public, max-age=86400"
-    return resp
+    require(permissions.can_change_project_image(current_user, project))
+    current = pictures.for_owner(services.PROJECT_KIND, project.id)
+    form = forms.PictureForm()
+    if request.method == "GET":
+        form.image_alt.data = current.alt if current else ""
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
+    picture = pictures.stage(form, current_user) if request.method == "POST" else None
+    if valid and picture is not None:
+        ok, _r = run_service(form, services.set_project_picture, current_user, project, picture)
+        if ok:
+            flash(_("The project's image is saved."), "success")
+            return redirect(url_for("budgets.project", project_id=project.id))
+    return render_template("budgets/project_picture.html", project=project, form=form,
+                           picture=current), form_status(form)
 
 
 def _project_action(project_id: int, form_class, prefix: str, call, done: str):

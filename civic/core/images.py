@@ -25,11 +25,14 @@ class WebImage:
     height: int
 
 
-def web_image(raw: bytes, *, max_bytes: int = 200 * 1024, max_side: int = 1600, field: str = "image") -> WebImage:
-    """Resize and re-encode an upload until it fits ``max_bytes``: lower the
-    JPEG quality first, then the size. Raises ValidationError on ``field``."""
+def open_upright(raw: bytes, *, field: str = "image"):
+    """The upload decoded as an upright RGB Pillow image, without its metadata
+    (EXIF, GPS): checked for size and format first. Raises ValidationError on
+    ``field``. Shared by :func:`web_image` and :mod:`civic.core.pictures`."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    if not raw:
+        raise ValidationError(fields={field: _("This file is not an image we can read (use JPEG, PNG or WebP).")})
     try:
         img = Image.open(io.BytesIO(raw))
         if img.width * img.height > MAX_PIXELS:
@@ -39,7 +42,13 @@ def web_image(raw: bytes, *, max_bytes: int = 200 * 1024, max_side: int = 1600, 
         img.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise ValidationError(fields={field: _("This file is not an image we can read (use JPEG, PNG or WebP).")}) from None
-    img = ImageOps.exif_transpose(img).convert("RGB")
+    return ImageOps.exif_transpose(img).convert("RGB")
+
+
+def web_image(raw: bytes, *, max_bytes: int = 200 * 1024, max_side: int = 1600, field: str = "image") -> WebImage:
+    """Resize and re-encode an upload until it fits ``max_bytes``: lower the
+    JPEG quality first, then the size. Raises ValidationError on ``field``."""
+    img = open_upright(raw, field=field)
     img.thumbnail((max_side, max_side))
     while True:
         for quality in (82, 70, 60, 50):

@@ -127,6 +127,9 @@ def healthz():
 def init_app(app):
     app.register_blueprint(bp)
     phases.init_app(app)
+    from civic.core import pictures
+
+    pictures.init_app(app)
     content.register_panel(_follow_panel, order=10)
     app.jinja_env.globals["panels"] = content.render_panels
 

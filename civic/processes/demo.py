@@ -79,6 +79,14 @@ ANSWERS = {
 }
 
 
+# Flat-colour drawings made at demo time (civic.core.pictures.illustration), by VELO index.
+VELO_PICTURES = {
+    0: ("bike", "Dessin d'un vélo rouge sur une piste cyclable bordée de pelouse", {}),
+    1: ("bench", "Dessin d'un banc rouge devant une école", {}),
+    4: ("bike", "Dessin d'un vélo bleu pour les familles", {"accent": (40, 90, 170)}),
+}
+
+
 @contextmanager
 def _clock(session, when):
     """Give rows created in the block (proposals, supports, audit entries...) a
@@ -100,7 +108,7 @@ def load_processes(ctx):
     from werkzeug.security import generate_password_hash
 
     from civic.accounts.models import User, Verification, VerificationMethod
-    from civic.core import phases
+    from civic.core import phases, pictures
     from civic.core.time import utcnow
     from civic.extensions import db
     from civic.processes import services
@@ -140,6 +148,8 @@ def load_processes(ctx):
         phases.PhaseSpec("results", "Réponses et arbitrages", now + timedelta(days=70)),
     ])
     services.publish_process(admin, velo)
+    pictures.demo_picture(admin, "process", velo.id, "bike",
+                          "Dessin d'un vélo rouge sur une pelouse, sous un ciel bleu")
     clock = [now - timedelta(days=18)]
     with _clock(db.session, clock):
         for i, (who, title, body, dcode, cat, place, n_supports) in enumerate(VELO):
@@ -147,6 +157,9 @@ def load_processes(ctx):
             p = services.submit_proposal(people[who], velo, services.ProposalData(
                 title=title, body=body, district_id=districts[dcode].id if dcode else None, category=cat,
                 place=place))
+            if i in VELO_PICTURES:
+                motif, alt, colours = VELO_PICTURES[i]
+                pictures.demo_picture(people[who], "proposal", p.id, motif, alt, **colours)
             for j, s in enumerate(u for u in supporters if u.id != p.author_id):
                 if j >= n_supports:
                     break
@@ -176,6 +189,8 @@ def load_processes(ctx):
         phases.PhaseSpec("results", "Résultats et suivi des travaux", now + timedelta(days=3651)),
     ])
     services.publish_process(admin, place)
+    pictures.demo_picture(admin, "process", place.id, "square",
+                          "Dessin d'une place pavée avec un kiosque au toit rouge", accent=(190, 60, 50))
     created = []
     clock = [now - timedelta(days=395)]
     with _clock(db.session, clock):

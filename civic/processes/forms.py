@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from civic.accounts.forms import district_choices
 from civic.core.forms import coerce_optional_int, select_choices
+from civic.core.pictures import PictureFields
 from civic.processes.labels import PHASE_CODES, PHASE_LABELS, STATUS_LABELS
 
 MARKDOWN_HINT = _l("You can use simple formatting: **bold**, *italic*, lists starting with “-”, and links.")
@@ -46,7 +46,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProcessForm(FlaskForm):
+class ProcessForm(PictureFields, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the process a title.")), Length(max=200)])
     summary = StringField(_l("Summary"), validators=[DataRequired(_l("Write a one-sentence summary.")),
                                                      Length(max=500)])
@@ -56,10 +56,6 @@ class ProcessForm(FlaskForm):
                               validators=[Optional()])
     categories = TextAreaField(_l("Categories"), validators=[Optional(), Length(max=3000)],
                                description=_l("One per line, for example “Mobility”. Leave empty for none."))
-    image = FileField(_l("Image"), description=_l("JPEG, PNG or WebP. It is resized to stay under 200 KB."))
-    image_alt = StringField(_l("Text describing the image"), validators=[Optional(), Length(max=200)],
-                            description=_l("Read aloud to people who cannot see the image."))
-    remove_image = BooleanField(_l("Remove the current image"))
     requires_verification = BooleanField(_l("Only verified residents of the district can submit and support"))
     support_limit = IntegerField(_l("Supports per person in this process"), validators=[Optional()],
                                  description=_l("Leave empty for no limit."))
@@ -124,7 +120,7 @@ class ResultsForm(FlaskForm):
                                                                      Length(max=20000)], description=MARKDOWN_HINT)
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(PictureFields, FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give your proposal a title.")),
                                                  Length(min=8, max=200)],
                         description=_l("A short sentence that says what you propose."))

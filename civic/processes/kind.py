@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from civic.accounts import privacy
-from civic.core import content, phases
+from civic.core import content, phases, pictures
 from civic.core.datasets import register_dataset
 from civic.core.export import iso
 from civic.core.jobs import register_periodic
@@ -241,5 +241,7 @@ def declare(app) -> None:
     register_dataset(series.dataset())
     privacy.register_exporter("processes", export_personal_data)
     privacy.register_eraser(erase_personal_data)
+    # Pictures stay with their item, which stays too, without the uploader's link.
+    privacy.register_eraser(pictures.erase_uploader)
     privacy.register_privacy_notice(privacy_notice)
     opendata.register()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from civic.accounts.models import District
-from civic.core import phases
+from civic.core import phases, pictures
 from civic.core.errors import InvalidTransition
 from civic.core.export import csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service, select_choices
@@ -87,17 +87,6 @@ def show(process_id):
         threshold=services.threshold_needed(process))
 
 
-@bp.get("/processes/<int:process_id>/image")
-def image(process_id):
-    process = services.get_process(process_id, current_user)
-    if not process.image_data:
-        abort(404)
-    resp = Response(process.image_data, mimetype="image/jpeg")
-    # The URL carries the image version: it can be cached for long.
-    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return resp
-
-
 def _filters_from_args(process):
     district_id = as_id(request.args.get("district"))
     category = request.args.get("category") or None
@@ -164,17 +153,14 @@ def _manageable(process_id):
     return process
 
 
-def _process_data(form, process=None) -> services.ProcessData:
-    upload = form.image.data
-    raw = upload.read() if upload and getattr(upload, "filename", "") else None
+def _process_data(form, picture) -> services.ProcessData:
     return services.ProcessData(
         title=form.title.data or "", summary=form.summary.data or "", description=form.description.data or "",
         district_id=form.district_id.data, categories=(form.categories.data or "").splitlines(),
         support_limit=form.support_limit.data, threshold_type=form.threshold_type.data,
         threshold_value=form.threshold_number(), requires_verification=form.requires_verification.data,
         answer_delay_days=form.answer_delay_days.data, budget_id=form.budget_id.data,
-        consultation_id=form.consultation_id.data, image=raw or None, image_alt=form.image_alt.data,
-        remove_image=form.remove_image.data)
+        consultation_id=form.consultation_id.data, picture=picture)
 
 
 @bp.route("/processes/new", methods=["GET", "POST"])
@@ -182,12 +168,15 @@ def _process_data(form, process=None) -> services.ProcessData:
 def new_process():
     require(permissions.can_create_process(current_user))
     form = forms.ProcessForm()
-    if form.validate_on_submit():
-        ok, process = run_service(form, services.create_process, current_user, _process_data(form))
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
+    picture = pictures.stage(form, current_user) if request.method == "POST" else None
+    if valid and picture is not None:
+        ok, process = run_service(form, services.create_process, current_user, _process_data(form, picture))
         if ok:
             flash(_("The process is created as a draft. Add its phases, then publish it."), "success")
             return redirect(url_for("processes.edit_phases", process_id=process.id))
-    return render_template("processes/admin/process_form.html", form=form, process=None), form_status(form)
+    return render_template("processes/admin/process_form.html", form=form, process=None,
+                           picture=None), form_status(form)
 
 
 @bp.get("/processes/<int:process_id>/manage")
@@ -206,17 +195,22 @@ def edit_process(process_id):
     form = forms.ProcessForm(obj=process if request.method == "GET" else None)
     if request.method == "GET":
         form.categories.data = "\n".join(process.categories or [])
+        current = pictures.for_owner("process", process.id)
+        form.image_alt.data = current.alt if current else ""
         form.threshold_type.data = process.threshold_type.value
         if process.threshold_value is not None:
             value = process.threshold_value
             form.threshold_value.data = (f"{value / 100:g}" if process.threshold_type.value == "percent"
                                          else str(value))
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.update_process, current_user, process, _process_data(form, process))
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
+    picture = pictures.stage(form, current_user) if request.method == "POST" else None
+    if valid and picture is not None:
+        ok, _r = run_service(form, services.update_process, current_user, process, _process_data(form, picture))
         if ok:
             flash(_("The process is saved."), "success")
             return redirect(url_for("processes.manage", process_id=process.id))
-    return render_template("processes/admin/process_form.html", form=form, process=process), form_status(form)
+    return render_template("processes/admin/process_form.html", form=form, process=process,
+                           picture=pictures.for_owner("process", process.id)), form_status(form)
 
 
 @bp.route("/processes/<int:process_id>/phases", methods=["GET", "POST"])
@@ -307,10 +301,10 @@ def results(process_id):
 
 # --- proposals -------------------------------------------------------------------
 
-def _proposal_data(form) -> services.ProposalData:
+def _proposal_data(form, picture=None) -> services.ProposalData:
     return services.ProposalData(title=form.title.data or "", body=form.body.data or "",
                                  district_id=form.district_id.data, category=form.category.data or None,
-                                 place=form.place.data or None)
+                                 place=form.place.data or None, picture=picture)
 
 
 @bp.route("/processes/<int:process_id>/proposals/new", methods=["GET", "POST"])
@@ -321,21 +315,25 @@ def new_proposal(process_id):
     similar = []
     if not phases.allows("process", process.id, "submit"):
         raise InvalidTransition(_("Proposals cannot be submitted in this phase of the process."))
-    if form.validate_on_submit():
+    # The upload is staged first: a pending picture whose signed token rides in
+    # the form, so it survives the similar-proposals step and any invalid field.
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
+    picture = pictures.stage(form, current_user) if request.method == "POST" else None
+    if valid and picture is not None:
         # First submission: show similar proposals, so the resident can support
         # one instead; a second submission (similar_seen) publishes.
         if form.similar_seen.data != "1":
             similar = services.similar_proposals(current_user, process, f"{form.title.data} {form.body.data}")
         if not similar:
             ok, proposal = run_service(form, services.submit_proposal, current_user, process,
-                                             _proposal_data(form))
+                                       _proposal_data(form, picture))
             if ok:
                 flash(_("Your proposal is published."), "success")
                 return redirect(url_for("processes.proposal", proposal_id=proposal.id))
         else:
             form.similar_seen.data = "1"
     return render_template("processes/proposal_form.html", process=process, form=form, proposal=None,
-                           similar=similar), form_status(form)
+                           similar=similar, picture=None), form_status(form)
 
 
 @bp.get("/processes/<int:process_id>/similar")
@@ -376,13 +374,18 @@ def edit_proposal(proposal_id):
     p = services.get_proposal(proposal_id, current_user)
     require(permissions.is_author(current_user, p), _("Only the author can do this."))
     form = forms.ProposalForm(obj=p if request.method == "GET" else None).setup(p.process)
-    if form.validate_on_submit():
-        ok, _r = run_service(form, services.edit_proposal, current_user, p, _proposal_data(form))
+    if request.method == "GET":
+        current = pictures.for_owner("proposal", p.id)
+        form.image_alt.data = current.alt if current else ""
+    valid = form.validate_on_submit()  # before staging: validation resets the fields' errors
+    picture = pictures.stage(form, current_user) if request.method == "POST" else None
+    if valid and picture is not None:
+        ok, _r = run_service(form, services.edit_proposal, current_user, p, _proposal_data(form, picture))
         if ok:
             flash(_("Your proposal is saved."), "success")
             return redirect(url_for("processes.proposal", proposal_id=p.id))
     return render_template("processes/proposal_form.html", process=p.process, form=form, proposal=p,
-                           similar=[]), form_status(form)
+                           similar=[], picture=pictures.for_owner("proposal", p.id)), form_status(form)
 
 
 def _back(p, anchor=None):

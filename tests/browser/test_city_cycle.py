@@ -467,7 +467,7 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     log_in(site, people["lea"])
     site.visit(f"/budgets/{edition_id}")
     click(site, page.get_by_role("link", name="Voter pour Toute la ville"))
-    # PICTURE-FIX expect(page.locator("img[alt='Une fontaine à boire sur une place ombragée']")).to_be_visible()
+    expect(page.locator("img[alt='Une fontaine à boire sur une place ombragée']")).to_be_visible()
     page.get_by_label(re.compile("Fontaine à boire place Olivier")).check()
     click(site, page.get_by_role("button", name="Envoyer mon vote"))
     expect(page.get_by_role("status").first).to_contain_text("Votre vote est enregistré")

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from PIL import Image
 
 from civic.budgets import services
-from civic.budgets.models import ImplementationStatus, Project, ProjectImage, ProjectStatus
-from civic.core import content, follows
+from civic.budgets.models import ImplementationStatus, Project, ProjectStatus
+from civic.core import content, follows, pictures
 from civic.core.errors import InvalidTransition
 from civic.extensions import db
 from tests.helpers import count_queries, reload
@@ -41,10 +41,10 @@ def test_resident_submits_a_project_with_an_image_resized_under_200_kb(client, l
     project = db.session.scalar(sa.select(Project).where(Project.title == "Un kiosque à musique"))
     assert project.author_id == author.id and project.status == ProjectStatus.SUBMITTED
     assert "<strong>concerts</strong>" in project.description_html
-    image = db.session.get(ProjectImage, project.id)
-    assert len(image.data) <= 200 * 1024 and image.content_type == "image/jpeg"
-    resp = client.get(f"/budgets/projects/{project.id}/image")
-    assert resp.status_code == 200 and resp.mimetype == "image/jpeg"
+    image = pictures.for_owner("project", project.id)
+    assert len(image.web_data) <= 200 * 1024 and image.alt == "Dessin du kiosque"
+    resp = client.get(f"/pictures/{image.id}/web.webp")
+    assert resp.status_code == 200 and resp.mimetype == "image/webp"
     assert "max-age" in resp.headers["Cache-Control"]
     page = client.get(f"/budgets/projects/{project.id}").get_data(as_text=True)
     assert 'alt="Dessin du kiosque"' in page

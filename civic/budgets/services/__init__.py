@@ -55,7 +55,7 @@ from .projects import (
     redact_project,
     review_project,
     set_project_hidden,
-    set_project_image,
+    set_project_picture,
     submit_project,
     visible_projects_query,
 )
@@ -77,6 +77,6 @@ __all__ = [
     "current_phase_code", "edition_progress", "enter_paper_ballot", "erase_user_data", "export_user_data",
     "get_edition", "merge_project", "move_phase", "my_ballot", "paper_fingerprint", "phase_label", "phase_specs",
     "projects_by", "publish_results", "record_update", "redact_project", "reset_results", "results_for",
-    "review_project", "set_envelope", "set_project_hidden", "set_project_image", "submit_project", "turnout",
+    "review_project", "set_envelope", "set_project_hidden", "set_project_picture", "submit_project", "turnout",
     "update_rules", "visible_projects_query", "voting_problem",
 ]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from civic.core import audit, content
+from civic.core import audit, content, pictures
 from civic.core.errors import InvalidTransition, ValidationError
-from civic.core.images import web_image
 from civic.core.outbox import queue_mail
 from civic.core.permissions import require, require_contributor
 from civic.core.sanitize import clean_text, render_markdown
@@ -19,7 +18,7 @@ from civic.extensions import db
 
 from .. import permissions
 from ..explain import money
-from ..models import PROJECT_KIND, REVIEW_FLOW, BudgetEdition, Envelope, Project, ProjectImage, ProjectStatus
+from ..models import PROJECT_KIND, REVIEW_FLOW, BudgetEdition, Envelope, Project, ProjectStatus
 
 
 def _validate_project_fields(edition, envelope_id, title, description, estimated_cost, location):
@@ -58,18 +57,24 @@ def _add_project(actor, edition: BudgetEdition, envelope: Envelope, title: str, 
 
 
 def submit_project(actor, edition: BudgetEdition, *, envelope_id: int, title: str, description: str,
-                   estimated_cost: int | None, location: str = "", image: bytes | None = None,
-                   image_alt: str = "") -> Project:
+                   estimated_cost: int | None, location: str = "",
+                   picture: pictures.PictureInput | None = None) -> Project:
     """A resident proposes a project during the submission phase; officials of
-    the district can add one until voting opens."""
+    the district can add one until voting opens. ``picture``: the form's
+    picture fields as read by :func:`civic.core.pictures.stage`."""
     require_contributor(actor)
-    title, envelope, location = _validate_project_fields(edition, envelope_id, title, description,
-                                                         estimated_cost, location)
+    picture_errors = pictures.check(picture, PROJECT_KIND, None)
+    try:
+        title, envelope, location = _validate_project_fields(edition, envelope_id, title, description,
+                                                             estimated_cost, location)
+    except ValidationError as err:
+        raise ValidationError(fields={**(err.fields or {}), **picture_errors}) from None
+    if picture_errors:
+        raise ValidationError(fields=picture_errors)
     require(permissions.can_submit_project(actor, edition, envelope))
     project = _add_project(actor, edition, envelope, title, description, location=location,
                            estimated_cost=estimated_cost)
-    if image:
-        set_project_image(actor, project, image, image_alt)
+    pictures.apply(picture, PROJECT_KIND, project.id)
     audit.record(actor, "budget.project_submitted", PROJECT_KIND, project.id, edition_id=edition.id)
     content.created(PROJECT_KIND, project, actor)
     return project
@@ -95,21 +100,16 @@ def create_project_from(actor, edition: BudgetEdition, title: str, description: 
     return project
 
 
-def set_project_image(actor, project: Project, raw: bytes, alt: str = "") -> None:
-    """Attach (or replace) the project's image, resized under 200 KB."""
+def set_project_picture(actor, project: Project, picture: pictures.PictureInput) -> None:
+    """Replace, remove or re-describe the project's picture (its author or an
+    official of its district), until voting opens: the ballot does not change
+    under voters."""
     require(permissions.can_change_project_image(actor, project))
-    image = web_image(raw)
-    data, ctype, w, h = image.data, image.content_type, image.width, image.height
-    row = db.session.get(ProjectImage, project.id)
-    if row is None:
-        row = ProjectImage(project_id=project.id, data=data, content_type=ctype, width=w, height=h)
-        db.session.add(row)
-    else:
-        row.data, row.content_type, row.width, row.height = data, ctype, w, h
-        row.updated_at = utcnow()
-    row.alt = clean_text(alt)[:200]
-    project.has_image = True
-    db.session.flush()
+    if project.edition.rules_frozen:
+        raise InvalidTransition(_("Voting has opened: the list of projects cannot change."))
+    pictures.apply(picture, PROJECT_KIND, project.id)
+    audit.record(actor, "budget.project_picture", PROJECT_KIND, project.id,
+                 removed=picture.remove and picture.pending is None)
 
 
 def _notify_author(project: Project, template: str, subject) -> None:

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from civic.core import audit, content, phases
+from civic.core import audit, content, phases, pictures
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
-from civic.core.images import web_image
 from civic.core.permissions import require, require_login
 from civic.core.sanitize import clean_text, render_markdown
 from civic.core.time import utcnow
@@ -47,9 +46,8 @@ class ProcessData:
     answer_delay_days: int = DEFAULT_ANSWER_DELAY_DAYS
     budget_id: int | None = None
     consultation_id: int | None = None
-    image: bytes | None = None
-    image_alt: str | None = None
-    remove_image: bool = False
+    # The picture fields as read by civic.core.pictures.stage (None: unchanged).
+    picture: pictures.PictureInput | None = None
 
 
 def _validate_process(data: ProcessData, process: Process | None) -> dict:
@@ -73,9 +71,7 @@ def _validate_process(data: ProcessData, process: Process | None) -> dict:
         errors["threshold_value"] = _("Enter a percentage between 0.01 and 100.")
     if data.answer_delay_days is None or not 1 <= data.answer_delay_days <= 730:
         errors["answer_delay_days"] = _("Enter a number of days between 1 and 730.")
-    has_image = data.image is not None or (process is not None and process.image_data and not data.remove_image)
-    if has_image and not clean_text(data.image_alt):
-        errors["image_alt"] = _("Describe the image for people who cannot see it.")
+    errors |= pictures.check(data.picture, "process", process.id if process is not None else None)
     for kind, value, field in (("budget", data.budget_id, "budget_id"),
                                ("consultation", data.consultation_id, "consultation_id")):
         if value is not None and kind not in registered_kinds():
@@ -107,13 +103,6 @@ def _apply_process(process: Process, data: ProcessData) -> None:
     process.answer_delay_days = data.answer_delay_days
     process.budget_id = data.budget_id
     process.consultation_id = data.consultation_id
-    if data.remove_image:
-        process.image_data, process.image_alt = None, None
-        process.image_version += 1
-    if data.image is not None:
-        process.image_data = web_image(data.image).data
-        process.image_version += 1
-    process.image_alt = clean_text(data.image_alt)[:200] or None if process.image_data else None
 
 
 def _rules(process: Process) -> dict:
@@ -130,10 +119,11 @@ def create_process(actor, data: ProcessData) -> Process:
     errors = _validate_process(data, None)
     if errors:
         raise ValidationError(fields=errors)
-    process = Process(created_by_id=actor.id, image_version=0)
+    process = Process(created_by_id=actor.id)
     _apply_process(process, data)
     db.session.add(process)
     db.session.flush()
+    pictures.apply(data.picture, "process", process.id)
     audit.record(actor, "process.created", "process", process.id)
     content.created("process", process, actor)
     return process
@@ -152,6 +142,7 @@ def update_process(actor, process: Process, data: ProcessData) -> Process:
         raise ValidationError(fields=errors)
     before = _rules(process)
     _apply_process(process, data)
+    pictures.apply(data.picture, "process", process.id)
     db.session.flush()
     after = _rules(process)
     audit.record(actor, "process.updated", "process", process.id,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from civic.core import audit, content, phases, security
+from civic.core import audit, content, phases, pictures, security
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.permissions import is_contributor, require
 from civic.core.sanitize import clean_text, render_markdown
@@ -51,6 +51,8 @@ class ProposalData:
     district_id: int | None = None
     category: str | None = None
     place: str | None = None
+    # The picture fields as read by civic.core.pictures.stage (None: unchanged).
+    picture: pictures.PictureInput | None = None
 
 
 def _validate_proposal(process: Process, data: ProposalData) -> dict:
@@ -103,7 +105,7 @@ def submit_proposal(actor, process: Process, data: ProposalData) -> Proposal:
         raise InvalidTransition(_("Proposals cannot be submitted in this phase of the process."))
     if not permissions.is_verified_for_process(actor, process):
         raise PermissionDenied(_("Only verified residents of the district can take part in this process."))
-    errors = _validate_proposal(process, data)
+    errors = _validate_proposal(process, data) | pictures.check(data.picture, "proposal", None)
     if errors:
         raise ValidationError(fields=errors)
     security.require_within(f"proposal-submit:{actor.id}", PROPOSALS_PER_DAY, DAY, _proposals_limit_message)
@@ -114,6 +116,7 @@ def submit_proposal(actor, process: Process, data: ProposalData) -> Proposal:
     set_text(p, data.title, data.body)
     db.session.add(p)
     db.session.flush()
+    pictures.apply(data.picture, "proposal", p.id)
     add_version(p, "original")
     if process.threshold_type == ThresholdType.NONE:
         # Without a threshold every proposal is owed an answer from the start.
@@ -129,7 +132,7 @@ def edit_proposal(actor, proposal: Proposal, data: ProposalData) -> Proposal:
     require(permissions.can_act_as_author(actor, proposal))
     if proposal.state != ProposalState.PUBLISHED:
         raise InvalidTransition()
-    errors = _validate_proposal(proposal.process, data)
+    errors = _validate_proposal(proposal.process, data) | pictures.check(data.picture, "proposal", proposal.id)
     if errors:
         raise ValidationError(fields=errors)
     title = clean_text(data.title)
@@ -146,6 +149,7 @@ def edit_proposal(actor, proposal: Proposal, data: ProposalData) -> Proposal:
     if not n:
         raise InvalidTransition(_("This proposal has supports now: you can add a clarification instead."))
     db.session.refresh(proposal)
+    pictures.apply(data.picture, "proposal", proposal.id)
     add_version(proposal, "edit")
     db.session.flush()
     audit.record(actor, "proposal.edited", "proposal", proposal.id)
