@@ -112,7 +112,7 @@ class RowEditor:
         button applied when one of this editor's was pressed."""
         prefix = name + "-"
         found: dict[int, dict] = {}
-        for key in formdata.keys():
+        for key in formdata:
             if not key.startswith(prefix):
                 continue
             index, sep, field = key[len(prefix):].partition("-")
