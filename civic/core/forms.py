@@ -157,3 +157,30 @@ def attach_rows(form, *editors: RowEditor):
     ``form_status`` count them. Returns ``form``."""
     form.row_editors = editors
     return form
+
+
+def edit_posted_rows(formdata, name: str, *, max_rows: int):
+    """The add and remove buttons of the editors for a WTForms ``FieldList``
+    named ``name`` (inputs ``<name>-<i>-<field>``): returns ``(formdata with
+    the removed row dropped and the rows renumbered densely, add: whether one
+    empty row is to be appended, changed: whether one of these buttons was
+    pressed)``. Appending is refused (add False) at ``max_rows``."""
+    from werkzeug.datastructures import MultiDict
+
+    prefix = name + "-"
+    removed = formdata.get(REMOVE_ROW, "")
+    drop = int(removed[len(prefix):]) if removed.startswith(prefix) and removed[len(prefix):].isdigit() else None
+    rows: dict[int, list] = {}
+    other = MultiDict()
+    for key, values in formdata.lists():
+        index, sep, field = key[len(prefix):].partition("-") if key.startswith(prefix) else ("", "", "")
+        if sep and index.isdigit() and len(index) < 6:
+            rows.setdefault(int(index), []).append((field, values))
+        else:
+            other.setlist(key, values)
+    kept = [rows[i] for i in sorted(rows) if i != drop]
+    for i, fields in enumerate(kept):
+        for field, values in fields:
+            other.setlist(f"{prefix}{i}-{field}", values)
+    wants_add = formdata.get(ADD_ROW) == name
+    return other, wants_add and len(kept) < max_rows, wants_add or drop is not None

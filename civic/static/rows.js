@@ -43,7 +43,7 @@
     }
     list.appendChild(row);
     renumber(editor);
-    var first = row.querySelector("input");
+    var first = row.querySelector("input, select, textarea");
     if (first) { first.focus(); }
   }
 
@@ -54,7 +54,7 @@
     var left = renumber(editor);
     // Keep the focus in the editor: on the row that took its place, else the add button.
     var rest = editor.querySelectorAll("[data-row-list] > [data-row]");
-    var target = left ? rest[Math.min(position, left - 1)].querySelector("input") : editor.querySelector("[data-add]");
+    var target = left ? rest[Math.min(position, left - 1)].querySelector("input, select, textarea") : editor.querySelector("[data-add]");
     if (target) { target.focus(); }
   }
 
