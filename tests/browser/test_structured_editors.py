@@ -1,0 +1,78 @@
+"""The structured editors in the browser, with the keyboard only: an official
+lists a consultation's documents as rows (title + address), adds rows and
+removes one — in the page with JavaScript, through the server without, the
+text typed kept either way — saves, and sees the documents linked, in order.
+Every page passes axe-core, stays light and calls no other site."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _press(site, button) -> None:
+    """Tab to ``button`` and press Enter: a new page without JavaScript, none with it."""
+    if site.js:
+        site.tab_to(button)
+        site.page.keyboard.press("Enter")
+    else:
+        site.enter(button)
+
+
+def _type_row(site, n: int, title: str, url: str) -> None:
+    row = site.page.get_by_role("group", name=f"Document {n}", exact=True)
+    site.tab_to(row.get_by_label("Title of the document"))
+    site.page.keyboard.type(title)
+    site.tab_to(row.get_by_label("Address"))
+    site.page.keyboard.type(url)
+
+
+def test_an_official_adds_and_removes_document_rows_with_the_keyboard(site, make_user):
+    from civic.core.time import today
+
+    page = site.page
+    official = make_user(name="Jean Élu", roles=("official",))
+    log_in(site, official)
+    site.visit("/consultations/new")
+    site.tab_to(page.get_by_label("Title", exact=True))
+    page.keyboard.type("Horaires des piscines")
+    _type_row(site, 1, "Étude de fréquentation", "https://example.org/etude.pdf")
+    _press(site, page.get_by_role("button", name="Add a document"))
+    if site.js:
+        expect(page.get_by_role("group", name="Document 2", exact=True).get_by_label("Title of the document")
+               ).to_be_focused()
+    _type_row(site, 2, "Brouillon à retirer", "https://example.org/brouillon.pdf")
+    _press(site, page.get_by_role("button", name="Add a document"))
+    _type_row(site, 3, "Plan des bassins", "https://example.org/plan.pdf")
+    _press(site, page.get_by_role("button", name="Remove document 2"))
+
+    # The third row took the second place; what was typed everywhere is kept.
+    expect(page.get_by_role("group", name="Document 3", exact=True)).to_have_count(0)
+    second = page.get_by_role("group", name="Document 2", exact=True)
+    expect(second.get_by_label("Title of the document")).to_have_value("Plan des bassins")
+    expect(page.get_by_role("group", name="Document 1", exact=True).get_by_label("Address")).to_have_value(
+        "https://example.org/etude.pdf")
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Horaires des piscines")
+    if site.js:
+        site.check()  # axe on the rows the script added and renumbered
+
+    day = today()
+    page.get_by_label("Opens on").fill(day.isoformat())
+    page.get_by_label("Closes at the end of").fill((day + timedelta(days=10)).isoformat())
+    page.get_by_label("Results and official follow-up published by").fill((day + timedelta(days=30)).isoformat())
+    site.enter(page.get_by_role("button", name="Save the draft"))
+    expect(page.get_by_role("status").first).to_contain_text("The consultation is saved as a draft.")
+    consultation_id = int(re.search(r"/consultations/(\d+)", page.url).group(1))
+
+    site.visit(f"/consultations/{consultation_id}")
+    links = page.get_by_role("main").get_by_role("listitem").get_by_role("link")
+    expect(links.filter(has_text=re.compile("Étude|Plan|Brouillon"))).to_have_text(
+        ["Étude de fréquentation", "Plan des bassins"])
+    expect(page.get_by_role("link", name="Plan des bassins")).to_have_attribute("href", "https://example.org/plan.pdf")
