@@ -20,10 +20,10 @@ pytestmark = pytest.mark.browser
 def _press(site, button) -> None:
     """Tab to ``button`` and press Enter: a new page without JavaScript, none with it."""
     if site.js:
-        site.tab_to(button)
+        site.tab_to(button, limit=200)  # every date input takes a Tab per part
         site.page.keyboard.press("Enter")
     else:
-        site.enter(button)
+        site.enter(button, limit=200)
 
 
 def _type_row(site, n: int, title: str, url: str) -> None:
@@ -76,3 +76,43 @@ def test_an_official_adds_and_removes_document_rows_with_the_keyboard(site, make
     expect(links.filter(has_text=re.compile("Étude|Plan|Brouillon"))).to_have_text(
         ["Étude de fréquentation", "Plan des bassins"])
     expect(page.get_by_role("link", name="Plan des bassins")).to_have_attribute("href", "https://example.org/plan.pdf")
+
+
+def test_an_admin_removes_and_adds_phase_rows_with_the_keyboard(site, make_user):
+    page, live = site.page, site.live
+    admin = make_user(name="Anne Admin", roles=("admin",))
+
+    def build():
+        from civic.accounts.services import find_user_by_email
+        from civic.extensions import db
+        from civic.processes import services
+
+        p = services.create_process(find_user_by_email(admin), services.ProcessData(
+            title="Plan vélo 2027", summary="Proposez vos idées."))
+        db.session.commit()
+        return p.id
+    process_id = live.query(build)
+
+    log_in(site, admin)
+    site.visit(f"/processes/{process_id}/phases")
+    rows = page.locator("[data-row-list] > fieldset")
+    expect(rows).to_have_count(6)
+    _press(site, page.get_by_role("button", name="Remove phase 6"))
+    expect(rows).to_have_count(5)
+    _press(site, page.get_by_role("button", name="Add a phase"))
+    expect(rows).to_have_count(6)
+    sixth = page.get_by_role("group", name="Phase 6", exact=True)
+    if site.js:
+        expect(sixth.get_by_label("Kind of phase")).to_be_focused()
+        site.check()  # axe on the row the script added
+    sixth.get_by_label("Kind of phase").select_option(label="Results")
+    sixth.get_by_label("Starts on").fill("2031-01-01")
+    first = page.get_by_role("group", name="Phase 1", exact=True)
+    first.get_by_label("Kind of phase").select_option(label="Proposals")
+    first.get_by_label("Starts on").fill("2030-01-01")
+    first.get_by_label("Submit proposals").check()
+    site.enter(page.get_by_role("button", name="Save the phases"), limit=200)
+    expect(page.get_by_role("status").first).to_contain_text("The phases are saved.")
+    site.visit(f"/processes/{process_id}/phases")
+    expect(page.get_by_role("group", name="Phase 2", exact=True).get_by_label("Kind of phase")).to_have_value("results")
+    expect(page.get_by_role("group", name="Phase 2", exact=True).get_by_label("Starts on")).to_have_value("2031-01-01")
