@@ -133,8 +133,9 @@ def test_a_step_without_text_is_refused_next_to_its_text(client, login, official
     assert "Say what happens on this date." in Page(resp.get_data(as_text=True)).errors["next_steps-1-text-error"]
 
 
-def test_saved_steps_show_on_the_public_page_by_date_and_come_back_in_the_editor(client, login, official):
+def test_saved_steps_show_on_the_public_page_by_date_and_come_back_in_the_editor(client, login, official, run_jobs):
     c = _followup_ready(official)
+    run_jobs()  # the results (computed by a job under Redis) come before the follow-up
     login(official)
     url = f"/consultations/{c.id}/followup"
     assert client.post(url, data={
