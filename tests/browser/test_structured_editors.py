@@ -1,8 +1,8 @@
 """The structured editors in the browser, with the keyboard only: an official
 lists a consultation's documents as rows (title + address), adds rows and
 removes one — in the page with JavaScript, through the server without, the
-text typed kept either way — saves, and sees the documents linked, in order.
-Every page passes axe-core, stays light and calls no other site."""
+text typed kept either way — saves, and sees the documents linked, in order;
+the same for a process's phases and a debate's sources. Every page passes axe-core, stays light and calls no other site."""
 
 from __future__ import annotations
 
@@ -116,3 +116,27 @@ def test_an_admin_removes_and_adds_phase_rows_with_the_keyboard(site, make_user)
     site.visit(f"/processes/{process_id}/phases")
     expect(page.get_by_role("group", name="Phase 2", exact=True).get_by_label("Kind of phase")).to_have_value("results")
     expect(page.get_by_role("group", name="Phase 2", exact=True).get_by_label("Starts on")).to_have_value("2031-01-01")
+
+
+def test_an_official_opens_a_debate_with_two_sources_typed_in_rows(site, make_user):
+    page = site.page
+    official = make_user(name="Jean Élu", roles=("official",))
+    log_in(site, official)
+    site.visit("/debates/new")
+    site.tab_to(page.get_by_label("Question put to debate"))
+    page.keyboard.type("Faut-il fermer la rue aux voitures le dimanche ?")
+    site.tab_to(page.get_by_label("Framing"))
+    page.keyboard.type("Les commerces et les riverains sont partagés.")
+    for n, (title, url) in enumerate((("Plan de circulation", "https://example.org/plan.pdf"),
+                                      ("Comptages 2025", "https://example.org/comptages.csv")), start=1):
+        if n > 1:
+            _press(site, page.get_by_role("button", name="Add a source"))
+        row = page.get_by_role("group", name=f"Source {n}", exact=True)
+        site.tab_to(row.get_by_label("Title"))
+        page.keyboard.type(title)
+        site.tab_to(row.get_by_label("Link"))
+        page.keyboard.type(url)
+    site.enter(page.get_by_role("button", name="Open the debate"))
+    expect(page.get_by_role("status").first).to_contain_text("The debate is open.")
+    expect(page.get_by_role("link", name="Plan de circulation")).to_have_attribute("href", "https://example.org/plan.pdf")
+    expect(page.get_by_role("link", name="Comptages 2025")).to_have_attribute("href", "https://example.org/comptages.csv")
