@@ -119,7 +119,10 @@ def load_consultations(ctx):
                  "Ouvrir le dimanche ou plus tard le soir suppose de réorganiser les plannings des équipes.\n\n"
                  "**Ce qui est décidé** : aucune bibliothèque ne perdra d'heures d'ouverture.\n\n"
                  "**Ce qui reste ouvert** : quels créneaux ajouter, et dans quelles bibliothèques en priorité."),
-        documents="Diagnostic de fréquentation 2025 | https://example.org/toulouse/bibliotheques/diagnostic-2025.pdf",
+        documents=[{"title": "Diagnostic de fréquentation 2025",
+                    "url": "https://example.org/toulouse/bibliotheques/diagnostic-2025.pdf"},
+                   {"title": "Plannings actuels des équipes (résumé)",
+                    "url": "https://example.org/toulouse/bibliotheques/plannings-2025.pdf"}],
         eligibility=Eligibility.CONFIRMED_EMAIL, opens_on=today - timedelta(days=10),
         closes_on=today + timedelta(days=20), results_due_on=today + timedelta(days=50))
     services.add_question(official, libraries, kind="single", prompt="Quelle bibliothèque fréquentez-vous le plus ?",
@@ -174,9 +177,9 @@ def load_consultations(ctx):
                "La promenade à pied arrive en tête, mais une forte minorité, surtout à Saint-Michel, "
                "demande avant tout de la nature.\n\nLa séparation des piétons et des vélos est largement "
                "soutenue ; plusieurs réponses s'inquiètent des platanes existants."),
-        next_steps=(f"{(today + timedelta(days=30)).isoformat()} | Présentation du projet détaillé en réunion "
-                    f"publique\n{(today + timedelta(days=120)).isoformat()} | Début des travaux\n"
-                    f"{(today + timedelta(days=300)).isoformat()} | Ouverture de la promenade"))
+        next_steps=[{"date": today + timedelta(days=30), "text": "Présentation du projet détaillé en réunion publique"},
+                    {"date": today + timedelta(days=120), "text": "Début des travaux"},
+                    {"date": today + timedelta(days=300), "text": "Ouverture de la promenade"}])
     services.add_decision(official, banks, title="Une voie cyclable séparée de la promenade piétonne",
                           text="La piste passera côté quai ; la promenade reste côté fleuve.", question_id=q_scale.id)
     services.add_decision(official, banks, title="Quarante arbres plantés et aucun platane abattu",

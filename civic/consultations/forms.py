@@ -3,6 +3,7 @@ in the services. The questionnaire itself is built from the questions (see
 ``services.parse_answers`` and ``consultations/_questions.html``), not with
 WTForms, because its fields are data."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,10 +21,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from civic.accounts.forms import district_choices
-from civic.core.forms import coerce_optional_int, select_choices
+from civic.core.forms import RowEditor, coerce_optional_int, select_choices
 
 from .labels import ELIGIBILITY_LABELS, KIND_LABELS, OUTCOME_LABELS
 from .models import Eligibility, Outcome, QuestionKind
+from .services.editing import MAX_DOCUMENTS
+from .services.followup import MAX_STEPS
 
 
 class ConsultationForm(FlaskForm):
@@ -31,9 +34,6 @@ class ConsultationForm(FlaskForm):
     context = TextAreaField(_l("Context"), validators=[Optional()],
                             description=_l("What is at stake, what is already decided, what can still change. "
                                            "Markdown: **bold**, lists, links."))
-    documents = TextAreaField(_l("Documents"), validators=[Optional()],
-                              description=_l("One per line: a title, a vertical bar, then the address. "
-                                             "Example: Study of opening hours | https://example.org/study.pdf"))
     district_id = SelectField(_l("Area concerned"), coerce=coerce_optional_int, validate_choice=False,
                               validators=[Optional()])
     eligibility = RadioField(_l("Who may answer"), choices=select_choices((e.value, ELIGIBILITY_LABELS[e]) for e in Eligibility),
@@ -89,9 +89,6 @@ class FollowupForm(FlaskForm):
     heard = TextAreaField(_l("What we heard"), validators=[Optional()],
                           description=_l("A faithful synthesis of the answers, including the views the city does "
                                          "not follow. Markdown."))
-    next_steps = TextAreaField(_l("What happens next"), validators=[Optional()],
-                               description=_l("One step per line: a date, a vertical bar, then what happens. "
-                                              "Example: 2026-09-01 | Works begin"))
 
 
 class DecisionForm(FlaskForm):
@@ -109,3 +106,25 @@ class LinkForm(FlaskForm):
     outcome = RadioField(_l("What became of it"), choices=select_choices((o.value, OUTCOME_LABELS[o]) for o in Outcome),
                          validators=[DataRequired(_l("Choose what became of the contribution."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give the reason: people deserve to know why."))])
+
+
+# Structured editors (civic.core.forms.RowEditor): the inputs of each row.
+DOCUMENT_FIELDS = ("title", "url")
+STEP_FIELDS = ("date", "text")
+
+
+def documents_editor(rows=None) -> RowEditor:
+    """The documents' rows: those posted, else ``rows`` (a consultation's own)."""
+    if request.method == "POST":
+        return RowEditor.from_form("documents", DOCUMENT_FIELDS, request.form, max_rows=MAX_DOCUMENTS,
+                                   too_many=_l("Give at most %(n)d documents.", n=MAX_DOCUMENTS))
+    return RowEditor("documents", DOCUMENT_FIELDS, rows or (), max_rows=MAX_DOCUMENTS)
+
+
+def steps_editor(rows=None) -> RowEditor:
+    """The next steps' rows: those posted with the follow-up's own form, else
+    ``rows`` (the saved steps; the page's other forms do not post them)."""
+    if request.method == "POST" and request.form.get("action") == "save":
+        return RowEditor.from_form("next_steps", STEP_FIELDS, request.form, max_rows=MAX_STEPS,
+                                   too_many=_l("Give at most %(n)d steps.", n=MAX_STEPS))
+    return RowEditor("next_steps", STEP_FIELDS, rows or (), max_rows=MAX_STEPS)

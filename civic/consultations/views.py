@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from civic.core import content
 from civic.core.errors import InvalidTransition, NotFound, PermissionDenied
 from civic.core.export import page_arg
-from civic.core.forms import form_status, run_service, select_choices
+from civic.core.forms import attach_rows, form_status, run_service, select_choices
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -222,8 +222,8 @@ def texts(consultation_id, question_id):
 
 # --- officials ---------------------------------------------------------------------------------
 
-def _details(form) -> dict:
-    return {"title": form.title.data, "context": form.context.data, "documents": form.documents.data,
+def _details(form, docs) -> dict:
+    return {"title": form.title.data, "context": form.context.data, "documents": docs.values(),
             "district_id": form.district_id.data, "eligibility": form.eligibility.data,
             "district_ids": form.district_ids.data or [], "opens_on": form.opens_on.data,
             "closes_on": form.closes_on.data, "results_due_on": form.results_due_on.data,
@@ -244,12 +244,15 @@ def new():
     if not permissions.can_draft_consultations(current_user):
         raise PermissionDenied()
     form = forms.ConsultationForm()
-    if form.validate_on_submit():
-        ok, c = run_service(form, services.create_consultation, current_user, **_details(form))
+    docs = forms.documents_editor()
+    attach_rows(form, docs)
+    # "Add a row" or "Remove": the same form again with every input kept, nothing saved.
+    if not docs.changed and form.validate_on_submit():
+        ok, c = run_service(form, services.create_consultation, current_user, **_details(form, docs))
         if ok:
             flash(_("The consultation is saved as a draft. Add its questions, then publish it."), "success")
             return redirect(url_for("consultations.manage", consultation_id=c.id))
-    return render_template("consultations/form.html", form=form, c=None), form_status(form)
+    return render_template("consultations/form.html", form=form, docs=docs, c=None), form_status(form)
 
 
 @bp.route("/<int:consultation_id>/edit", methods=["GET", "POST"])
@@ -257,16 +260,18 @@ def new():
 def edit(consultation_id):
     c = _managed(consultation_id)
     form = forms.ConsultationForm(obj=None if request.method == "POST" else SimpleNamespace(
-        title=c.title, context=c.context_md, documents=services.documents_text(c), district_id=c.district_id,
+        title=c.title, context=c.context_md, district_id=c.district_id,
         eligibility=c.eligibility.value, district_ids=[d.id for d in c.districts],
         opens_on=c.opens_on, closes_on=c.closes_on, results_due_on=c.results_due_on,
         free_text_private=c.free_text_private))
-    if form.validate_on_submit():
-        ok, _c = run_service(form, services.update_consultation, current_user, c, **_details(form))
+    docs = forms.documents_editor(services.documents_rows(c))
+    attach_rows(form, docs)
+    if not docs.changed and form.validate_on_submit():
+        ok, _c = run_service(form, services.update_consultation, current_user, c, **_details(form, docs))
         if ok:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("consultations.manage", consultation_id=c.id))
-    return render_template("consultations/form.html", form=form, c=c), form_status(form)
+    return render_template("consultations/form.html", form=form, docs=docs, c=c), form_status(form)
 
 
 class Action:
@@ -330,7 +335,8 @@ def followup(consultation_id):
     fform = forms.FollowupForm(prefix="f", obj=None if request.method == "POST" else SimpleNamespace(
         # Until "what we heard" is written, what other modules found (a
         # conversation's consensus) starts the draft.
-        heard=c.heard_md or content.summaries("consultation", c) or None, next_steps=services.next_steps_text(c)))
+        heard=c.heard_md or content.summaries("consultation", c) or None))
+    steps = attach_rows(fform, forms.steps_editor(services.next_steps_rows(c))).row_editors[0]
     dform = forms.DecisionForm(prefix="d")
     dform.question_id.choices = select_choices([("", _("None in particular"))] + [(str(q.id), q.prompt) for q in c.questions])
     lform = forms.LinkForm(prefix="l")
@@ -338,9 +344,13 @@ def followup(consultation_id):
     buttons = PageErrors()  # remove a decision, publish: their messages go at the top
     decision_id = request.form.get("decision_id", type=int)
     here = url_for("consultations.followup", consultation_id=c.id)
+    if steps.changed:
+        # "Add a row" or "Remove": the same page again with every input kept, nothing saved.
+        return render_template("consultations/followup.html", c=c, fform=fform, dform=dform, lform=lform, steps=steps,
+                               link_decision=None, summary=buttons, s=services), form_status(fform)
     shown, done = _posted({
         "save": Action(fform, lambda: services.save_followup(
-            current_user, c, heard=fform.heard.data or "", next_steps=fform.next_steps.data or ""),
+            current_user, c, heard=fform.heard.data or "", next_steps=steps.values()),
             _("The draft of the follow-up is saved."), here),
         "add_decision": Action(dform, lambda: services.add_decision(
             current_user, c, title=dform.title.data, text=dform.text.data or "", question_id=dform.question_id.data),
@@ -357,7 +367,7 @@ def followup(consultation_id):
     }, buttons)
     if done:
         return done
-    return render_template("consultations/followup.html", c=c, fform=fform, dform=dform, lform=lform,
+    return render_template("consultations/followup.html", c=c, fform=fform, dform=dform, lform=lform, steps=steps,
                            link_decision=decision_id if request.form.get("action") == "link" else None,
                            summary=buttons, s=services), form_status(shown)
 

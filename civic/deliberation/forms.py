@@ -40,10 +40,6 @@ class DebateForm(FlaskForm):
     district_id = SelectField(_l("Area"), coerce=coerce_optional_int, validators=[Optional()], validate_choice=False)
     ends_at = DateField(_l("Contributions until"), validators=[Optional()],
                         description=_l("Leave empty to keep it open until it is closed with a conclusion."))
-    sources = TextAreaField(_l("Sources and documents"), validators=[Optional()],
-                            description=_l("One per line: a title, a vertical bar, then the link. "
-                                           "Example: Traffic study 2024 | https://example.org/study.pdf"))
-
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         from civic.accounts.services import all_districts

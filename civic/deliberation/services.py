@@ -90,12 +90,35 @@ def parse_sources(text: str | None) -> list[tuple[str, str]]:
     return sources
 
 
+def parse_source_rows(rows) -> list[tuple[str, str]]:
+    """Sources from the structured editor's rows ``{"title": ..., "url": ...}``
+    (blank rows skipped): a link starting with http(s)://, the title defaults
+    to the link. A message names the row's input (``sources-<index>-url``)."""
+    errors, sources = {}, []
+    for i, row in enumerate(rows or ()):
+        title, url = clean_text(str(row.get("title") or "")), str(row.get("url") or "").strip()
+        if not title and not url:
+            continue
+        if not re.match(r"^https?://[^\s/]+\.[^\s]+$", url) or len(url) > 500:
+            errors[f"sources-{i}-url"] = _("Enter a link starting with https:// (or http://).")
+        if len(title) > TITLE_MAX:
+            errors[f"sources-{i}-title"] = _("Keep the title under %(n)d characters.", n=TITLE_MAX)
+        sources.append((title or url, url))
+    if not errors and len(sources) > SOURCES_MAX:
+        errors["sources"] = _("List at most %(n)d sources.", n=SOURCES_MAX)
+    if errors:
+        raise ValidationError(fields=errors)
+    return sources
+
+
 def open_debate(actor, title: str, body: str, district_id: int | None = None, ends_on: date | None = None,
-                sources: str | list[tuple[str, str]] | None = None) -> Debate:
+                sources: str | list | None = None) -> Debate:
     """Open a debate: officials always, residents when an administrator allows it.
 
     ``ends_on``: the last local day contributions are accepted (stored as
-    the exclusive end, local midnight after it), or None until it is closed."""
+    the exclusive end, local midnight after it), or None until it is closed.
+    ``sources``: the form's rows ``[{"title", "url"}]`` (messages on
+    ``sources-<i>-url``), ``(title, url)`` pairs, or "Title | https://..." lines."""
     require_login(actor)
     require(permissions.can_open_debate(actor))
     errors = {}
@@ -116,7 +139,12 @@ def open_debate(actor, title: str, body: str, district_id: int | None = None, en
         errors["district_id"] = _("You can open debates only in the districts you are an official for.")
     parsed_sources: list[tuple[str, str]] = []
     try:
-        parsed_sources = parse_sources(sources) if isinstance(sources, str) or sources is None else list(sources)
+        if isinstance(sources, str) or sources is None:
+            parsed_sources = parse_sources(sources)
+        elif all(isinstance(row, dict) for row in sources):
+            parsed_sources = parse_source_rows(sources)  # the form's rows
+        else:
+            parsed_sources = list(sources)
     except ValidationError as err:
         errors.update(err.fields)
     if errors:

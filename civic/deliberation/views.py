@@ -13,7 +13,7 @@ from markupsafe import Markup
 from civic.core import content
 from civic.core.errors import NotFound
 from civic.core.export import page_arg
-from civic.core.forms import form_status, run_service
+from civic.core.forms import RowEditor, attach_rows, form_status, run_service
 from civic.core.inputs import as_id
 from civic.core.permissions import require
 from civic.core.views import safe_next
@@ -74,14 +74,22 @@ def index():
 def new_debate():
     require(permissions.can_open_debate(current_user))
     form = DebateForm()
-    if form.validate_on_submit():
+    # The sources: rows of a title and a link (civic.core.forms.RowEditor).
+    if request.method == "POST":
+        sources = RowEditor.from_form("sources", ("title", "url"), request.form, max_rows=services.SOURCES_MAX,
+                                      too_many=_("List at most %(n)d sources.", n=services.SOURCES_MAX))
+    else:
+        sources = RowEditor("sources", ("title", "url"), max_rows=services.SOURCES_MAX)
+    attach_rows(form, sources)
+    # "Add a source" or "Remove": the same form again with every input kept, nothing saved.
+    if not sources.changed and form.validate_on_submit():
         # The form's day is a local day: the service stores its end (local midnight after it) in UTC.
         ok, debate = run_service(form, services.open_debate, current_user, form.title.data, form.body.data,
-                                 form.district_id.data, form.ends_at.data, form.sources.data)
+                                 form.district_id.data, form.ends_at.data, sources.values())
         if ok:
             flash(_("The debate is open."), "success")
             return redirect(url_for("deliberation.debate", debate_id=debate.id))
-    return render_template("deliberation/new.html", form=form), form_status(form)
+    return render_template("deliberation/new.html", form=form, sources=sources), form_status(form)
 
 
 @bp.get("/debates/<int:debate_id>")

@@ -98,14 +98,34 @@ class PhaseRowForm(Form):
     description = StringField(_l("Short description"), validators=[Optional(), Length(max=500)])
 
 
+MAX_PHASES = 12
+FIRST_ROWS = 6  # rows offered to a process without phases yet
+
+
 class PhasesForm(FlaskForm):
-    rows = FieldList(FormField(PhaseRowForm), min_entries=6, max_entries=12)
+    # Rows are added and removed with the structured editor's buttons
+    # (civic.core.forms.edit_posted_rows, static/rows.js).
+    rows = FieldList(FormField(PhaseRowForm), min_entries=1, max_entries=MAX_PHASES)
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         for row in self.rows:
-            row.form.code.choices = select_choices([("", _l("(no phase)"))]) + phase_code_choices()
-            row.form.capabilities.choices = capability_choices()
+            choose_phase_row(row.form)
+
+    def add_row(self) -> None:
+        choose_phase_row(self.rows.append_entry().form)
+
+
+def choose_phase_row(row) -> None:
+    row.code.choices = select_choices([("", _l("(no phase)"))]) + phase_code_choices()
+    row.capabilities.choices = capability_choices()
+
+
+def phase_row_template() -> PhaseRowForm:
+    """An empty row named ``rows-__i__-…``, the template the script copies."""
+    row = PhaseRowForm(prefix="rows-__i__-")
+    choose_phase_row(row)
+    return row
 
 
 class MovePhaseForm(FlaskForm):

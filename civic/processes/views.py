@@ -13,7 +13,7 @@ from civic.accounts.models import District
 from civic.core import phases, pictures
 from civic.core.errors import InvalidTransition
 from civic.core.export import csv_response, iso, page_arg
-from civic.core.forms import form_status, run_service, select_choices
+from civic.core.forms import edit_posted_rows, form_status, run_service, select_choices
 from civic.core.inputs import as_id
 from civic.core.permissions import is_contributor, require, require_login
 from civic.core.time import end_of_day, last_day, local_day, start_of_day, today, utcnow
@@ -213,23 +213,41 @@ def edit_process(process_id):
                            picture=pictures.for_owner("process", process.id)), form_status(form)
 
 
+def _saved_phases_form(existing) -> forms.PhasesForm:
+    """The phases form filled with the saved phases, and empty rows after
+    them (up to ``FIRST_ROWS`` rows in all, one at least)."""
+    form = forms.PhasesForm(formdata=None)
+    while len(form.rows) < min(max(forms.FIRST_ROWS, len(existing) + 1), forms.MAX_PHASES):
+        form.add_row()
+    for entry, p in zip(form.rows, existing, strict=False):
+        row = entry.form
+        row.code.data, row.title.data, row.description.data = p.code, p.title, p.description
+        # Local days: ends_at is the exclusive bound after the last day included.
+        row.starts_on.data = local_day(p.starts_at)
+        row.ends_on.data = last_day(p.ends_at) if p.ends_at else None
+        row.capabilities.data = list(p.capabilities or [])
+    return form
+
+
 @bp.route("/processes/<int:process_id>/phases", methods=["GET", "POST"])
 @login_required
 def edit_phases(process_id):
     process = _manageable(process_id)
     existing = phases.phases_for("process", process.id)
-    form = forms.PhasesForm()
+    changed = False
+    if request.method == "POST":
+        # "Add a phase" or "Remove": the same form again with every input kept, nothing saved.
+        posted, add, changed = edit_posted_rows(request.form, "rows", max_rows=forms.MAX_PHASES)
+        form = forms.PhasesForm(formdata=posted)
+        if add:
+            form.add_row()
+        elif changed and request.form.get("add_row"):
+            form.form_errors.append(_("A process has at most %(n)d phases.", n=forms.MAX_PHASES))
+    else:
+        form = _saved_phases_form(existing)
     move_form = forms.MovePhaseForm(prefix="move")
     move_form.phase_id.choices = select_choices([("", _("Choose…"))] + [(str(p.id), p.title) for p in existing])
-    if request.method == "GET":
-        for i, p in enumerate(existing[:len(form.rows)]):
-            row = form.rows[i].form
-            row.code.data, row.title.data, row.description.data = p.code, p.title, p.description
-            # Local days: ends_at is the exclusive bound after the last day included.
-            row.starts_on.data = local_day(p.starts_at)
-            row.ends_on.data = last_day(p.ends_at) if p.ends_at else None
-            row.capabilities.data = list(p.capabilities or [])
-    if request.method == "POST":
+    if request.method == "POST" and not changed:
         specs, errors = [], []
         if form.validate_on_submit():
             for n, entry in enumerate(form.rows, start=1):
@@ -237,7 +255,9 @@ def edit_phases(process_id):
                 if not row.code.data:
                     continue
                 if not row.starts_on.data:
-                    errors.append(_("Phase %(n)d needs a start date.", n=n))
+                    # Next to that row's date (and in the summary, which links to it).
+                    row.starts_on.errors = [*row.starts_on.errors, _("Phase %(n)d needs a start date.", n=n)]
+                    errors.append(None)
                     continue
                 specs.append(phases.PhaseSpec(
                     code=row.code.data, title=(row.title.data or "").strip() or str(services.PHASE_LABELS[row.code.data]),
@@ -246,14 +266,17 @@ def edit_phases(process_id):
                     capabilities=tuple(row.capabilities.data or ()), description=(row.description.data or "").strip() or None))
         else:
             errors.append(_("Check the dates: use the format YYYY-MM-DD."))
-        form.form_errors.extend(errors)
+        form.form_errors.extend(e for e in errors if e)
+        if errors:
+            form.error_status = 422  # a row's own message: the FieldList's errors were computed before it
         if not errors:
             ok, _r = run_service(form, services.save_phases, current_user, process, specs)
             if ok:
                 flash(_("The phases are saved."), "success")
                 return redirect(url_for("processes.manage", process_id=process.id))
     return render_template("processes/admin/phases.html", process=process, form=form, move_form=move_form,
-                           phases=existing), form_status(form)
+                           phases=existing, template_row=forms.phase_row_template(),
+                           max_phases=forms.MAX_PHASES), form_status(form)
 
 
 @bp.post("/processes/<int:process_id>/phases/move")
@@ -269,8 +292,9 @@ def move_phase(process_id):
         if ok:
             flash(_("The process has entered the chosen phase."), "success")
             return redirect(url_for("processes.manage", process_id=process.id))
-    return render_template("processes/admin/phases.html", process=process, form=forms.PhasesForm(formdata=None),
-                           move_form=move_form, phases=existing), form_status(move_form)
+    return render_template("processes/admin/phases.html", process=process, form=_saved_phases_form(existing),
+                           move_form=move_form, phases=existing, template_row=forms.phase_row_template(),
+                           max_phases=forms.MAX_PHASES), form_status(move_form)
 
 
 @bp.post("/processes/<int:process_id>/publish")

@@ -59,7 +59,7 @@ def _publish_followup(live, official: str, consultation_id: int) -> None:
         actor = find_user_by_email(official)
         c = services.get_consultation(consultation_id)
         services.save_followup(actor, c, heard="Une majorité veut une ouverture **l'été**.",
-                               next_steps="2027-06-01 | Ouverture d'essai")
+                               next_steps=[{"date": "2027-06-01", "text": "Ouverture d'essai"}])
         services.add_decision(actor, c, title="Ouverture nocturne l'été, à l'essai")
         services.publish_followup(actor, c)
         db.session.commit()

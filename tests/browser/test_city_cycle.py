@@ -274,8 +274,10 @@ def publish_followup(site, consultation_id: int) -> None:
     page = site.page
     site.visit(f"/consultations/{consultation_id}")
     click(site, page.get_by_role("link", name="Rédiger les suites données"))
-    fill(page, {"Ce que nous avons entendu": "Le jeudi soir est le plus demandé.",
-                "Et maintenant": f"{day(site.live, 40)} | Ouverture jusqu’à 21 h le jeudi."})
+    fill(page, {"Ce que nous avons entendu": "Le jeudi soir est le plus demandé."})
+    step = page.get_by_role("group", name="Étape 1", exact=True)
+    step.get_by_label("Date").fill(day(site.live, 40))
+    step.get_by_label("Ce qui se passe").fill("Ouverture jusqu’à 21 h le jeudi dès janvier.")
     click(site, page.get_by_role("button", name="Enregistrer le brouillon"))
     fill(page, {"Décision": "La médiathèque ouvre le jeudi jusqu’à 21 h."})
     click(site, page.get_by_role("button", name="Ajouter la décision"))
@@ -502,8 +504,9 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
     publish_followup(site, consultation_id)
     log_out(site)
     site.visit(f"/consultations/{consultation_id}")
-    expect(page.get_by_role("region", name="Les suites données par la ville")).to_contain_text(
-        "La médiathèque ouvre le jeudi jusqu’à 21 h.")
+    followup = page.get_by_role("region", name="Les suites données par la ville")
+    expect(followup).to_contain_text("La médiathèque ouvre le jeudi jusqu’à 21 h.")
+    expect(followup).to_contain_text("Ouverture jusqu’à 21 h le jeudi dès janvier.")
 
     # --- an official answers Léa's proposal on time; Karim's, supported later, is left unanswered.
     log_in(site, people["lea"])

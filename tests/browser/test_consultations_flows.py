@@ -207,8 +207,28 @@ def test_an_official_closes_publishes_results_and_follow_up_and_participants_are
     site.enter(page.get_by_role("link", name="Write the follow-up"))
     site.tab_to(page.get_by_label("What we heard"))
     page.keyboard.type("Les habitants veulent le marché **le dimanche** ; certains craignent le bruit.")
-    site.tab_to(page.get_by_label("What happens next"))
-    page.keyboard.type("2027-03-01 | Début des travaux")
+    # Two next steps in the structured editor: "Add a step" is answered in the
+    # page with JavaScript, by the server without (the text typed is kept).
+    step = page.get_by_role("group", name="Step 1", exact=True)
+    site.tab_to(step.get_by_label("Date"))
+    step.get_by_label("Date").fill("2027-06-15")
+    site.tab_to(step.get_by_label("What happens"))
+    page.keyboard.type("Bilan après trois mois")
+    add = page.get_by_role("button", name="Add a step")
+    if site.js:
+        site.tab_to(add)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("group", name="Step 2", exact=True).get_by_label("Date")).to_be_focused()
+    else:
+        site.enter(add)
+        expect(page.get_by_role("group", name="Step 1", exact=True).get_by_label("What happens")).to_have_value(
+            "Bilan après trois mois")
+        expect(page.get_by_label("What we heard")).to_contain_text("certains craignent le bruit")
+    step = page.get_by_role("group", name="Step 2", exact=True)
+    site.tab_to(step.get_by_label("Date"))
+    step.get_by_label("Date").fill("2027-03-01")
+    site.tab_to(step.get_by_label("What happens"))
+    page.keyboard.type("Début des travaux")
     site.enter(page.get_by_role("button", name="Save the draft"))
     expect(page.get_by_role("status").first).to_contain_text("The draft of the follow-up is saved.")
     site.tab_to(page.get_by_label("Decision", exact=True))
@@ -219,7 +239,9 @@ def test_an_official_closes_publishes_results_and_follow_up_and_participants_are
     expect(page.get_by_role("status").first).to_contain_text("The follow-up is published.")
     followup = page.get_by_role("region", name="The city's follow-up")
     expect(followup).to_contain_text("Ouverture le dimanche matin dès mars")
-    expect(followup).to_contain_text("Début des travaux")
+    # The steps, by date.
+    expect(followup.locator("ol.timeline li")).to_have_text(
+        [re.compile("Début des travaux"), re.compile("Bilan après trois mois")])
     mail = wait_for_mails(live, participants[2], 3)[2]
     assert mail.subject == f"What the city decided: {c.title}"
     log_out(site)

@@ -102,10 +102,12 @@ def test_follow_up_is_published_with_decisions_and_participants_and_authors_are_
     login(official)
     url = f"/consultations/{c.id}/followup"
     assert client.post(url, data={"action": "publish"}).status_code == 422  # nothing written yet
-    bad = client.post(url, data={"action": "save", "f-heard": "x", "f-next_steps": "demain | travaux"})
-    assert bad.status_code == 422 and "Line 1" in bad.get_data(as_text=True)
+    bad = client.post(url, data={"action": "save", "f-heard": "x", "next_steps-0-date": "demain",
+                                 "next_steps-0-text": "travaux"})
+    assert bad.status_code == 422 and "This is not a date" in bad.get_data(as_text=True)
     assert client.post(url, data={"action": "save", "f-heard": "Vous voulez **le dimanche**.",
-                                  "f-next_steps": "2030-09-01 | Ouverture le dimanche\n01/01/2031 | Bilan"}
+                                  "next_steps-0-date": "2030-09-01", "next_steps-0-text": "Ouverture le dimanche",
+                                  "next_steps-1-date": "01/01/2031", "next_steps-1-text": "Bilan"}
                        ).status_code == 302
     scale_q = next(q for q in c.questions if q.kind.value == "scale")
     assert client.post(url, data={"action": "add_decision", "d-title": "Ouverture le dimanche après-midi",

@@ -196,12 +196,22 @@ def test_an_official_opens_a_debate_and_errors_keep_the_input(client, login, off
     login(official)
     assert client.get("/debates/new").status_code == 200
     resp = client.post("/debates/new", data={"title": "Quelle place pour la voiture ?", "body": "Le cadre",
-                                            "district_id": str(district.id), "sources": "pas de lien"})
+                                            "district_id": str(district.id), "sources-0-title": "Étude",
+                                            "sources-0-url": "https://example.org/etude",
+                                            "sources-1-title": "Plan", "sources-1-url": "pas de lien"})
     page = html_of(resp)
-    assert resp.status_code == 422 and "Line 1:" in page and 'value="Quelle place pour la voiture ?"' in page
+    assert resp.status_code == 422 and 'value="Quelle place pour la voiture ?"' in page
+    assert re.search(r'id="sources-1-url-error"[^>]*>.*Enter a link starting with https://', page)
+    assert 'value="https://example.org/etude"' in page and 'value="pas de lien"' in page
+    # "Add a source": the same form, one more row, nothing saved.
+    resp = client.post("/debates/new", data={"title": "Quelle place pour la voiture ?", "body": "Le cadre",
+                                            "sources-0-title": "Étude", "sources-0-url": "https://example.org/etude",
+                                            "add_row": "sources"})
+    assert resp.status_code == 200 and 'name="sources-1-url"' in html_of(resp)
+    assert db.session.scalar(sa.select(Debate)) is None
     resp = client.post("/debates/new", data={"title": "Quelle place pour la voiture ?", "body": "Le cadre",
                                             "district_id": str(district.id),
-                                            "sources": "Étude | https://example.org/etude"})
+                                            "sources-0-title": "Étude", "sources-0-url": "https://example.org/etude"})
     assert resp.status_code == 302
     debate = db.session.scalar(sa.select(Debate))
     page = html_of(client.get(f"/debates/{debate.id}"))

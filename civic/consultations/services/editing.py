@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -54,27 +55,37 @@ def _require_draft(c: Consultation, message: str) -> None:
 
 # --- details ---------------------------------------------------------------------
 
-def _parse_documents(raw: str) -> list[dict]:
-    """One document per line: ``Title | https://...`` (or just the address)."""
-    docs = []
-    for n, line in enumerate((raw or "").splitlines(), 1):
-        line = clean_text(line)
-        if not line:
+MAX_DOCUMENTS = 30
+
+
+def _parse_documents(rows) -> list[dict]:
+    """The documents from rows ``{"title": ..., "url": ...}``: links, http or
+    https only; the title defaults to the address. Blank rows are skipped;
+    a message names the row's input (``documents-<index>-url``)."""
+    errors, docs = {}, []
+    for i, row in enumerate(rows or ()):
+        title, url = clean_text(str(row.get("title") or "")), str(row.get("url") or "").strip()
+        if not title and not url:
             continue
-        title, sep, url = line.rpartition("|")
-        if not sep:
-            title, url = line, line
-        title, url = clean_text(title) or url.strip(), url.strip()
-        if not re.match(r"^https?://[^\s]+$", url):
-            raise ValidationError(fields={"documents": _(
-                "Line %(n)d: give a title, a vertical bar, then an address starting with https://.", n=n)})
-        docs.append({"title": title[:200], "url": url[:500]})
+        parts = urlsplit(url) if url else None
+        if not url:
+            errors[f"documents-{i}-url"] = _("Enter the address of the document.")
+        elif (parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", url)
+              or len(url) > 500):
+            errors[f"documents-{i}-url"] = _("Enter an address starting with https:// (or http://).")
+        if len(title) > 200:
+            errors[f"documents-{i}-title"] = _("Keep it to %(n)d characters at most.", n=200)
+        docs.append({"title": title or url, "url": url})
+    if not errors and len(docs) > MAX_DOCUMENTS:
+        errors["documents"] = _("Give at most %(n)d documents.", n=MAX_DOCUMENTS)
+    if errors:
+        raise ValidationError(fields=errors)
     return docs
 
 
-def documents_text(c: Consultation) -> str:
-    """The documents as the form's text (one ``Title | address`` per line)."""
-    return "\n".join(f"{d['title']} | {d['url']}" for d in c.documents or [])
+def documents_rows(c: Consultation) -> list[dict]:
+    """The documents as the editor's rows."""
+    return [{"title": d.get("title", ""), "url": d.get("url", "")} for d in c.documents or []]
 
 
 def _apply_details(c: Consultation, *, title, context, documents, district_id, eligibility, district_ids,
@@ -127,11 +138,13 @@ def _apply_details(c: Consultation, *, title, context, documents, district_id, e
     c.free_text_private = bool(free_text_private)
 
 
-def create_consultation(actor, *, title: str, context: str = "", documents: str = "", district_id: int | None = None,
+def create_consultation(actor, *, title: str, context: str = "", documents=(), district_id: int | None = None,
                         eligibility: str = Eligibility.CONFIRMED_EMAIL, district_ids=(), opens_on: date | None = None,
                         closes_on: date | None = None, results_due_on: date | None = None,
                         free_text_private: bool = False) -> Consultation:
-    """An official drafts a consultation (questions are added before publishing)."""
+    """An official drafts a consultation (questions are added before publishing).
+
+    ``documents``: rows ``{"title": ..., "url": "https://..."}``."""
     require(permissions.can_create_consultation(actor, district_id))
     c = Consultation(author_id=actor.id, status=Status.DRAFT)
     _apply_details(c, title=title, context=context, documents=documents, district_id=district_id,

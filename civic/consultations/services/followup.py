@@ -47,24 +47,49 @@ def _parse_day(value: str) -> date | None:
     return None
 
 
-def save_followup(actor, c: Consultation, *, heard: str, next_steps: str) -> None:
+MAX_STEPS = 30
+
+
+def _parse_steps(rows) -> list[FollowupStep]:
+    """The next steps from rows ``{"date": ..., "text": ...}`` (a date or its
+    text, 2026-09-01 or 01/09/2026). Blank rows are skipped; a message names
+    the row's input, ``next_steps-<index>-date`` or ``-text``, the index being
+    the row's place in ``rows``."""
+    errors, steps = {}, []
+    for i, row in enumerate(rows or ()):
+        raw_day, text = row.get("date"), clean_text(str(row.get("text") or ""))
+        if isinstance(raw_day, date):
+            day = raw_day
+        else:
+            raw_day = str(raw_day or "").strip()
+            day = _parse_day(raw_day) if raw_day else None
+            if not raw_day and not text:
+                continue
+            if day is None:
+                errors[f"next_steps-{i}-date"] = (
+                    _("Enter the date, for example 2026-09-01.") if not raw_day
+                    else _("This is not a date: write it as 2026-09-01 or 01/09/2026."))
+        if not text:
+            errors[f"next_steps-{i}-text"] = _("Say what happens on this date.")
+        elif len(text) > 500:
+            errors[f"next_steps-{i}-text"] = _("Keep it to %(n)d characters at most.", n=500)
+        if day is not None and text:
+            steps.append(FollowupStep(due_on=day, text=text))
+    if not errors and len(steps) > MAX_STEPS:
+        errors["next_steps"] = _("Give at most %(n)d steps.", n=MAX_STEPS)
+    if errors:
+        raise ValidationError(fields=errors)
+    return steps
+
+
+def save_followup(actor, c: Consultation, *, heard: str, next_steps=()) -> None:
     """Save the draft of "what we heard" and "what happens next".
 
-    ``next_steps``: one step per line, ``date | what happens``.
+    ``next_steps``: rows ``{"date": date or "2026-09-01", "text": "what happens"}``,
+    shown by date; messages name the row (``next_steps-1-date``).
     """
     _require_followup_editable(actor, c)
-    steps = []
-    for n, line in enumerate((next_steps or "").splitlines(), 1):
-        line = clean_text(line)
-        if not line:
-            continue
-        day_raw, sep, text = line.partition("|")
-        day = _parse_day(day_raw) if sep else None
-        text = clean_text(text)
-        if day is None or not text:
-            raise ValidationError(fields={"next_steps": _(
-                "Line %(n)d: write a date (2026-09-01 or 01/09/2026), a vertical bar, then what happens.", n=n)})
-        steps.append(FollowupStep(due_on=day, text=text[:500]))
+    steps = _parse_steps(next_steps)
     c.heard_md = clean_text(heard, multiline=True)
     c.heard_html = render_markdown(heard)
     c.next_steps = steps
@@ -72,9 +97,9 @@ def save_followup(actor, c: Consultation, *, heard: str, next_steps: str) -> Non
     audit.record(actor, "consultation.followup_saved", "consultation", c.id)
 
 
-def next_steps_text(c: Consultation) -> str:
-    """The next steps as the form's text (one ``date | what`` per line)."""
-    return "\n".join(f"{s.due_on.isoformat()} | {s.text}" for s in c.next_steps)
+def next_steps_rows(c: Consultation) -> list[dict]:
+    """The next steps as the editor's rows, by date."""
+    return [{"date": s.due_on.isoformat(), "text": s.text} for s in c.next_steps]
 
 
 def add_decision(actor, c: Consultation, *, title: str, text: str = "", question_id: int | None = None) -> FollowupDecision:
