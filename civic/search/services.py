@@ -16,7 +16,7 @@ from civic.accounts.models import District
 from civic.core import content
 from civic.extensions import db
 from civic.search.models import SearchDocument
-from civic.search.text import START, STOP, fts5_query, highlight, normalise_query
+from civic.search.text import START, STOP, fts5_query, highlight, normalise_query, tsquery_prefixes, web_syntax
 
 T = SearchDocument.__table__
 PER_PAGE = 20
@@ -64,7 +64,13 @@ class _Match:
         if self.pg:
             cfg = sa.cast(sa.literal("civic_fr"), REGCONFIG)
             tsv = sa.literal_column("search_document.tsv")
-            tsq = sa.func.websearch_to_tsquery(cfg, q)
+            prefixes = tsquery_prefixes(q)
+            # Plain words match as prefixes of the stems; a query written in
+            # the search-engine syntax is read by websearch_to_tsquery.
+            if web_syntax(q) or prefixes is None:
+                tsq = sa.func.websearch_to_tsquery(cfg, q)
+            else:
+                tsq = sa.func.to_tsquery(cfg, prefixes)
             self.source = T
             self.where = tsv.op("@@")(tsq)
             self.rank = sa.func.ts_rank_cd(tsv, tsq)

@@ -63,6 +63,26 @@ def fts5_query(q: str) -> str | None:
     return " ".join(f'"{w}"*' for w in words)
 
 
+_WEB_SYNTAX = re.compile(r'"|(^|\s)-\w|(^|\s)or(\s|$)', re.IGNORECASE)
+
+
+def web_syntax(q: str) -> bool:
+    """Whether the query uses the search-engine syntax PostgreSQL's
+    ``websearch_to_tsquery`` reads ("quoted phrase", -excluded, OR)."""
+    return bool(_WEB_SYNTAX.search(q))
+
+
+def tsquery_prefixes(q: str) -> str | None:
+    """A ``to_tsquery`` text that is never tsquery syntax: each word quoted
+    (a word holds no quote) and matched as a prefix of the stemmed word
+    ("velo" finds "vélos", which French stemming keeps as "velos"), all
+    required. None when the query has no word."""
+    words = terms(q)
+    if not words:
+        return None
+    return " & ".join(f"'{w}':*" for w in words)
+
+
 def highlight(snippet: str | None) -> Markup:
     """A snippet from the database with its markers turned into ``<mark>``,
     everything else escaped."""
