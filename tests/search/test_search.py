@@ -237,3 +237,13 @@ def test_the_periodic_job_is_registered():
     from civic.core.jobs import periodic_jobs
 
     assert {p.name: p.every for p in periodic_jobs()}["search.reindex"] == 900
+
+
+def test_a_deleted_item_leaves_the_index_in_its_transaction(app):
+    p = pf.petition(title="Banc public")
+    assert count_rows(SearchDocument, SearchDocument.kind == "petition") == 1
+    db.session.delete(p)
+    db.session.flush()
+    assert count_rows(SearchDocument, SearchDocument.kind == "petition") == 0
+    db.session.rollback()  # and a rollback keeps it
+    assert count_rows(SearchDocument, SearchDocument.kind == "petition") == 1
