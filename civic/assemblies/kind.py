@@ -120,6 +120,20 @@ def create_links(actor) -> list[tuple[str, str]]:
     if permissions.can_create_assembly(actor):
         return [(_("Create an assembly"), _url("assemblies.new"))]
     return []
+def assembly_document(assembly: Assembly) -> dict | None:
+    """A published assembly (its mandate, never its members) for the site-wide search."""
+    if not permissions.can_view_assembly(None, assembly):
+        return None
+    return {"title": assembly.title, "body": "\n\n".join(x for x in (assembly.summary, assembly.mandate) if x),
+            "url": _url("assemblies.show", assembly_id=assembly.id), "district_id": assembly.district_id,
+            "published_at": assembly.published_at}
+
+
+def recommendation_document(rec: Recommendation) -> dict | None:
+    if not permissions.can_view_recommendation(None, rec):
+        return None
+    return {"title": rec.title, "body": rec.body, "url": _url("assemblies.recommendation", rec_id=rec.id),
+            "district_id": rec.assembly.district_id, "published_at": rec.adopted_at or rec.created_at}
 
 
 def _register_kinds() -> None:
@@ -128,7 +142,11 @@ def _register_kinds() -> None:
         url=lambda a: _url("assemblies.show", assembly_id=a.id), can_view=permissions.can_view_assembly,
         author_id=lambda a: None, district_id=lambda a: a.district_id,
         hooks={"followable": True, "comments": {"alignment": False}, "comments_open": comments_open,
-               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links}))
+               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links,
+               "search_document": assembly_document, "search_documents": lambda: db.session.scalars(
+                   sa.select(Assembly).where(Assembly.state != AssemblyState.DRAFT)),
+               "search_related": lambda a: db.session.scalars(
+                   sa.select(Recommendation).where(Recommendation.assembly_id == a.id)).all()}))
     content.register_kind(content.ContentKind(
         name="recommendation", model=Recommendation, label=lambda: _("Assembly recommendation"),
         title=lambda r: r.title, url=lambda r: _url("assemblies.recommendation", rec_id=r.id),
@@ -137,7 +155,11 @@ def _register_kinds() -> None:
         hooks={"followable": True, "comments": {"alignment": True}, "comments_open": comments_open,
                "excerpt": excerpt, "set_hidden": set_hidden, "redact": redact, "text": lambda r: r.body,
                "context": lambda r: (r.assembly.title, _url("assemblies.show", assembly_id=r.assembly_id)),
-               "owed_answers": owed_answers}))
+               "owed_answers": owed_answers, "search_document": recommendation_document,
+               "search_documents": lambda: db.session.scalars(
+                   sa.select(Recommendation).join(Assembly).where(Assembly.state != AssemblyState.DRAFT,
+                                                                  Recommendation.hidden.is_(False))
+                   .options(selectinload(Recommendation.assembly)))}))
 
 
 # --- home, privacy ---------------------------------------------------------------------

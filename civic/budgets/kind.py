@@ -44,6 +44,24 @@ def _excerpt(project: Project) -> str:
     return text if len(text) <= 300 else text[:297] + "…"
 
 
+def _edition_document(edition: BudgetEdition) -> dict | None:
+    """A published edition as the site-wide search shows it."""
+    if not permissions.can_view_edition(None, edition):
+        return None
+    return {"title": edition.title, "body": edition.description_html,
+            "url": url_for("budgets.edition", edition_id=edition.id), "district_id": None,
+            "published_at": edition.published_at}
+
+
+def _project_document(project: Project) -> dict | None:
+    """A visible project of a published edition; never who submitted it."""
+    if not permissions.can_view_project(None, project):
+        return None
+    return {"title": project.title, "body": "\n\n".join(x for x in (project.description, project.location) if x),
+            "url": url_for("budgets.project", project_id=project.id), "district_id": project.envelope.district_id,
+            "published_at": project.created_at}
+
+
 def _home_section(user):
     rows = db.session.execute(sa.select(BudgetEdition, phases.Phase.code).join(phases.Phase, sa.and_(
         phases.Phase.owner_kind == KIND, phases.Phase.owner_id == BudgetEdition.id,
@@ -153,7 +171,11 @@ def declare(app) -> None:
         title=lambda e: e.title, url=lambda e: url_for("budgets.edition", edition_id=e.id),
         author_id=lambda e: None, district_id=lambda e: None,
         hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from,
-               "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links}))
+               "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links,
+               "search_document": _edition_document, "search_documents": lambda: db.session.scalars(
+                   sa.select(BudgetEdition).where(BudgetEdition.published_at.is_not(None))),
+               "search_related": lambda e: db.session.scalars(
+                   sa.select(Project).where(Project.edition_id == e.id)).all()}))
     content.register_kind(content.ContentKind(
         name=PROJECT_KIND, model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),
@@ -162,7 +184,11 @@ def declare(app) -> None:
         hooks={"excerpt": _excerpt, "set_hidden": services.set_project_hidden, "text": lambda p: p.description,
                "redact": services.redact_project, "authored_by": services.projects_by,
                "context": lambda p: (p.edition.title, url_for("budgets.edition", edition_id=p.edition_id)),
-               "comments": {"alignment": False}, "comments_open": _comments_open, "followable": True}))
+               "comments": {"alignment": False}, "comments_open": _comments_open, "followable": True,
+               "search_document": _project_document, "search_documents": lambda: db.session.scalars(
+                   sa.select(Project).join(BudgetEdition, BudgetEdition.id == Project.edition_id)
+                   .where(BudgetEdition.published_at.is_not(None), Project.hidden.is_(False))
+                   .options(selectinload(Project.edition), selectinload(Project.envelope)))}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Budgets"), "budgets.index", order=30)

@@ -65,6 +65,14 @@ def _authored_by(user_id: int) -> list:
 
 # --- home page ---------------------------------------------------------------------------
 
+def _search_document(c) -> dict | None:
+    """A published consultation, with what was heard once it is out; never its author."""
+    if not permissions.can_view_consultation(None, c):
+        return None
+    return {"title": c.title, "body": "\n\n".join(x for x in (c.context_md, c.heard_md) if x), "url": _url(c),
+            "district_id": c.district_id, "published_at": c.published_at}
+
+
 def _home_section(user):
     now = utcnow()
     rows = db.session.scalars(sa.select(Consultation).where(
@@ -199,7 +207,9 @@ def declare(app) -> None:
                "excerpt": _excerpt, "text": lambda c: c.context_md, "redact": _redact, "authored_by": _authored_by,
                "comments": {"alignment": False}, "comments_open": _comments_open,
                "conversations": True,
-               "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links}))
+               "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links, "search_document": _search_document,
+               "search_documents": lambda: db.session.scalars(sa.select(Consultation).where(
+                   Consultation.status != Status.DRAFT, Consultation.hidden.is_(False)))}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)

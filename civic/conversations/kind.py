@@ -45,8 +45,19 @@ CONVERSATION = content.ContentKind(
     url=lambda c: _url("conversations.conversation", conversation_id=c.id),
     can_view=permissions.can_view_conversation, author_id=lambda c: c.created_by_id,
     district_id=_host_district,
-    hooks={"followable": True, "excerpt": lambda c: c.question, "context": lambda c: None},
+    hooks={"followable": True, "excerpt": lambda c: c.question, "context": lambda c: None,
+           "search_document": lambda c: conversation_document(c),
+           "search_documents": lambda: db.session.scalars(sa.select(Conversation))},
 )
+
+
+def conversation_document(conversation: Conversation) -> dict | None:
+    """A conversation whose host is public: its question (statements are not indexed)."""
+    if not permissions.can_view_conversation(None, conversation):
+        return None
+    return {"title": conversation.question, "body": "",
+            "url": _url("conversations.conversation", conversation_id=conversation.id),
+            "district_id": _host_district(conversation), "published_at": conversation.created_at}
 
 
 def statement_context(statement: Statement):

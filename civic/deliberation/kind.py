@@ -108,8 +108,19 @@ DEBATE = content.ContentKind(
         "admin_spaces": debate_admin_spaces,
         "attention": debate_attention,
         "create_links": debate_create_links,
+        "search_document": lambda d: debate_document(d),
+        "search_documents": lambda: db.session.scalars(sa.select(Debate).where(Debate.hidden_at.is_(None))),
     },
 )
+
+
+def debate_document(debate: Debate) -> dict | None:
+    """A debate not hidden by moderation, with its conclusion; never its author."""
+    if not permissions.can_view_debate(None, debate):
+        return None
+    return {"title": debate.title, "body": "\n\n".join(x for x in (debate.body_source, debate.conclusion_source) if x),
+            "url": _url("deliberation.debate", debate_id=debate.id), "district_id": debate.district_id,
+            "published_at": debate.created_at}
 
 
 # --- the "comment" kind (so moderation can report, hide and redact comments) ------------

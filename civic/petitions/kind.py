@@ -37,7 +37,7 @@ from civic.petitions import (
     tally,
     views,
 )
-from civic.petitions.models import NewsKind, Petition, PetitionNews, PetitionState
+from civic.petitions.models import PUBLIC_STATES, NewsKind, Petition, PetitionNews, PetitionState
 
 S = PetitionState
 
@@ -69,7 +69,8 @@ def declare(app) -> None:
         hooks={"excerpt": excerpt, "set_hidden": services.set_hidden, "text": text, "authored_by": authored_by,
                "context": context, "comments": {"alignment": False}, "comments_open": comments_open,
                "owed_answers": owed_answers, "followable": False,
-               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links}))
+               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links,
+               "search_document": search_document, "search_documents": search_documents}))
     content.register_home_section(home_section)
     content.register_counter_section(counter_section)
     register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)
@@ -112,6 +113,19 @@ def authored_by(user_id: int) -> list[Petition]:
 
 def context(_petition: Petition):
     return None  # a petition has no parent item
+
+
+def search_document(petition: Petition) -> dict | None:
+    """What the site-wide search shows of a public petition (never its creator)."""
+    if not permissions.can_view_petition(None, petition):
+        return None
+    return {"title": petition.title, "body": "\n\n".join(x for x in (petition.background, petition.details) if x),
+            "url": url_for("petitions.detail", petition_id=petition.id), "district_id": petition.district_id,
+            "published_at": petition.opened_at}
+
+
+def search_documents():
+    return db.session.scalars(sa.select(Petition).where(Petition.state.in_(PUBLIC_STATES)))
 
 
 def comments_open(petition: Petition) -> bool:

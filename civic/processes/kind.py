@@ -149,7 +149,11 @@ def _register_kinds() -> None:
         url=lambda p: _url("processes.show", process_id=p.id), can_view=permissions.can_view_process,
         author_id=lambda p: None, district_id=lambda p: p.district_id,
         hooks={"followable": True, "phase_changed": services.on_phase_changed,
-               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links}))
+               "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links,
+               "search_document": process_document, "search_documents": lambda: db.session.scalars(
+                   sa.select(Process).where(Process.published_at.is_not(None))),
+               "search_related": lambda p: db.session.scalars(
+                   sa.select(Proposal).where(Proposal.process_id == p.id)).all()}))
     content.register_kind(content.ContentKind(
         name="proposal", model=Proposal, label=lambda: _("Proposal"), title=lambda p: p.title,
         url=lambda p: _url("processes.proposal", proposal_id=p.id), can_view=permissions.can_view_proposal,
@@ -158,7 +162,11 @@ def _register_kinds() -> None:
                "text": lambda p: p.body, "authored_by": proposals_by,
                "context": lambda p: (p.process.title, _url("processes.show", process_id=p.process_id)),
                "comments": {"alignment": True}, "comments_open": comments_open, "followable": True,
-               "owed_answers": owed_answers, "comment_count_changed": comment_count_changed}))
+               "owed_answers": owed_answers, "comment_count_changed": comment_count_changed,
+               "search_document": proposal_document, "search_documents": lambda: db.session.scalars(
+                   sa.select(Proposal).join(Process).where(Process.published_at.is_not(None),
+                                                           Proposal.hidden.is_(False))
+                   .options(selectinload(Proposal.process)))}))
     content.register_kind(content.ContentKind(
         name="amendment", model=Amendment, label=lambda: _("Amendment"),
         title=lambda a: _("Amendment to “%(title)s”", title=a.proposal.title),
@@ -168,6 +176,26 @@ def _register_kinds() -> None:
         hooks={"excerpt": excerpt, "set_hidden": set_hidden,
                "redact": redact_amendment, "text": lambda a: a.body, "authored_by": amendments_by,
                "context": lambda a: (a.proposal.title, _url("processes.proposal", proposal_id=a.proposal_id))}))
+
+
+# --- the site-wide search ---------------------------------------------------------
+
+def process_document(process: Process) -> dict | None:
+    """A published process as the search shows it."""
+    if not permissions.can_view_process(None, process):
+        return None
+    return {"title": process.title, "body": "\n\n".join(x for x in (process.summary, process.description) if x),
+            "url": _url("processes.show", process_id=process.id), "district_id": process.district_id,
+            "published_at": process.published_at}
+
+
+def proposal_document(proposal: Proposal) -> dict | None:
+    """A visible proposal (its process published, not hidden); never its author."""
+    if not permissions.can_view_proposal(None, proposal):
+        return None
+    return {"title": proposal.title, "body": proposal.body,
+            "url": _url("processes.proposal", proposal_id=proposal.id),
+            "district_id": proposal.district_id or proposal.process.district_id, "published_at": proposal.created_at}
 
 
 # --- home, privacy ---------------------------------------------------------------

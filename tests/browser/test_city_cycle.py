@@ -530,3 +530,18 @@ def test_a_city_runs_a_whole_participation_cycle_from_an_empty_install(city, tmp
         "Réponse dans les délais")
     expect(table.get_by_role("row").filter(has_text="Piste cyclable protégée rue de la République")).to_contain_text(
         "En retard")
+
+    # --- search finds each item: from the header's box, then by a few words typed without accents.
+    site.visit("/")
+    page.get_by_role("search").get_by_label("Rechercher sur le site").fill(run)
+    click(site, page.get_by_role("search").get_by_role("button", name="Rechercher"))
+    main = page.get_by_role("main")
+    for title in (f"Rues apaisées à Saint-Cyprien ({run})", f"Horaires de la médiathèque ({run})",
+                  f"Une rue piétonne le dimanche ? ({run})", f"Budget participatif 2027 ({run})"):
+        expect(main.get_by_role("link", name=title)).to_be_visible()
+    for words, title in (("piste republique", "Une piste cyclable rue de la République"),
+                         ("protegee", "Piste cyclable protégée rue de la République"),
+                         ("fontaine olivier", "Fontaine à boire place Olivier"),
+                         ("bancs raymond", "Bancs au jardin Raymond VI")):
+        site.visit(f"/search?q={words}")
+        expect(main.get_by_role("link", name=title)).to_be_visible()
