@@ -18,7 +18,7 @@ from config import BASE_DIR, load_config
 # Domain packages, in dependency order. Each exposes init_app(app) that
 # registers its blueprints, content kinds, settings, jobs and CLI commands.
 MODULES = ["accounts", "deliberation", "moderation", "petitions", "budgets", "processes",
-           "consultations", "conversations", "assemblies", "accountability", "opendata"]
+           "consultations", "conversations", "assemblies", "accountability", "opendata", "notifications"]
 
 
 def select_locale():

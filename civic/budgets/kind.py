@@ -90,7 +90,8 @@ def declare(app) -> None:
         name=KIND, model=BudgetEdition, label=lambda: _("Participatory budget"),
         title=lambda e: e.title, url=lambda e: url_for("budgets.edition", edition_id=e.id),
         author_id=lambda e: None, district_id=lambda e: None,
-        hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from}))
+        hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from,
+               "followable": True, "events": {"phase_changed": "progress", "results_published": "progress"}}))
     content.register_kind(content.ContentKind(
         name=PROJECT_KIND, model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),
@@ -99,7 +100,8 @@ def declare(app) -> None:
         hooks={"excerpt": _excerpt, "set_hidden": services.set_project_hidden, "text": lambda p: p.description,
                "redact": services.redact_project, "authored_by": services.projects_by,
                "context": lambda p: (p.edition.title, url_for("budgets.edition", edition_id=p.edition_id)),
-               "comments": {"alignment": False}, "comments_open": _comments_open, "followable": True}))
+               "comments": {"alignment": False}, "comments_open": _comments_open, "followable": True,
+               "events": {"implementation_update": "progress"}}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Budgets"), "budgets.index", order=30)

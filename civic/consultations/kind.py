@@ -140,7 +140,8 @@ def declare(app) -> None:
         name="consultation", model=Consultation, label=lambda: _("Consultation"), title=lambda c: c.title, url=_url,
         can_view=permissions.can_view_consultation, author_id=lambda c: c.author_id,
         district_id=lambda c: c.district_id,
-        hooks={"followable": True, "owed_answers": services.owed_answers, "set_hidden": _set_hidden,
+        hooks={"followable": True, "events": {"followup_published": "answers"},
+               "owed_answers": services.owed_answers, "set_hidden": _set_hidden,
                "excerpt": _excerpt, "text": lambda c: c.context_md, "redact": _redact, "authored_by": _authored_by,
                "comments": {"alignment": False}, "comments_open": _comments_open,
                "conversations": True}))

@@ -71,12 +71,24 @@ def is_opted_out(email: str, topic: str) -> bool:
     ) > 0
 
 
+_OPT_OUT_LISTENERS: list[Callable] = []
+
+
+def register_opt_out_listener(fn: Callable) -> None:
+    """``fn(email, topic)`` runs in the transaction of every unsubscribe
+    (the notifications turn the family's mail preference off)."""
+    if fn not in _OPT_OUT_LISTENERS:
+        _OPT_OUT_LISTENERS.append(fn)
+
+
 def opt_out(email: str, topic: str) -> None:
     """Record a one-click unsubscribe (idempotent)."""
     email = email.lower()
     if not is_opted_out(email, topic):
         db.session.add(MailOptOut(email=email, topic=topic))
         db.session.flush()
+    for fn in _OPT_OUT_LISTENERS:
+        fn(email, topic)
 
 
 @dataclass

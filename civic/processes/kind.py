@@ -105,7 +105,8 @@ def _register_kinds() -> None:
         name="process", model=Process, label=lambda: _("Participatory process"), title=lambda p: p.title,
         url=lambda p: _url("processes.show", process_id=p.id), can_view=permissions.can_view_process,
         author_id=lambda p: None, district_id=lambda p: p.district_id,
-        hooks={"followable": True, "phase_changed": services.on_phase_changed}))
+        hooks={"followable": True, "phase_changed": services.on_phase_changed,
+               "events": {"phase_changed": "progress", "results_published": "progress"}}))
     content.register_kind(content.ContentKind(
         name="proposal", model=Proposal, label=lambda: _("Proposal"), title=lambda p: p.title,
         url=lambda p: _url("processes.proposal", proposal_id=p.id), can_view=permissions.can_view_proposal,
@@ -114,6 +115,7 @@ def _register_kinds() -> None:
                "text": lambda p: p.body, "authored_by": proposals_by,
                "context": lambda p: (p.process.title, _url("processes.show", process_id=p.process_id)),
                "comments": {"alignment": True}, "comments_open": comments_open, "followable": True,
+               "events": {"answered": "answers", "threshold_reached": "progress", "implementation_update": "progress"},
                "owed_answers": owed_answers, "comment_count_changed": comment_count_changed}))
     content.register_kind(content.ContentKind(
         name="amendment", model=Amendment, label=lambda: _("Amendment"),

@@ -1,0 +1,47 @@
+"""Notifications fixtures: a followable stand-in kind that declares events,
+and helpers to emit an event through core and count what people got."""
+
+from __future__ import annotations
+
+import pytest
+
+from civic.core import content, events, follows
+from civic.extensions import db
+
+
+@pytest.fixture
+def thing_kind(monkeypatch):
+    """A kind from "another module" that is followable and declares an
+    official answer and a progress event. It borrows the District table so
+    no test-only schema is needed; its page is /things/<id>."""
+    from civic.accounts.models import District
+
+    kind = content.ContentKind(
+        name="thing", model=District, label=lambda: "Thing", title=lambda d: d.name,
+        url=lambda d: f"/things/{d.id}", district_id=lambda d: d.id,
+        hooks={"followable": True, "events": {"answered": "answers", "phase_changed": "progress"}})
+    monkeypatch.setitem(content._KINDS, "thing", kind)
+    return kind
+
+
+@pytest.fixture
+def thing(factory, thing_kind):
+    return factory.district(name="Des bancs place Arnaud-Bernard")
+
+
+@pytest.fixture
+def follow():
+    def do(user, kind, object_id):
+        follows.follow(user, kind, object_id)
+        db.session.commit()
+    return do
+
+
+@pytest.fixture
+def emit():
+    """``emit(kind, id, type, **kw)`` in a committed transaction (the fan-out job runs after it)."""
+    def do(kind, object_id, event_type, **kw):
+        event = events.emit(kind, object_id, event_type, **kw)
+        db.session.commit()
+        return event
+    return do
