@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civic.core import content
+from civic.core import time as core_time
 from civic.core.time import utcnow
 from civic.extensions import db
 
@@ -91,7 +92,7 @@ def emit(kind: str, object_id: int, event_type: str, *, actor_id: int | None = N
                   district_id=district_id, title=str(registered.title(obj))[:300],
                   url=str(registered.url(obj))[:500],
                   concerned_user_ids=sorted({int(u) for u in concerned_user_ids if u}) or None,
-                  data=data or None, created_at=utcnow())
+                  data=data or None, created_at=core_time.utcnow())
     db.session.add(event)
     db.session.flush()
     for fn in _LISTENERS:

@@ -21,10 +21,11 @@ import sqlalchemy.dialects.sqlite
 from flask_babel import gettext as _
 
 from civic.core import jobs, people
+from civic.core import time as core_time
 from civic.core.events import MODULE_MAILED, Event
 from civic.core.follows import Follow
 from civic.core.outbox import Mail, queue_mails
-from civic.core.time import local_day, start_of_day, utcnow
+from civic.core.time import local_day, start_of_day
 from civic.extensions import db
 from civic.notifications import labels, settings
 from civic.notifications.models import DigestPeriod, Notification
@@ -63,7 +64,7 @@ def _deliver_batch(event: Event, recipients: list[tuple[int, str]]) -> None:
     users = {u.id: u for u in db.session.execute(
         sa.select(User.id, User.email, User.locale).where(User.id.in_(ids), User.deleted_at.is_(None)))}
     prefs = preferences_for(users)
-    now = utcnow()
+    now = core_time.utcnow()
     rows, reasons = [], {}
     for uid, reason in recipients:
         if uid not in users or uid in reasons:
@@ -127,7 +128,7 @@ def fanout(event_id: int, batch: int = FANOUT_BATCH) -> int:
                 break
             last = rows[-1].id
             _deliver_batch(event, [(r.user_id, reason) for r in rows])
-    event.fanned_out_at = utcnow()
+    event.fanned_out_at = core_time.utcnow()
     db.session.commit()
     return db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                              .where(Notification.event_id == event_id)) - made
@@ -136,7 +137,7 @@ def fanout(event_id: int, batch: int = FANOUT_BATCH) -> int:
 def sweep_events() -> int:
     """Periodic job: fan out events whose job was lost (Redis down, worker killed)."""
     ids = db.session.scalars(sa.select(Event.id).where(
-        Event.fanned_out_at.is_(None), Event.created_at < utcnow() - timedelta(minutes=2))
+        Event.fanned_out_at.is_(None), Event.created_at < core_time.utcnow() - timedelta(minutes=2))
         .order_by(Event.id).limit(100)).all()
     for event_id in ids:
         fanout(event_id)
@@ -157,7 +158,7 @@ def due_periods(now: datetime | None = None) -> list[tuple[str, date]]:
     """The ended periods whose digests are due at ``now``: the last few
     local days (so a stopped scheduler catches up) and the last week
     (Monday to Sunday)."""
-    today = local_day(now or utcnow())
+    today = local_day(now or core_time.utcnow())
     daily = [("daily", today - timedelta(days=n)) for n in range(CATCH_UP_DAYS, 0, -1)]
     monday = today - timedelta(days=today.weekday())
     return daily + [("weekly", monday - timedelta(days=7))]
@@ -231,7 +232,7 @@ def _digest_subject(period):
 def _insert_marker(user_id: int, period: str, start: date) -> bool:
     table = DigestPeriod.__table__
     insert = sa.dialects.postgresql.insert if db.engine.dialect.name == "postgresql" else sa.dialects.sqlite.insert
-    stmt = insert(table).values(user_id=user_id, period=period, period_start=start, created_at=utcnow()) \
+    stmt = insert(table).values(user_id=user_id, period=period, period_start=start, created_at=core_time.utcnow()) \
         .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.period, table.c.period_start])
     return db.session.execute(stmt).rowcount == 1
 
@@ -254,7 +255,7 @@ def purge_old_notifications(batch: int = 5000) -> int:
     """Periodic job: delete notifications (read or not) and fanned-out events
     older than the retention setting, a batch at a time; digest markers go
     with them."""
-    cutoff = utcnow() - timedelta(days=settings.retention_days())
+    cutoff = core_time.utcnow() - timedelta(days=settings.retention_days())
     deleted = 0
     while True:
         ids = db.session.scalars(sa.select(Notification.id).where(Notification.created_at < cutoff)

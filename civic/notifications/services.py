@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from civic.core import audit, follows, people
+from civic.core import time as core_time
 from civic.core.errors import NotFound, ValidationError
 from civic.core.events import FAMILIES, Event
 from civic.core.models import MailOptOut
 from civic.core.permissions import require
-from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.extensions import db
 from civic.notifications import permissions
@@ -196,7 +196,7 @@ def mark_read(actor, notification_id: int) -> Notification:
         raise NotFound()
     require(permissions.can_change_notification(actor, notification))
     if notification.read_at is None:
-        notification.read_at = utcnow()
+        notification.read_at = core_time.utcnow()
         db.session.flush()
     return notification
 
@@ -205,7 +205,7 @@ def mark_all_read(actor) -> int:
     """Mark every unread notification of the person read; returns how many."""
     require(permissions.can_view_inbox(actor))
     done = db.session.execute(sa.update(Notification).where(
-        Notification.user_id == actor.id, Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
+        Notification.user_id == actor.id, Notification.read_at.is_(None)).values(read_at=core_time.utcnow())).rowcount
     db.session.flush()
     return done
 
