@@ -17,6 +17,7 @@ from civic.core.nav import register_account_nav
 from civic.core.permissions import is_user
 from civic.core.settings import register_setting
 from civic.notifications import (
+    demo,  # noqa: F401  (registers its demo loader at import)
     jobs,
     labels,
     permissions,
