@@ -233,8 +233,10 @@ def _insert_marker(user_id: int, period: str, start: date) -> bool:
     table = DigestPeriod.__table__
     insert = sa.dialects.postgresql.insert if db.engine.dialect.name == "postgresql" else sa.dialects.sqlite.insert
     stmt = insert(table).values(user_id=user_id, period=period, period_start=start, created_at=core_time.utcnow()) \
-        .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.period, table.c.period_start])
-    return db.session.execute(stmt).rowcount == 1
+        .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.period, table.c.period_start]) \
+        .returning(table.c.id)
+    # RETURNING rather than rowcount, which the PostgreSQL driver does not give for this statement.
+    return db.session.execute(stmt).scalar() is not None
 
 
 def _group(found) -> list[dict]:

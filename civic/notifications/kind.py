@@ -50,6 +50,13 @@ def declare(app) -> None:
     privacy.register_exporter("notifications", services.export_personal_data)
     privacy.register_eraser(services.erase_personal_data)
     privacy.register_privacy_notice(privacy_notice)
+    privacy.register_data_labels({
+        "notifications": _l("Notifications"), "follows": _l("What you follow"), "object_id": _l("Item number"),
+        "follow_automatically": _l("Follow automatically what I take part in"),
+        "preferences": _l("Notification preferences"), "family": _l("Kind of news"), "frequency": _l("How often"),
+        "url": _l("Address"), "event": _l("Kind of event"), "read_at": _l("Read"),
+        "digests_sent": _l("Digests sent"), "period": _l("Period"), "period_start": _l("Period starting"),
+    })
 
 
 def on_item_created(kind_name, obj, actor):

@@ -40,7 +40,7 @@ class NotificationPreference(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     family: Mapped[str] = mapped_column(sa.String(20))
     channel: Mapped[str] = mapped_column(sa.String(10))
-    frequency: Mapped[str] = mapped_column(sa.String(10))
+    frequency: Mapped[str] = mapped_column(sa.String(12))
     __table_args__ = (sa.UniqueConstraint("user_id", "family", "channel", name="uq_notification_preference"),
                       sa.CheckConstraint("channel IN ('mail', 'inbox')", name="channel"),
                       sa.CheckConstraint("frequency IN ('immediately', 'daily', 'weekly', 'off')",

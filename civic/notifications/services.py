@@ -191,6 +191,7 @@ def inbox_page(user, page: int = 1, per_page: int = 30) -> tuple[list, bool]:
 
 def mark_read(actor, notification_id: int) -> Notification:
     """Mark one of the person's notifications read (idempotent)."""
+    require(permissions.can_view_inbox(actor))
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != getattr(actor, "id", None):
         raise NotFound()

@@ -61,7 +61,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('family', sa.String(length=20), nullable=False),
     sa.Column('channel', sa.String(length=10), nullable=False),
-    sa.Column('frequency', sa.String(length=10), nullable=False),
+    sa.Column('frequency', sa.String(length=12), nullable=False),
     sa.CheckConstraint("channel IN ('mail', 'inbox')", name=op.f('ck_notification_preference_channel')),
     sa.CheckConstraint("frequency IN ('immediately', 'daily', 'weekly', 'off')", name=op.f('ck_notification_preference_frequency')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_preference_user_id_user'), ondelete='CASCADE'),

@@ -38,10 +38,13 @@ def follow():
 
 
 @pytest.fixture
-def emit():
-    """``emit(kind, id, type, **kw)`` in a committed transaction (the fan-out job runs after it)."""
+def emit(run_jobs):
+    """``emit(kind, id, type, **kw)`` in a committed transaction, then the
+    fan-out job (inline, or through the RQ worker with Redis)."""
     def do(kind, object_id, event_type, **kw):
         event = events.emit(kind, object_id, event_type, **kw)
+        event_id = event.id
         db.session.commit()
-        return event
+        run_jobs()
+        return db.session.get(events.Event, event_id)
     return do

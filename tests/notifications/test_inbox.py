@@ -101,7 +101,7 @@ def test_inbox_needs_login_and_rejects_a_bad_page(factory, client, login):
     assert client.get("/notifications?page=abc").status_code == 422
 
 
-def test_a_district_follower_hears_of_a_new_debate(factory, client, login):
+def test_a_district_follower_hears_of_a_new_debate(factory, client, login, run_jobs):
     from tests.deliberation import factories as deliberation_factories
 
     district = factory.district()
@@ -110,6 +110,7 @@ def test_a_district_follower_hears_of_a_new_debate(factory, client, login):
     db.session.commit()
     official = factory.user(roles=["official"])
     debate = deliberation_factories.debate(official, title="Piétonniser la rue des Lois ?", district_id=district.id)
+    run_jobs()
     assert count_rows(Notification, Notification.user_id == neighbour.id) == 1
     assert count_rows(Notification, Notification.user_id == elsewhere.id) == 0
     assert count_rows(Notification, Notification.user_id == official.id) == 0
@@ -120,7 +121,7 @@ def test_a_district_follower_hears_of_a_new_debate(factory, client, login):
     assert "Piétonniser la rue des Lois ?" in page and "You follow this district." in page
 
 
-def test_a_reply_reaches_the_comment_author_in_the_inbox_only(factory, mails):
+def test_a_reply_reaches_the_comment_author_in_the_inbox_only(factory, mails, run_jobs):
     from civic.core.events import Event
     from tests.deliberation import factories as deliberation_factories
 
@@ -128,6 +129,7 @@ def test_a_reply_reaches_the_comment_author_in_the_inbox_only(factory, mails):
     debate = deliberation_factories.debate()
     top = deliberation_factories.comment(author, debate, "Oui, mais le samedi seulement.", "for")
     deliberation_factories.comment(replier, debate, "Pourquoi le samedi ?", parent=top)
+    run_jobs()
     event = db.session.scalars(sa.select(Event).where(Event.event_type == "comment_reply")).one()
     rows = db.session.scalars(sa.select(Notification).where(Notification.event_id == event.id)).all()
     assert [(n.user_id, n.reason) for n in rows] == [(author.id, "concerned")]

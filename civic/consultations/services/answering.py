@@ -286,7 +286,9 @@ def answer_consultation(actor, c: Consultation, form, *, notify: bool = False, e
         raise ValidationError(message) from None
     _store_response(c, respondent_district_id(actor), answers, _hash_code(code))
     _confirmation_mail(actor, c, changed=False)
-    follows.auto_follow(actor, "consultation", c.id)
+    if notify:
+        # Following mails its news: a participant who declined news on the same form does not follow.
+        follows.auto_follow(actor, "consultation", c.id)
     return code
 
 

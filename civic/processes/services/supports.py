@@ -83,7 +83,9 @@ def support_proposal(actor, proposal: Proposal, notify: bool = False) -> Support
     _add_to_count(proposal, 1)
     audit.record(actor, "proposal.supported", "proposal", proposal.id)
     check_threshold(proposal)
-    follows.auto_follow(actor, "proposal", proposal.id)
+    if notify:
+        # Following mails its news: a supporter who declined news on the same form does not follow.
+        follows.auto_follow(actor, "proposal", proposal.id)
     return s
 
 
