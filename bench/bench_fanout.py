@@ -154,13 +154,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--followers", type=int, default=100_000)
     parser.add_argument("--immediate-share", type=float, default=0.01)
+    parser.add_argument("--no-sqlite", action="store_true", help="only the DATABASE_URL database")
     args = parser.parse_args()
     result = {"followers": args.followers}
-    with tempfile.TemporaryDirectory() as tmp:
-        result["sqlite"] = run_database(f"sqlite:///{Path(tmp) / 'fanout.db'}", args.followers, args.immediate_share)
-        print(json.dumps({"sqlite": result["sqlite"]}), file=sys.stderr)
-    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
-        result["postgresql"] = run_database(os.environ["DATABASE_URL"], args.followers, args.immediate_share)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            result["sqlite"] = run_database(f"sqlite:///{Path(tmp) / 'fanout.db'}", args.followers,
+                                            args.immediate_share)
+            print(json.dumps({"sqlite": result["sqlite"]}), file=sys.stderr)
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        # The driver installed is psycopg 3.
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        result["postgresql"] = run_database(url, args.followers, args.immediate_share)
     print(json.dumps(result))
     ok = all(r["exactly_once"] and r["tenth"]["exactly_once"] for k, r in result.items() if isinstance(r, dict))
     return 0 if ok else 1
