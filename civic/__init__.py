@@ -19,7 +19,7 @@ from config import BASE_DIR, load_config
 # registers its blueprints, content kinds, settings, jobs and CLI commands.
 MODULES = ["accounts", "deliberation", "moderation", "petitions", "budgets", "processes",
            "consultations", "conversations", "assemblies", "accountability", "newsletters", "site",
-           "search", "opendata"]
+           "search", "notifications", "opendata"]
 
 
 def select_locale():

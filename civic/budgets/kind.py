@@ -175,7 +175,8 @@ def declare(app) -> None:
                "search_document": _edition_document, "search_documents": lambda: db.session.scalars(
                    sa.select(BudgetEdition).where(BudgetEdition.published_at.is_not(None))),
                "search_related": lambda e: db.session.scalars(
-                   sa.select(Project).where(Project.edition_id == e.id)).all()}))
+                   sa.select(Project).where(Project.edition_id == e.id)).all(),
+               "followable": True, "events": {"phase_changed": "progress", "results_published": "progress"}}))
     content.register_kind(content.ContentKind(
         name=PROJECT_KIND, model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),
@@ -188,7 +189,8 @@ def declare(app) -> None:
                "search_document": _project_document, "search_documents": lambda: db.session.scalars(
                    sa.select(Project).join(BudgetEdition, BudgetEdition.id == Project.edition_id)
                    .where(BudgetEdition.published_at.is_not(None), Project.hidden.is_(False))
-                   .options(selectinload(Project.edition), selectinload(Project.envelope)))}))
+                   .options(selectinload(Project.edition), selectinload(Project.envelope))),
+               "events": {"implementation_update": "progress"}}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Budgets"), "budgets.index", order=30)

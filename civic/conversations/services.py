@@ -29,7 +29,7 @@ from civic.conversations.models import (
 )
 from civic.conversations.polis import PolisFormatError, read_comments, read_votes
 from civic.conversations.settings import RECOMPUTE_EVERY_VOTES, STATEMENTS_PER_HOUR, VOTES_PER_HOUR
-from civic.core import audit, content, security
+from civic.core import audit, content, follows, security
 from civic.core.errors import NotFound, ValidationError
 from civic.core.export import iso
 from civic.core.jobs import enqueue
@@ -156,6 +156,7 @@ def vote(actor, statement: Statement, value: int) -> StatementVote:
     changes = _changed(conversation.id)
     if changes % get_setting(RECOMPUTE_EVERY_VOTES) == 0:
         enqueue(compute_groups, conversation.id)
+    follows.auto_follow(actor, "conversation", conversation.id)
     return row
 
 

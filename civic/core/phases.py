@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from civic.core import audit, content
+from civic.core import audit, content, events
 from civic.core import time as core_time
 from civic.core.errors import NotFound, ValidationError
 from civic.core.permissions import ADMIN, require_role
@@ -188,6 +188,9 @@ def _enter(owner_kind: str, owner_id: int, target: Phase, actor, reason: str | N
     if hook is not None:
         kind, owner = content.load(owner_kind, owner_id, check_visible=False)
         hook(owner, old.code if old else None, target.code)
+    if "phase_changed" in (content.hook(owner_kind, "events") or {}):
+        events.emit(owner_kind, owner_id, "phase_changed", actor_id=getattr(actor, "id", None),
+                    data={"old": old.code if old else None, "new": target.code})
     return True
 
 

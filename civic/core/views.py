@@ -132,6 +132,9 @@ def init_app(app):
     pictures.init_app(app)
     content.register_panel(_follow_panel, order=10)
     app.jinja_env.globals["panels"] = content.render_panels
+    from civic.core.nav import account_nav
+
+    app.jinja_env.globals["account_nav"] = account_nav
 
     @app.context_processor
     def _globals():

@@ -16,7 +16,7 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from civic.accounts.models import District
-from civic.core import audit, content, security
+from civic.core import audit, content, events, follows, security
 from civic.core.errors import NotFound, PermissionDenied, ValidationError
 from civic.core.export import iso
 from civic.core.jobs import enqueue
@@ -346,6 +346,9 @@ def post_comment(actor, kind_name: str, object_id: int, body: str, alignment: st
         db.session.add(ReplyNotification(recipient_id=parent.author_id, comment_id=comment.id))
         db.session.flush()
         enqueue(send_reply_digest, parent.author_id)
+        events.emit("comment", parent.id, "comment_reply", actor_id=actor.id,
+                    concerned_user_ids=[parent.author_id], data={"reply_id": comment.id, events.MODULE_MAILED: True})
+    follows.auto_follow(actor, kind_name, object_id)
     _count_changed(kind_name, object_id)
     return comment
 

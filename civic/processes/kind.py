@@ -153,7 +153,8 @@ def _register_kinds() -> None:
                "search_document": process_document, "search_documents": lambda: db.session.scalars(
                    sa.select(Process).where(Process.published_at.is_not(None))),
                "search_related": lambda p: db.session.scalars(
-                   sa.select(Proposal).where(Proposal.process_id == p.id)).all()}))
+                   sa.select(Proposal).where(Proposal.process_id == p.id)).all(),
+               "events": {"phase_changed": "progress", "results_published": "progress"}}))
     content.register_kind(content.ContentKind(
         name="proposal", model=Proposal, label=lambda: _("Proposal"), title=lambda p: p.title,
         url=lambda p: _url("processes.proposal", proposal_id=p.id), can_view=permissions.can_view_proposal,
@@ -166,7 +167,8 @@ def _register_kinds() -> None:
                "search_document": proposal_document, "search_documents": lambda: db.session.scalars(
                    sa.select(Proposal).join(Process).where(Process.published_at.is_not(None),
                                                            Proposal.hidden.is_(False))
-                   .options(selectinload(Proposal.process)))}))
+                   .options(selectinload(Proposal.process))),
+               "events": {"answered": "answers", "threshold_reached": "progress", "implementation_update": "progress"}}))
     content.register_kind(content.ContentKind(
         name="amendment", model=Amendment, label=lambda: _("Amendment"),
         title=lambda a: _("Amendment to “%(title)s”", title=a.proposal.title),

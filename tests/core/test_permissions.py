@@ -95,6 +95,8 @@ OPEN_TO_ANY_USER = {
     "deliberation.post_comment": "residents comment",
     "deliberation.react": "residents rate comments",
     "moderation.appeal_decision": "the person concerned appeals a decision",
+    "notifications.mark_all_read": "each person marks their own inbox read",
+    "notifications.mark_read": "each person marks their own notification read (someone else's is a 404)",
     "moderation.my_decisions": "the person concerned reads decisions about them",
     "moderation.own_decision": "the person concerned reads a decision about them",
     "moderation.report_content": "anyone signed in reports content",

@@ -142,7 +142,7 @@ def test_my_data_lists_my_signatures_and_deleting_my_account_erases_them(client,
 def test_registry_hooks_for_moderation_comments_and_follows(pf, app):
     kind = content.get_kind("petition")
     open_p, closed_p = pf.petition(), pf.petition("closed")
-    assert kind.hooks["comments"] == {"alignment": False} and kind.hooks["followable"] is False
+    assert kind.hooks["comments"] == {"alignment": False} and kind.hooks["followable"] is True
     assert kind.hooks["comments_open"](open_p) is True and kind.hooks["comments_open"](closed_p) is False
     assert open_p.title in kind.hooks["excerpt"](open_p)
     kind.hooks["set_hidden"](open_p, True)

@@ -287,7 +287,8 @@ def test_answer_is_mailed_to_supporters_who_opted_in_and_followers(make_process,
                              "La Ville retient la proposition : travaux à l'automne.")
     db.session.commit()
     received = {m.to for m in mails() if "answered" in m.subject}
-    assert received == {"wants@example.org", "follower@example.org"}
+    # The author follows what they proposed (auto-follow on creation); "quiet" declined news.
+    assert received == {"wants@example.org", "follower@example.org", p.author.email}
     [mail] = [m for m in mails("wants@example.org") if "answered" in m.subject]
     assert "travaux à l'automne" in mail.body and "List-Unsubscribe" in mail.headers
 

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from civic.accounts.models import Verification
 from civic.accounts.services import census_fingerprint, find_user_by_email
-from civic.core import audit, phases
+from civic.core import audit, follows, phases
 from civic.core.errors import InvalidTransition, PermissionDenied, ValidationError
 from civic.core.outbox import queue_mail
 from civic.core.permissions import is_user, require, require_contributor
@@ -179,6 +179,7 @@ def cast_ballot(actor, envelope: Envelope, project_ids: list[int], points: list[
                 "choices": _choice_summary(edition, by_id, project_ids, points), "rule": edition.vote_rule.value,
                 "url": absolute_url("budgets.vote", edition_id=edition.id, envelope_id=envelope.id)},
                user=actor)
+    follows.auto_follow(actor, KIND, edition.id)
     return ballot
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from civic.core import audit
+from civic.core import audit, events
 from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.follows import followers
 from civic.core.outbox import queue_mail
@@ -65,6 +65,8 @@ def record_update(actor, project: Project, *, status: str, progress: int | None,
                     "body": clean_text(body, multiline=True)},
                    user=person, topic=f"follow:{PROJECT_KIND}:{project.id}",
                    dedupe_key=f"budget-update:{update.id}:{person.id}")
+    events.emit(PROJECT_KIND, project.id, "implementation_update", actor_id=actor.id,
+                data={"status": new.value, "progress": project.progress})
     return update
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from civic.core import audit
+from civic.core import audit, events
 from civic.core.errors import InvalidTransition
 from civic.core.outbox import queue_mail
 from civic.core.permissions import require
@@ -179,6 +179,7 @@ def apply_publication(edition: BudgetEdition, actor) -> None:
     edition.published_by_id = getattr(actor, "id", None)
     db.session.flush()
     audit.record(actor, "budget.results_published", KIND, edition.id)
+    events.emit(KIND, edition.id, "results_published", actor_id=getattr(actor, "id", None))
 
 
 def results_for(edition: BudgetEdition) -> dict[int, dict[SelectionRule, BudgetResult]]:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from civic.accounts.models import District, User
-from civic.core import audit
+from civic.core import audit, follows
 from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.outbox import queue_mail
 from civic.core.permissions import is_user, require, require_contributor
@@ -286,6 +286,9 @@ def answer_consultation(actor, c: Consultation, form, *, notify: bool = False, e
         raise ValidationError(message) from None
     _store_response(c, respondent_district_id(actor), answers, _hash_code(code))
     _confirmation_mail(actor, c, changed=False)
+    if notify:
+        # Following mails its news: a participant who declined news on the same form does not follow.
+        follows.auto_follow(actor, "consultation", c.id)
     return code
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
 
-from civic.core import audit, content
+from civic.core import audit, content, events
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
 from civic.core.jobs import enqueue
 from civic.core.permissions import require
@@ -181,6 +181,7 @@ def publish_followup(actor, c: Consultation) -> None:
                  late_days=late_days(due_instant(c), c.followup_published_at))
     enqueue(jobs.notify_participants, c.id, "followup")
     enqueue(jobs.notify_contributors, c.id)
+    events.emit("consultation", c.id, "followup_published", actor_id=actor.id)
 
 
 def contribution_ref(link: FollowupLink, user=None) -> dict | None:

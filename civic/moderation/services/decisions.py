@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from civic.accounts.models import User
-from civic.core import audit
+from civic.core import audit, events
 from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.outbox import queue_mail
 from civic.core.sanitize import clean_text
@@ -99,6 +99,11 @@ def decide_case(actor, case_id: int, decision_type, reason_code, statement: str,
                  decision_id=decision.id, reports=case.report_count)
     if dtype != DecisionType.KEEP or was_held:
         _mail_decision(decision, case, kind, obj)
+        if obj is not None and decision.subject_user_id:
+            # The decision mail above is the person's mail: the event adds the inbox item.
+            events.emit(case.kind, case.object_id, "moderation_decision", actor_id=actor.id,
+                        concerned_user_ids=[decision.subject_user_id], district_id=case.district_id,
+                        data={"decision": dtype.value, events.MODULE_MAILED: True})
     db.session.flush()
     return decision
 

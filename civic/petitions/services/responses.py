@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from civic.core import audit
+from civic.core import audit, events
 from civic.core.errors import InvalidTransition, RateLimited, ValidationError
 from civic.core.jobs import enqueue
 from civic.core.permissions import require
@@ -34,6 +34,7 @@ def _publish(actor, petition: Petition, news: PetitionNews, action: str, **data)
     db.session.flush()
     audit.record(actor, action, "petition", petition.id, **data)
     enqueue(jobs.mail_news, news.id)
+    events.emit("petition", petition.id, "answered", actor_id=actor.id, data={"news": news.kind.value})
     return news
 
 

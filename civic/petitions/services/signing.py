@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from civic.accounts.models import DistrictPostcode
 from civic.accounts.services import normalise_postcode
-from civic.core import audit, security
+from civic.core import audit, follows, security
 from civic.core.aftercommit import after_commit
 from civic.core.emails import canonical_email, is_valid_email, normalise_email
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
@@ -183,6 +183,9 @@ def sign_petition(actor, petition_id: int, *, name: str, email: str, postcode: s
            "created_at": utcnow(), "flagged": flagged, "mail_pending": True, "mails_sent": 0,
            "counted": False, "dirty": False, "anonymised": False}
     sig_id = _insert_signature(row)
+    if is_user(actor) and notify:
+        # Following brings news: a signer who declined news on the same form does not follow.
+        follows.auto_follow(actor, "petition", petition.id)
     if sig_id is None:
         _sign_again(petition, canonical, row)
         return
@@ -235,6 +238,8 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
     db.session.add(sig)
     db.session.flush()
     _after_validation(sig)
+    if notify:
+        follows.auto_follow(actor, "petition", petition.id)
     return sig
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from civic.core import audit
+from civic.core import audit, events
 from civic.core.outbox import queue_mail
 from civic.core.permissions import OFFICIAL
 from civic.core.time import utcnow
@@ -37,6 +37,7 @@ def check_thresholds(petition: Petition, now: datetime | None = None) -> None:
         crossed.append("debate")
     for which in crossed:
         audit.record(None, f"petition.threshold_{which}", "petition", petition.id, count=petition.signature_count)
+        events.emit("petition", petition.id, "threshold_reached", data={"threshold": which})
         for official in people_with_role(OFFICIAL, petition.district_id):
             queue_mail(official.email, lambda: _("A petition has crossed a threshold"), "petitions/threshold",
                        {"petition": petition, "which": which,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from civic.core import audit, content, phases, pictures
+from civic.core import audit, content, events, phases, pictures
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
 from civic.core.permissions import require, require_login
 from civic.core.sanitize import clean_text, render_markdown
@@ -227,6 +227,8 @@ def publish_results(actor, process: Process, text: str) -> Process:
     db.session.flush()
     audit.record(actor, "process.results_published" if first else "process.results_updated", "process", process.id)
     mail_results(process, first)
+    if first:
+        events.emit("process", process.id, "results_published", actor_id=actor.id)
     return process
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from civic.core import audit, content
+from civic.core import audit, content, events
 from civic.core.errors import InvalidTransition, NotFound, ValidationError
 from civic.core.jobs import enqueue
 from civic.core.permissions import require, require_login
@@ -66,6 +66,7 @@ def answer_proposal(actor, proposal: Proposal, decision: str, text: str) -> Prop
     proposal.answered_by_id = actor.id
     db.session.flush()
     enqueue(jobs.mail_answer, proposal.id)
+    events.emit("proposal", proposal.id, "answered", actor_id=actor.id, data={"decision": new_state.value})
     return proposal
 
 
@@ -100,6 +101,8 @@ def add_implementation_update(actor, proposal: Proposal, status: str, progress: 
                    stamp="state_changed_at")
         db.session.flush()
     mail_implementation_update(proposal, u, note)
+    events.emit("proposal", proposal.id, "implementation_update", actor_id=actor.id,
+                data={"status": status_v.value, "progress": progress})
     return u
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from civic.accounts.models import User
-from civic.core import audit, phases
+from civic.core import audit, follows, phases
 from civic.core.errors import CivicError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.permissions import is_contributor, is_user, require, require_login
 from civic.extensions import db
@@ -83,6 +83,9 @@ def support_proposal(actor, proposal: Proposal, notify: bool = False) -> Support
     _add_to_count(proposal, 1)
     audit.record(actor, "proposal.supported", "proposal", proposal.id)
     check_threshold(proposal)
+    if notify:
+        # Following mails its news: a supporter who declined news on the same form does not follow.
+        follows.auto_follow(actor, "proposal", proposal.id)
     return s
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from civic.accounts.models import Verification
-from civic.core import audit
+from civic.core import audit, events
 from civic.core.time import utcnow
 from civic.extensions import db
 from civic.processes.models import OPEN_STATES, Process, Proposal, ThresholdType
@@ -58,6 +58,7 @@ def check_threshold(proposal: Proposal) -> bool:
     audit.record(None, "proposal.threshold_reached", "proposal", proposal.id, supports=proposal.support_count,
                  needed=needed)
     mail_threshold_reached(proposal)
+    events.emit("proposal", proposal.id, "threshold_reached", data={"supports": proposal.support_count})
     return True
 
 
