@@ -209,6 +209,61 @@ def audit_log():
                            actions=actions, args=args)
 
 
+@admin_bp.route("/roll", methods=["GET", "POST"])
+def electoral_roll():
+    """The roll in force, the history of imports, and the upload of a new export."""
+    from civic.accounts import roll, roll_import
+    from civic.accounts.models import ElectoralRoll
+
+    form = forms.RollUploadForm()
+    if form.validate_on_submit():
+        f = form.file.data
+        ok, token = run_service(form, roll_import.store_upload, current_user, f.stream, f.filename or "")
+        if ok:
+            return redirect(url_for("admin.roll_mapping", token=token))
+    history = db.session.scalars(sa.select(ElectoralRoll).order_by(ElectoralRoll.imported_at.desc(),
+                                                                   ElectoralRoll.id.desc()).limit(50)).all()
+    return render_template("admin/roll.html", form=form, in_force=roll.roll_in_force(),
+                           history=history), form_status(form)
+
+
+@admin_bp.route("/roll/import/<token>", methods=["GET", "POST"])
+def roll_mapping(token):
+    """Map the columns of an uploaded export, preview, then import."""
+    from civic.accounts import roll_import
+    from civic.core.errors import ValidationError
+
+    upload = roll_import.load_upload(current_user, token)
+    form = forms.RollMappingForm(upload.header)
+    if request.method == "GET":
+        for name, index in roll_import.guess_mapping(upload.header).items():
+            getattr(form, name).data = index
+    result, status = None, 200
+    action = request.form.get("action")
+    if request.method == "POST" and action == "cancel" and form.validate_on_submit():
+        roll_import.discard_upload(upload)
+        flash(_("The uploaded file is deleted."), "success")
+        return redirect(url_for("admin.electoral_roll"))
+    if request.method == "POST" and form.validate_on_submit():
+        if action == "confirm":
+            ok, new = run_service(form, roll_import.import_upload, current_user, upload, form.mapping())
+            if ok:
+                flash(_("The electoral roll is in force: %(n)s electors, %(r)s rows refused. The file is deleted.",
+                        n=new.elector_count, r=new.refused_count), "success")
+                return redirect(url_for("admin.electoral_roll"))
+            status = form_status(form)
+        else:
+            try:
+                result = roll_import.preview(upload, form.mapping())
+            except ValidationError as err:
+                from civic.core.forms import apply_errors
+
+                apply_errors(form, err)
+                status = 422
+    return render_template("admin/roll_mapping.html", form=form, upload=upload, result=result,
+                           labels=roll_import.FIELD_LABELS), status
+
+
 # --- mediators' counter -------------------------------------------------------
 
 @mediation_bp.before_request

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from civic.accounts.models import ElectoralRoll, OidcIdentity, RollEntry
+from civic.accounts.models import ElectoralRoll, OidcIdentity, RollEntry, Verification, VerificationMethod
 from civic.accounts.permissions import can_manage_accounts
 from civic.core import audit
 from civic.core.permissions import require
@@ -47,18 +47,64 @@ def vouched_identity_hashes(user) -> list[str]:
         .order_by(OidcIdentity.identity_verified_at.desc())))
 
 
+def checked_identity_hashes(user) -> list[str]:
+    """Identity hashes a mediator checked on the roll at a counter (the
+    person's papers seen, ``in_person`` verification still current)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    now = utcnow()
+    return list(db.session.scalars(
+        sa.select(Verification.identity_hash).where(
+            Verification.user_id == user.id, Verification.method == VerificationMethod.IN_PERSON,
+            Verification.identity_hash.is_not(None), Verification.revoked_at.is_(None),
+            sa.or_(Verification.expires_at.is_(None), Verification.expires_at > now))))
+
+
 def elector_hash(user) -> str | None:
     """The identity hash under which this person is on the roll in force, or
     None when they are not a verified elector. This is the key of "one
     elector", independent of accounts (the quarter rule of L1112-16 counts
-    electors, not accounts)."""
+    electors, not accounts). The identity is the one FranceConnect vouched
+    for, or the one a mediator checked in person on the roll."""
     roll = roll_in_force()
     if roll is None:
         return None
-    for h in vouched_identity_hashes(user):
+    for h in vouched_identity_hashes(user) + checked_identity_hashes(user):
         if on_roll(h, roll) is not None:
             return h
     return None
+
+
+def sync_oidc_roll(user=None) -> None:
+    """Keep the ``oidc_roll`` verifications in line with the roll in force:
+    recorded for a vouched identity found on it, revoked for one no longer
+    on it (re-import). For one person at sign-in, or everyone after an import."""
+    from civic.accounts import verification
+
+    roll = roll_in_force()
+    on = set()
+    if roll is not None:
+        on = {uid for uid, in db.session.execute(
+            sa.select(OidcIdentity.user_id).select_from(OidcIdentity).join(
+                RollEntry, sa.and_(RollEntry.identity_hash == OidcIdentity.identity_hash,
+                                   RollEntry.roll_id == roll.id))
+            .where(OidcIdentity.identity_verified_at.is_not(None),
+                   *([OidcIdentity.user_id == user.id] if user is not None else [])))}
+    current = set(db.session.scalars(sa.select(Verification.user_id).where(
+        Verification.method == VerificationMethod.OIDC_ROLL, Verification.revoked_at.is_(None),
+        *([Verification.user_id == user.id] if user is not None else []))))
+    from civic.accounts.models import User
+
+    for uid in on - current:
+        verification.record(db.session.get(User, uid), VerificationMethod.OIDC_ROLL)
+    if user is not None and user.id in on and user.id in current:
+        verification.record(user, VerificationMethod.OIDC_ROLL)  # renewed at each sign-in
+    gone = current - on
+    if gone:
+        db.session.execute(sa.update(Verification).where(
+            Verification.method == VerificationMethod.OIDC_ROLL, Verification.revoked_at.is_(None),
+            Verification.user_id.in_(gone)).values(revoked_at=utcnow(), revoke_reason="not on the roll in force"))
+    db.session.flush()
 
 
 def replace_roll(actor, entries, *, filename: str, refused_count: int = 0) -> ElectoralRoll:
@@ -88,4 +134,5 @@ def replace_roll(actor, entries, *, filename: str, refused_count: int = 0) -> El
     audit.record(actor, "electoral_roll.import", "electoral_roll", roll.id,
                  electors=roll.elector_count, refused=refused_count)
     db.session.flush()
+    sync_oidc_roll()
     return roll

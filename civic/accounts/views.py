@@ -206,3 +206,31 @@ def verify():
 
 def load_user(user_id: str):
     return services.user_for_session(user_id)
+
+
+@bp.route("/spaces/<kind>/<int:object_id>/verification", methods=["GET", "POST"])
+@login_required
+def space_requirements(kind, object_id):
+    """What each action of a space asks of the person's verification, set
+    by whoever manages the space (linked from its manage page)."""
+    from civic.accounts import verification
+    from civic.core import content
+    from civic.core.permissions import require
+
+    space_kind, obj = content.load(kind, object_id, current_user)
+    require(verification.can_set_requirement(current_user, kind, obj))
+    actions = verification.actions_of(kind)
+    if not actions:
+        from civic.core.errors import NotFound
+
+        raise NotFound()
+    form = forms.RequirementForm(actions)
+    if form.validate_on_submit():
+        ok, _r = run_service(form, verification.set_requirement, current_user, kind, obj, form.action.data,
+                             min_level=form.min_level.data, method=form.method.data or None)
+        if ok:
+            flash(_("The verification requirement is saved."), "success")
+            return redirect(url_for("accounts.space_requirements", kind=kind, object_id=object_id))
+    return render_template("accounts/space_requirements.html", form=form, kind=space_kind, obj=obj,
+                           current=verification.verification_requirement(kind, obj),
+                           describe=verification.describe), form_status(form)

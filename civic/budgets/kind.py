@@ -90,7 +90,8 @@ def declare(app) -> None:
         name=KIND, model=BudgetEdition, label=lambda: _("Participatory budget"),
         title=lambda e: e.title, url=lambda e: url_for("budgets.edition", edition_id=e.id),
         author_id=lambda e: None, district_id=lambda e: None,
-        hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from}))
+        hooks={"phase_changed": on_phase_changed, "create_project_from": services.create_project_from,
+               "verification_actions": lambda: ["vote"], "can_manage": permissions.can_manage_edition}))
     content.register_kind(content.ContentKind(
         name=PROJECT_KIND, model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),

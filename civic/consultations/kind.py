@@ -143,7 +143,8 @@ def declare(app) -> None:
         hooks={"followable": True, "owed_answers": services.owed_answers, "set_hidden": _set_hidden,
                "excerpt": _excerpt, "text": lambda c: c.context_md, "redact": _redact, "authored_by": _authored_by,
                "comments": {"alignment": False}, "comments_open": _comments_open,
-               "conversations": True}))
+               "conversations": True,
+               "verification_actions": lambda: ["answer"], "can_manage": permissions.can_manage_consultation}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)

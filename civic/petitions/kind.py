@@ -65,7 +65,8 @@ def declare(app) -> None:
         author_id=lambda p: p.creator_id, district_id=lambda p: p.district_id,
         hooks={"excerpt": excerpt, "set_hidden": services.set_hidden, "text": text, "authored_by": authored_by,
                "context": context, "comments": {"alignment": False}, "comments_open": comments_open,
-               "owed_answers": owed_answers, "followable": False}))
+               "owed_answers": owed_answers, "followable": False,
+               "verification_actions": lambda: ["sign"], "can_manage": permissions.can_moderate_petition}))
     content.register_home_section(home_section)
     content.register_counter_section(counter_section)
     register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)

@@ -105,7 +105,8 @@ def _register_kinds() -> None:
         name="process", model=Process, label=lambda: _("Participatory process"), title=lambda p: p.title,
         url=lambda p: _url("processes.show", process_id=p.id), can_view=permissions.can_view_process,
         author_id=lambda p: None, district_id=lambda p: p.district_id,
-        hooks={"followable": True, "phase_changed": services.on_phase_changed}))
+        hooks={"followable": True, "phase_changed": services.on_phase_changed,
+               "verification_actions": lambda: ["support"], "can_manage": permissions.can_manage_process}))
     content.register_kind(content.ContentKind(
         name="proposal", model=Proposal, label=lambda: _("Proposal"), title=lambda p: p.title,
         url=lambda p: _url("processes.proposal", proposal_id=p.id), can_view=permissions.can_view_proposal,
