@@ -294,9 +294,27 @@ def person(user_id):
         raise NotFound()
     form = forms.InPersonVerifyForm(prefix="verify")
     revoke = forms.RevokeForm(prefix="revoke")
+    roll_form = forms.RollCheckForm(prefix="roll")
     status = 200
     if request.method == "POST":
-        if request.form.get("action") == "revoke":
+        if request.form.get("action") == "roll":
+            if roll_form.validate_on_submit():
+                from civic.accounts import roll
+
+                ok, _r = run_service(roll_form, roll.check_in_person, current_user, user,
+                                     birth_name=roll_form.birth_name.data, given_names=roll_form.given_names.data,
+                                     birth_date=roll_form.birth_date.data)
+                if ok and _r is None:
+                    roll_form.birth_name.errors = [_(
+                        "This identity is not on the electoral roll in force. Check the birth name (not the usage "
+                        "name), every given name and the date of birth.")]
+                    roll_form.error_status = 422
+                elif ok:
+                    flash(_("%(name)s is on the electoral roll: now a verified elector.", name=user.display_name),
+                          "success")
+                    return redirect(url_for("mediation.person", user_id=user.id))
+            status = form_status(roll_form)
+        elif request.form.get("action") == "revoke":
             if revoke.validate_on_submit():
                 ok, _r = run_service(revoke, services.revoke_verification, current_user, user, revoke.reason.data)
                 if ok:
@@ -311,5 +329,11 @@ def person(user_id):
                     flash(_("%(name)s is now a verified resident.", name=user.display_name), "success")
                     return redirect(url_for("mediation.person", user_id=user.id))
             status = form_status(form)
-    return render_template("accounts/person.html", person=user, form=form, revoke=revoke,
-                           verification=user.active_verification, roles=UserRole), status
+    from civic.accounts import roll as roll_mod
+    from civic.accounts import verification as registry
+
+    return render_template("accounts/person.html", person=user, form=form, revoke=revoke, roll_form=roll_form,
+                           verification=user.active_verification, roles=UserRole,
+                           verifications=registry.verifications(user), methods=registry.METHODS,
+                           elector=roll_mod.elector_hash(user) is not None,
+                           roll_in_force=roll_mod.roll_in_force()), status

@@ -182,6 +182,5 @@ class RollCheckForm(FlaskForm):
     given_names = StringField(_l("Given names, all of them"),
                               validators=[DataRequired(_l("Enter the given names.")), Length(max=200)])
     birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("Enter the date of birth."))])
-    birth_place = StringField(_l("Place of birth"), validators=[Optional(), Length(max=200)])
     papers_seen = BooleanField(_l("I have seen an identity document with these details"),
                                validators=[DataRequired(_l("Tick to confirm you saw the papers."))])

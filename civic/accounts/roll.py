@@ -136,3 +136,41 @@ def replace_roll(actor, entries, *, filename: str, refused_count: int = 0) -> El
     db.session.flush()
     sync_oidc_roll()
     return roll
+
+
+def check_in_person(mediator, user, *, birth_name: str, given_names: str, birth_date):
+    """A mediator typed the identity on the person's papers: when it is on
+    the roll in force, the person is a verified elector (``in_person``,
+    level 2, the identity hash kept so :func:`elector_hash` finds it).
+    Every check is audited, found or not; None when not on the roll. The place of birth is not part of
+    the match: FranceConnect gives it as an INSEE code, the exports as a
+    name, so the identity is birth name, given names and date of birth."""
+    from flask_babel import gettext as _
+
+    from civic.accounts import verification
+    from civic.accounts.electors import identity_hash
+    from civic.accounts.permissions import can_use_counter
+    from civic.core.errors import ValidationError
+
+    require(can_use_counter(mediator))
+    if user.deleted_at is not None:
+        raise ValidationError(_("This account has been deleted."))
+    roll = roll_in_force()
+    if roll is None:
+        raise ValidationError(_("No electoral roll is in force: an administrator imports it first."))
+    ihash = identity_hash(birth_name, given_names, birth_date)
+    if ihash is None:
+        raise ValidationError(fields={"birth_name": _("Enter the birth name and the given names as on the papers.")})
+    entry = on_roll(ihash, roll)
+    audit.record(mediator, "verification.roll_check", "user", user.id, found=entry is not None, roll_id=roll.id)
+    if entry is None:
+        # Not raised: the audit entry of a failed check is kept (committed).
+        return None
+    now = utcnow()
+    other = db.session.scalar(sa.select(Verification.user_id).where(
+        Verification.identity_hash == ihash, Verification.user_id != user.id, Verification.revoked_at.is_(None),
+        sa.or_(Verification.expires_at.is_(None), Verification.expires_at > now)).limit(1))
+    if other is not None:
+        raise ValidationError(_("This elector is already verified with another account. One elector, one account: "
+                                "the other verification must be revoked first."))
+    return verification.record(user, VerificationMethod.IN_PERSON, verified_by=mediator, identity_hash=ihash)
