@@ -156,8 +156,12 @@ def settings():
                 return redirect(url_for("accounts.settings"))
         posted = {"profile": profile, "email": email_form, "password": password_form}.get(action)
         status = form_status(posted) if posted is not None else 422
+    from civic.accounts import roll, verification
+
     return render_template("accounts/settings.html", profile=profile, email_form=email_form,
-                           password_form=password_form, devices=services.open_sessions(current_user)), status
+                           password_form=password_form, devices=services.open_sessions(current_user),
+                           elector=roll.elector_hash(current_user) is not None,
+                           verifications=verification.verifications(current_user)), status
 
 
 @bp.get("/my-data")
