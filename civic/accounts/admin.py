@@ -264,6 +264,45 @@ def roll_mapping(token):
                            labels=roll_import.FIELD_LABELS), status
 
 
+@admin_bp.route("/letters", methods=["GET", "POST"])
+def letters():
+    """Letters with a verification code: the requests waiting, and the PDF batch."""
+    from flask import Response
+    from flask_babel import format_date
+
+    from civic.accounts import postal
+    from civic.accounts.models import PostalBatch
+    from civic.core.pdf import Letter, letters_pdf
+    from civic.core.time import local_day, today
+    from civic.core.urls import absolute_url
+
+    form = forms.LetterBatchForm()
+    if form.validate_on_submit():
+        day = format_date(today(), "long")
+        url = absolute_url("accounts.letter")
+
+        def render(rows):
+            return letters_pdf([Letter(
+                address=lines, date=day, subject=_("Your verification code"),
+                body=[_("You asked to check your identity on the participation platform of the city by a letter "
+                        "sent to your address. Here is your code."),
+                      _("Log in, open “My account”, then “Verify by post”, and type the code. It can be used once, "
+                        "until %(date)s. After that date, ask for a new letter.", date=format_date(local_day(expires), "long"))],
+                code=code, code_label=_("Your code"), url=url, url_label=_("Type it at"),
+                signature=(_("The town hall"),)) for _lt, lines, code, expires in rows],
+                title=_("Verification letters"))
+
+        ok, result = run_service(form, postal.make_batch, current_user,
+                                 [as_id(v) for v in request.form.getlist("letter") if as_id(v)], render)
+        if ok:
+            batch, pdf = result
+            return Response(pdf, mimetype="application/pdf", headers={
+                "Content-Disposition": f'attachment; filename="letters-{batch.id}.pdf"', "Cache-Control": "no-store"})
+    batches = db.session.scalars(sa.select(PostalBatch).order_by(PostalBatch.id.desc()).limit(20)).all()
+    return render_template("admin/letters.html", form=form, waiting=postal.letters_to_send(),
+                           batches=batches), form_status(form)
+
+
 # --- mediators' counter -------------------------------------------------------
 
 @mediation_bp.before_request

@@ -184,3 +184,17 @@ class RollCheckForm(FlaskForm):
     birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("Enter the date of birth."))])
     papers_seen = BooleanField(_l("I have seen an identity document with these details"),
                                validators=[DataRequired(_l("Tick to confirm you saw the papers."))])
+
+
+class LetterRequestForm(FlaskForm):
+    address = TextAreaField(_l("Your name and postal address, as on an envelope"),
+                            validators=[DataRequired(_l("Enter your postal address.")), Length(max=300)])
+
+
+class LetterCodeForm(FlaskForm):
+    code = StringField(_l("Code printed on the letter"),
+                       validators=[DataRequired(_l("Type the code printed on the letter.")), Length(max=40)])
+
+
+class LetterBatchForm(FlaskForm):
+    """The CSRF token of the batch form (the letters are checkboxes)."""

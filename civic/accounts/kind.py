@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from civic.accounts import admin, cli, oidc, permissions, privacy, services, verification, views
+from civic.accounts import admin, cli, oidc, permissions, postal, privacy, services, verification, views
 from civic.accounts.models import User
 from civic.accounts.services import oidc as oidc_services
 from civic.core.people import register_people
@@ -36,4 +36,5 @@ def declare(app) -> None:
     login_manager.session_protection = "basic"
     cli.register(app)
     verification.register_settings()
+    postal.register_settings()
     app.jinja_env.globals["verification"] = verification

@@ -238,3 +238,32 @@ def space_requirements(kind, object_id):
     return render_template("accounts/space_requirements.html", form=form, kind=space_kind, obj=obj,
                            current=verification.verification_requirement(kind, obj),
                            describe=verification.describe), form_status(form)
+
+
+@bp.route("/letter", methods=["GET", "POST"])
+@login_required
+def letter():
+    """Verification by post: ask for a letter, then type its code."""
+    from civic.accounts import postal, verification
+
+    ask = forms.LetterRequestForm(prefix="ask")
+    code = forms.LetterCodeForm(prefix="code")
+    action = request.form.get("action")
+    status = 200
+    if request.method == "POST":
+        if action == "ask" and ask.validate_on_submit():
+            ok, _r = run_service(ask, postal.request_letter, current_user, ask.address.data)
+            if ok:
+                flash(_("Your request is recorded: the town hall will post the letter. Your address is deleted "
+                        "once it is sent."), "success")
+                return redirect(url_for("accounts.letter"))
+        elif action == "code" and code.validate_on_submit():
+            ok, _r = run_service(code, postal.redeem_code, current_user, code.code.data)
+            if ok:
+                flash(_("Your identity is checked: the code of the letter is accepted."), "success")
+                return redirect(url_for("accounts.settings"))
+        posted = {"ask": ask, "code": code}.get(action)
+        status = form_status(posted) if posted is not None else 422
+    return render_template("accounts/letter.html", ask=ask, code=code, pending=postal.pending_request(current_user),
+                           sent=postal.open_letter(current_user),
+                           checked=verification.is_verified(current_user, level=verification.LEVEL_IDENTITY)), status
