@@ -21,9 +21,13 @@ def declare(app) -> None:
     app.jinja_env.globals.update(oidc_provider_list=oidc.providers, oidc_linked_identities=oidc.linked_identities)
     privacy.register_exporter("sign_in_services", oidc_services.export_oidc)
     privacy.register_eraser(oidc_services.erase_oidc)
+    privacy.register_exporter("verification_letters", postal.export_letters)
+    privacy.register_eraser(postal.erase_letters)
     privacy.register_data_labels({
         "sign_in_services": _l("Sign-in services"), "provider": _l("Service"), "linked_at": _l("Linked on"),
-        "identity_verified_at": _l("Identity verified on"), "identity_level": _l("Level of the verification")})
+        "identity_verified_at": _l("Identity verified on"), "identity_level": _l("Level of the verification"),
+        "verification_letters": _l("Letters with a verification code"), "requested_at": _l("Asked on"),
+        "address": _l("Postal address"), "sent_at": _l("Sent on"), "used_at": _l("Code used on")})
     register_people(User, services.set_locale)
     # Globals, not a context processor: the privacy page lists every module's notice.
     app.jinja_env.globals["privacy_notices"] = privacy.privacy_notices

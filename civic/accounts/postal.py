@@ -148,3 +148,16 @@ def redeem_code(user: User, code: str):
     audit.record(user, "verification.postal_code", "user", user.id)
     return v
 
+
+
+def erase_letters(user) -> None:
+    """Account deleted: its letter requests (and any address typed) go."""
+    db.session.execute(sa.delete(PostalLetter).where(PostalLetter.user_id == user.id))
+
+
+def export_letters(user) -> list[dict]:
+    """For "my data": the letters asked for, and the address while it is kept."""
+    return [{"requested_at": lt.requested_at.isoformat() + "Z", "address": lt.address,
+             "sent_at": lt.sent_at.isoformat() + "Z" if lt.sent_at else None,
+             "used_at": lt.used_at.isoformat() + "Z" if lt.used_at else None}
+            for lt in db.session.scalars(sa.select(PostalLetter).where(PostalLetter.user_id == user.id))]

@@ -67,3 +67,38 @@ def test_manager_sets_a_requirement_from_the_manage_page_and_others_cannot(clien
     client.post("/account/logout")
     login(factory.user())
     assert client.get(url).status_code == 403
+
+
+def test_a_franceconnect_identity_on_the_roll_is_an_oidc_roll_verification_until_a_reimport_drops_it(app, factory):
+    from datetime import date
+
+    from civic.accounts import roll
+    from civic.accounts.electors import identity_hash, subject_hash
+    from civic.accounts.models import OidcIdentity
+
+    admin, person = factory.user(roles=["admin"]), factory.user()
+    anne = identity_hash("Dupont Martin", "Anne-Marie", date(1980, 3, 14))
+    db.session.add(OidcIdentity(user_id=person.id, provider="fc", subject_hash=subject_hash("fc", "s1"),
+                                identity_verified_at=utcnow(), identity_acr="eidas1", identity_hash=anne))
+    db.session.commit()
+    roll.replace_roll(admin, [(identity_hash("DUPONT-MARTIN", "Anne Marie", "1980-03-14"), "1")], filename="a.csv")
+    db.session.commit()
+    assert verification.is_verified(person, method="oidc_roll", level=2)
+    assert roll.elector_hash(person) == anne
+    roll.replace_roll(admin, [("f" * 64, "1")], filename="b.csv")
+    db.session.commit()
+    assert not verification.is_verified(person, method="oidc_roll")
+    assert roll.elector_hash(person) is None
+
+
+def test_a_deleted_account_loses_its_letter_requests_and_my_data_lists_them(client, login, factory):
+    from civic.accounts import postal
+    from civic.accounts.models import PostalLetter
+
+    person = factory.user()
+    db.session.add(PostalLetter(user_id=person.id, address="Léa\n1 rue X\n31000 Toulouse", requested_at=utcnow()))
+    db.session.commit()
+    assert postal.export_letters(person)[0]["address"].startswith("Léa")
+    postal.erase_letters(person)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PostalLetter)) == 0
