@@ -13,6 +13,8 @@ def test_level_two_required_refuses_a_census_resident_and_accepts_an_identity_ch
     resident = factory.user(email="census@example.org")
     factory.verify(resident, "census", district)
     login(resident)
+    page = client.get(f"/petitions/{petition.id}/sign").get_data(as_text=True)
+    assert "This requires a verification of level 2." in page and "You sign as" not in page
     resp = client.post(f"/petitions/{petition.id}/sign", data={"notify": ""})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 403
