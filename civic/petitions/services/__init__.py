@@ -72,7 +72,6 @@ from civic.petitions.services.signing import (
     record_paper_signature,
     sign_as_user,
     sign_petition,
-    signing_requirement_refusal,
     withdraw_signature,
 )
 from civic.petitions.services.thresholds import check_thresholds
@@ -84,7 +83,7 @@ __all__ = [
     "my_signatures", "parse_criteria", "people_with_role", "post_update", "preview_invalidation",
     "publish_debate", "publish_response", "queue_signature_mails", "reason_label", "record_paper_signature",
     "reject_petition", "release_moderation", "remove_petition", "restore_petition", "sign_as_user",
-    "set_hidden", "sign_petition", "signing_requirement_refusal", "signature_from_token", "signature_mail", "signature_token", "sponsor_count", "sponsor_url",
+    "set_hidden", "sign_petition", "signature_from_token", "signature_mail", "signature_token", "sponsor_count", "sponsor_url",
     "start_invalidation", "state_labels", "submit_petition", "take_for_moderation", "traffic_reports", "update_draft",
     "validate_petition", "withdraw_signature",
 ]

@@ -58,14 +58,9 @@ def _district_id_for(postcode: str) -> int | None:
 
 def _check_requirement(actor, petition_id: int) -> None:
     """The verification the petition's moderators may ask of signers (none by default)."""
-    refusal = signing_requirement_refusal(actor, petition_id)
+    refusal = requirement_refusal(actor, "petition", petition_id, "sign")
     if refusal is not None:
         require(refusal)
-
-
-def signing_requirement_refusal(actor, petition_id: int):
-    """A Refusal when the petition asks a verification ``actor`` lacks, else None."""
-    return requirement_refusal(actor, "petition", petition_id, "sign")
 
 
 def _check_can_sign(petition: Petition | None, values: dict, sponsor_token: str | None) -> bool:
