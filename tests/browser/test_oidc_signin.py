@@ -67,3 +67,26 @@ def test_sign_in_with_franceconnect_lands_logged_in_as_a_verified_elector(site, 
     expect(page.get_by_text("Identité FranceConnect sur la liste électorale")).to_be_visible()
     account_nav = page.get_by_role("navigation", name="Votre compte")
     expect(account_nav.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+def test_an_admin_imports_the_roll_mapping_its_columns_with_a_preview_of_the_refused_rows(site, make_user, tmp_path):
+    from tests.browser.conftest import log_in
+
+    page = site.page
+    admin = make_user(name="Anne Admin", roles=("admin",))
+    log_in(site, admin)
+    site.visit("/admin/roll")
+    export = tmp_path / "liste.csv"
+    export.write_bytes("Nom de naissance;Prénoms;Date de naissance;Bureau\nBERNARD;Lucie Anne;02/03/1990;4\n"
+                       "ROBERT;;01/01/1970;4\n".encode("cp1252"))
+    page.get_by_label("Export of the electoral list (CSV)").set_input_files(str(export))
+    site.navigate(lambda: page.get_by_role("button", name="Upload and map the columns").click())
+    expect(page.get_by_role("heading", level=1)).to_have_text("Map the columns of the electoral roll")
+    expect(page.get_by_label("Birth name")).to_have_value("0")
+    expect(page.get_by_label("Polling station")).to_have_value("3")
+    site.navigate(lambda: page.get_by_role("button", name="Preview").click())
+    expect(page.get_by_role("status")).to_contain_text("1 rows can be imported, 1 are refused.")
+    expect(page.get_by_role("table", name="Refused rows")).to_contain_text("given names missing")
+    site.navigate(lambda: page.get_by_role("button", name="Import 1 electors").click())
+    expect(page.get_by_role("heading", level=1)).to_have_text("Electoral roll")
+    expect(page.get_by_role("table", name="History of imports")).to_contain_text("liste.csv")
