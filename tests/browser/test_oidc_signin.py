@@ -90,3 +90,23 @@ def test_an_admin_imports_the_roll_mapping_its_columns_with_a_preview_of_the_ref
     site.navigate(lambda: page.get_by_role("button", name="Import 1 electors").click())
     expect(page.get_by_role("heading", level=1)).to_have_text("Electoral roll")
     expect(page.get_by_role("table", name="History of imports")).to_contain_text("liste.csv")
+
+
+def test_a_resident_asks_for_a_letter_and_an_admin_sees_it_waiting(site, make_user):
+    from tests.browser.conftest import log_in
+
+    page = site.page
+    resident = make_user(name="Léa Martin")
+    log_in(site, resident)
+    site.visit("/account/")
+    site.enter(page.get_by_role("link", name="Verify by post"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify by post")
+    page.get_by_label("Your name and postal address, as on an envelope").fill(
+        "Léa Martin\n12 rue des Lilas\n31000 Toulouse")
+    site.navigate(lambda: page.get_by_role("button", name="Ask for the letter").click())
+    expect(page.get_by_role("status").first).to_contain_text("Your request is recorded")
+    expect(page.get_by_text("A letter was asked for on")).to_be_visible()
+    site.navigate(lambda: page.get_by_role("button", name="Log out").click())
+    log_in(site, make_user(name="Anne Admin", roles=("admin",)))
+    site.visit("/admin/letters")
+    expect(page.get_by_label("Léa Martin, 12 rue des Lilas, 31000 Toulouse", exact=False).first).to_be_checked()
