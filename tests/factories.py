@@ -40,3 +40,22 @@ def user(email: str | None = None, name: str | None = None, *, roles=(), confirm
     db.session.commit()
     db.session.refresh(u)
     return u
+
+
+def verify(u: User, method: str = "census", district: District | None = None, **kw) -> Verification:
+    """A current verification of ``u`` by ``method`` (level from the registry)."""
+    from civic.accounts import verification
+
+    v = verification.record(u, method, district_id=getattr(district, "id", None), **kw)
+    db.session.commit()
+    return v
+
+
+def require_verification(kind: str, object_id: int, action: str, *, min_level: int | None = 2,
+                         method: str | None = None) -> None:
+    """Put a verification requirement on an action of a space (as its manager would)."""
+    from civic.accounts.models import SpaceRequirement
+
+    db.session.add(SpaceRequirement(kind=kind, object_id=object_id, action=action, min_level=min_level,
+                                    method=VerificationMethod(method) if method else None))
+    db.session.commit()

@@ -221,6 +221,100 @@ def audit_log():
                            actions=actions, args=args)
 
 
+@admin_bp.route("/roll", methods=["GET", "POST"])
+def electoral_roll():
+    """The roll in force, the history of imports, and the upload of a new export."""
+    from civic.accounts import roll, roll_import
+    from civic.accounts.models import ElectoralRoll
+
+    form = forms.RollUploadForm()
+    if form.validate_on_submit():
+        f = form.file.data
+        ok, token = run_service(form, roll_import.store_upload, current_user, f.stream, f.filename or "")
+        if ok:
+            return redirect(url_for("admin.roll_mapping", token=token))
+    history = db.session.scalars(sa.select(ElectoralRoll).order_by(ElectoralRoll.imported_at.desc(),
+                                                                   ElectoralRoll.id.desc()).limit(50)).all()
+    return render_template("admin/roll.html", form=form, in_force=roll.roll_in_force(),
+                           history=history), form_status(form)
+
+
+@admin_bp.route("/roll/import/<token>", methods=["GET", "POST"])
+def roll_mapping(token):
+    """Map the columns of an uploaded export, preview, then import."""
+    from civic.accounts import roll_import
+    from civic.core.errors import ValidationError
+
+    upload = roll_import.load_upload(current_user, token)
+    form = forms.RollMappingForm(upload.header)
+    if request.method == "GET":
+        for name, index in roll_import.guess_mapping(upload.header).items():
+            getattr(form, name).data = index
+    result, status = None, 200
+    action = request.form.get("action")
+    if request.method == "POST" and action == "cancel" and form.validate_on_submit():
+        roll_import.discard_upload(upload)
+        flash(_("The uploaded file is deleted."), "success")
+        return redirect(url_for("admin.electoral_roll"))
+    if request.method == "POST" and form.validate_on_submit():
+        if action == "confirm":
+            ok, new = run_service(form, roll_import.import_upload, current_user, upload, form.mapping())
+            if ok:
+                flash(_("The electoral roll is in force: %(n)s electors, %(r)s rows refused. The file is deleted.",
+                        n=new.elector_count, r=new.refused_count), "success")
+                return redirect(url_for("admin.electoral_roll"))
+            status = form_status(form)
+        else:
+            try:
+                result = roll_import.preview(upload, form.mapping())
+            except ValidationError as err:
+                from civic.core.forms import apply_errors
+
+                apply_errors(form, err)
+                status = 422
+    return render_template("admin/roll_mapping.html", form=form, upload=upload, result=result,
+                           labels=roll_import.FIELD_LABELS), status
+
+
+@admin_bp.route("/letters", methods=["GET", "POST"])
+def letters():
+    """Letters with a verification code: the requests waiting, and the PDF batch."""
+    from flask import Response
+    from flask_babel import format_date
+
+    from civic.accounts import postal
+    from civic.accounts.models import PostalBatch
+    from civic.core.pdf import Letter, letters_pdf
+    from civic.core.time import local_day, today
+    from civic.core.urls import absolute_url
+
+    form = forms.LetterBatchForm()
+    if form.validate_on_submit():
+        day = format_date(today(), "long")
+        url = absolute_url("accounts.letter")
+
+        def render(rows):
+            return letters_pdf([Letter(
+                address=lines, date=day, subject=_("Your verification code"),
+                body=[_("You asked to check your identity on the participation platform of the city by a letter "
+                        "sent to your address. Here is your code."),
+                      _("Log in, open “My account”, then “Verify by post”, and type the code. It can be used once, "
+                        "until %(date)s. After that date, ask for a new letter.", date=format_date(local_day(expires), "long"))],
+                code=code, code_label=_("Your code"), url=url, url_label=_("Type it at"),
+                signature=(_("The town hall"),)) for _lt, lines, code, expires in rows],
+                title=_("Verification letters"))
+
+        ok, result = run_service(form, postal.make_batch, current_user,
+                                 [as_id(v) for v in request.form.getlist("letter") if as_id(v)], render)
+        if ok:
+            batch, pdf = result
+            return Response(pdf, mimetype="application/pdf", headers={
+                "Content-Disposition": f'attachment; filename="letters-{batch.id}.pdf"', "Cache-Control": "no-store"})
+    batches = db.session.scalars(sa.select(PostalBatch).order_by(PostalBatch.id.desc()).limit(20)).all()
+    return render_template("admin/letters.html", form=form, waiting=postal.letters_to_send(),
+                           batches=batches), form_status(form)
+
+
 # --- mediators' counter -------------------------------------------------------
 
 @mediation_bp.before_request
@@ -251,9 +345,27 @@ def person(user_id):
         raise NotFound()
     form = forms.InPersonVerifyForm(prefix="verify")
     revoke = forms.RevokeForm(prefix="revoke")
+    roll_form = forms.RollCheckForm(prefix="roll")
     status = 200
     if request.method == "POST":
-        if request.form.get("action") == "revoke":
+        if request.form.get("action") == "roll":
+            if roll_form.validate_on_submit():
+                from civic.accounts import roll
+
+                ok, _r = run_service(roll_form, roll.check_in_person, current_user, user,
+                                     birth_name=roll_form.birth_name.data, given_names=roll_form.given_names.data,
+                                     birth_date=roll_form.birth_date.data)
+                if ok and _r is None:
+                    roll_form.birth_name.errors = [_(
+                        "This identity is not on the electoral roll in force. Check the birth name (not the usage "
+                        "name), every given name and the date of birth.")]
+                    roll_form.error_status = 422
+                elif ok:
+                    flash(_("%(name)s is on the electoral roll: now a verified elector.", name=user.display_name),
+                          "success")
+                    return redirect(url_for("mediation.person", user_id=user.id))
+            status = form_status(roll_form)
+        elif request.form.get("action") == "revoke":
             if revoke.validate_on_submit():
                 ok, _r = run_service(revoke, services.revoke_verification, current_user, user, revoke.reason.data)
                 if ok:
@@ -268,5 +380,11 @@ def person(user_id):
                     flash(_("%(name)s is now a verified resident.", name=user.display_name), "success")
                     return redirect(url_for("mediation.person", user_id=user.id))
             status = form_status(form)
-    return render_template("accounts/person.html", person=user, form=form, revoke=revoke,
-                           verification=user.active_verification, roles=UserRole), status
+    from civic.accounts import roll as roll_mod
+    from civic.accounts import verification as registry
+
+    return render_template("accounts/person.html", person=user, form=form, revoke=revoke, roll_form=roll_form,
+                           verification=user.active_verification, roles=UserRole,
+                           verifications=registry.verifications(user), methods=registry.METHODS,
+                           elector=roll_mod.elector_hash(user) is not None,
+                           roll_in_force=roll_mod.roll_in_force()), status

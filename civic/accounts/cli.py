@@ -76,3 +76,59 @@ def load_accounts(ctx):
     ctx["accounts"] = [(e, n, ", ".join(r) or ("verified resident" if d else "resident, not verified"))
                        for e, n, r, d in ACCOUNTS]
     ctx["password"] = DEMO_PASSWORD
+
+
+# Fake electors of the demo roll: (birth name, given names, birth date, polling station). Léa Martin and
+# Karim Benali, demo residents, are on it; the others are invented names.
+DEMO_ELECTORS = [
+    ("MARTIN", "Léa Claire", "1988-04-12", "0601"),
+    ("BENALI", "Karim", "1979-09-23", "1702"),
+    ("DUPONT-MARTIN", "Anne Marie", "1980-03-14", "0103"),
+    ("LEFÈVRE", "Jean Émile", "1975-11-02", "0104"),
+    ("GARCIA", "Zoé", "2001-06-30", "1301"),
+    ("N'DIAYE", "Aïssatou", "1992-02-17", "1702"),
+    ("ROUSSEAU", "Pierre Henri", "1958-07-08", "0601"),
+    ("NGUYEN", "Thi Mai", "1985-12-01", "0802"),
+    ("FERRAND", "Marie-Thérèse", "1949-05-25", "1003"),
+    ("BOUAZIZ", "Yacine", "1996-10-10", "1301"),
+]
+
+
+@register_demo(order=11)
+def load_verification_demo(ctx):
+    """An imported roll, a resident verified by FranceConnect on the roll and
+    by a letter code, and letters waiting to be printed."""
+    from civic.accounts import roll, verification
+    from civic.accounts.electors import identity_hash, keyed_hash, subject_hash
+    from civic.accounts.models import OidcIdentity, PostalLetter, VerificationMethod
+    from civic.core.time import utcnow
+    from civic.extensions import db
+
+    users = ctx["users"]
+    admin = users["admin@demo.civic.localhost"]
+    entries = [(identity_hash(f, g, d), s) for f, g, d, s in DEMO_ELECTORS]
+    roll.replace_roll(admin, entries, filename="liste-electorale-toulouse-2026.csv", refused_count=2)
+    lea = users["habitante@demo.civic.localhost"]
+    now = utcnow()
+    # Léa signed in with FranceConnect (the demo has no provider: the link is
+    # what a sign-in leaves), so she is on the roll as a verified elector...
+    db.session.add(OidcIdentity(user_id=lea.id, provider="franceconnect",
+                                subject_hash=subject_hash("franceconnect", "demo-lea-martin"), last_login_at=now,
+                                identity_verified_at=now, identity_acr="eidas1",
+                                identity_hash=identity_hash("Martin", "Léa-Claire", "1988-04-12")))
+    db.session.flush()
+    roll.sync_oidc_roll(lea)
+    # ...and typed the code of a letter sent last month.
+    db.session.add(PostalLetter(user_id=lea.id, requested_at=now, sent_at=now, expires_at=now,
+                                used_at=now, code_hash=keyed_hash("postal-code", "DEMOUSEDCODE")))
+    verification.record(lea, VerificationMethod.POSTAL_CODE)
+    # Paul, not verified, asked for a letter: it waits for the next batch.
+    paul = users["nouveau@demo.civic.localhost"]
+    db.session.add(PostalLetter(user_id=paul.id, address="Paul Nouveau\n3 rue du Taur\n31000 Toulouse",
+                                requested_at=now))
+    karim = users["habitant@demo.civic.localhost"]
+    db.session.add(PostalLetter(user_id=karim.id, address="Karim Benali\n8 allée de Bellefontaine\n31100 Toulouse",
+                                requested_at=now))
+    db.session.flush()
+    ctx["accounts"] = [(e, n, r + (", verified elector (FranceConnect, letter code)" if e == lea.email else ""))
+                       for e, n, r in ctx["accounts"]]

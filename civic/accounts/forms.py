@@ -139,3 +139,74 @@ class CensusUploadForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     """Fields are added per registered setting by the view."""
+
+
+class RequirementForm(FlaskForm):
+    """What one action of a space asks of the person's verification."""
+
+    action = SelectField(_l("Action"), validate_choice=False)
+    min_level = SelectField(_l("Minimum level of verification"), coerce=coerce_optional_int, validate_choice=False,
+                            validators=[Optional()])
+    method = SelectField(_l("Or this method only"), validate_choice=False, validators=[Optional()])
+
+    def __init__(self, actions, *a, **kw):
+        from civic.accounts.verification import ACTIONS, LEVEL_LABELS, METHODS
+
+        super().__init__(*a, **kw)
+        self.action.choices = [SelectChoice(a, str(ACTIONS[a])) for a in actions]
+        self.min_level.choices = [SelectChoice("", _l("No requirement (the space's own rules)"))] + [
+            SelectChoice(str(k), str(v)) for k, v in LEVEL_LABELS.items()]
+        self.method.choices = [SelectChoice("", _l("Any method"))] + [
+            SelectChoice(k, str(m.label)) for k, m in METHODS.items()]
+
+
+class RollUploadForm(FlaskForm):
+    file = FileField(_l("Export of the electoral list (CSV)"), validators=[DataRequired(_l("Choose a CSV file."))])
+
+
+class RollMappingForm(FlaskForm):
+    """Which column of the export holds each field (guessed from the headers)."""
+
+    birth_name = SelectField(_l("Birth name"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
+    usage_name = SelectField(_l("Usage name"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
+    given_names = SelectField(_l("Given names"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
+    birth_date = SelectField(_l("Date of birth"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
+    birth_place = SelectField(_l("Place of birth"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
+    polling_station = SelectField(_l("Polling station"), coerce=coerce_optional_int, validate_choice=False,
+                                  validators=[Optional()])
+
+    def __init__(self, header, *a, **kw):
+        super().__init__(*a, **kw)
+        choices = [SelectChoice("", _l("(not in the file)"))] + [
+            SelectChoice(str(i), h or _l("column %(n)d", n=i + 1)) for i, h in enumerate(header)]
+        for name in ("birth_name", "usage_name", "given_names", "birth_date", "birth_place", "polling_station"):
+            getattr(self, name).choices = choices
+
+    def mapping(self) -> dict:
+        return {name: getattr(self, name).data for name in
+                ("birth_name", "usage_name", "given_names", "birth_date", "birth_place", "polling_station")}
+
+
+class RollCheckForm(FlaskForm):
+    """What the mediator reads on the person's identity papers."""
+
+    birth_name = StringField(_l("Birth name"), validators=[DataRequired(_l("Enter the birth name.")), Length(max=200)])
+    given_names = StringField(_l("Given names, all of them"),
+                              validators=[DataRequired(_l("Enter the given names.")), Length(max=200)])
+    birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("Enter the date of birth."))])
+    papers_seen = BooleanField(_l("I have seen an identity document with these details"),
+                               validators=[DataRequired(_l("Tick to confirm you saw the papers."))])
+
+
+class LetterRequestForm(FlaskForm):
+    address = TextAreaField(_l("Your name and postal address, as on an envelope"),
+                            validators=[DataRequired(_l("Enter your postal address.")), Length(max=300)])
+
+
+class LetterCodeForm(FlaskForm):
+    code = StringField(_l("Code printed on the letter"),
+                       validators=[DataRequired(_l("Type the code printed on the letter.")), Length(max=40)])
+
+
+class LetterBatchForm(FlaskForm):
+    """The CSRF token of the batch form (the letters are checkboxes)."""

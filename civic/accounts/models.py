@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from civic.core.columns import enum_column
 from civic.core.time import utcnow
@@ -129,8 +129,14 @@ class User(UserMixin, db.Model):
 
     @property
     def active_verification(self) -> Verification | None:
+        """The person's current residence verification (the one with a
+        district), or None. Other methods of the registry: ``verifications``."""
+        now = utcnow()
         return db.session.scalar(
-            sa.select(Verification).where(Verification.user_id == self.id, Verification.revoked_at.is_(None)))
+            sa.select(Verification).where(Verification.user_id == self.id, Verification.revoked_at.is_(None),
+                                          Verification.district_id.is_not(None),
+                                          sa.or_(Verification.expires_at.is_(None), Verification.expires_at > now))
+            .limit(1))
 
     def verified_district_id(self) -> int | None:
         v = self.active_verification
@@ -200,34 +206,90 @@ class CensusRecord(db.Model):
 
 
 class VerificationMethod(enum.StrEnum):
-    CENSUS = "census"
-    IN_PERSON = "in_person"
+    """The registry's methods (``civic.accounts.verification`` gives each its
+    level and expiry setting)."""
+
+    CENSUS = "census"  # matched to the census list of residents (level 1)
+    IN_PERSON = "in_person"  # papers seen by a mediator, with or without a roll check (level 2)
+    OIDC_ROLL = "oidc_roll"  # FranceConnect identity found on the electoral roll (level 2)
+    POSTAL_CODE = "postal_code"  # the code of a letter sent to the person's address (level 2)
+
+
+def _level_default(context) -> int:
+    method = context.get_current_parameters().get("method")
+    return 1 if str(getattr(method, "value", method)) == VerificationMethod.CENSUS.value else 2
 
 
 class Verification(db.Model):
-    """A person verified as resident of a district, by one of the verifiers."""
+    """One verification of a person by one method of the registry
+    (``civic.accounts.verification``): its level, when, by whom, until when.
+
+    Level 1: a resident declared by the city's census list. Level 2: the
+    identity was checked (papers seen by a mediator, FranceConnect identity
+    found on the electoral roll, or the code of a letter sent to the
+    address). ``district_id`` is set by the methods that prove residence in a
+    district (census, in person); at most one such row is active per person
+    (the person's "verified district"), and at most one row per method.
+    ``identity_hash`` is the keyed identity a mediator checked on the roll.
+    """
 
     __tablename__ = "verification"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    district_id: Mapped[int] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("district.id", ondelete="CASCADE"))
     method: Mapped[VerificationMethod] = mapped_column(
         enum_column(VerificationMethod))
+    # Default from the method, so rows made directly (demo, scripts) get the
+    # registry's level: only the census list is level 1.
+    level: Mapped[int] = mapped_column(sa.Integer, default=_level_default)
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     census_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("census_record.id", ondelete="SET NULL"))
+    identity_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
 
-    district: Mapped[District] = relationship()
+    district: Mapped[District | None] = relationship()
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
 
+    # The registry's name for the date of the verification.
+    verified_at = synonym("created_at")
+
+    @property
+    def is_current(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
+
     __table_args__ = (
-        # At most one active verification per person.
+        sa.CheckConstraint("level IN (1, 2)", name="level"),
+        # At most one active residence (verified district) per person...
         sa.Index("uq_verification_active", "user_id", unique=True,
+                 sqlite_where=sa.text("revoked_at IS NULL AND district_id IS NOT NULL"),
+                 postgresql_where=sa.text("revoked_at IS NULL AND district_id IS NOT NULL")),
+        # ...and one active row per method.
+        sa.Index("uq_verification_method", "user_id", "method", unique=True,
                  sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL")),
     )
+
+
+class SpaceRequirement(db.Model):
+    """What an action in one space asks of the person's verification: a
+    minimum level and/or one method (``verification.requirement``). No row:
+    the space's own rules only (the default)."""
+
+    __tablename__ = "space_requirement"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[int] = mapped_column(sa.Integer)
+    action: Mapped[str] = mapped_column(sa.String(20))
+    min_level: Mapped[int | None] = mapped_column(sa.Integer)
+    method: Mapped[VerificationMethod | None] = mapped_column(enum_column(VerificationMethod), nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("kind", "object_id", "action"),
+                      sa.CheckConstraint("min_level IS NULL OR min_level IN (1, 2)", name="min_level"))
 
 
 class OidcIdentity(db.Model):
@@ -290,3 +352,35 @@ class RollEntry(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("roll_id", "identity_hash"),
                       sa.Index("ix_roll_entry_identity_hash", "identity_hash"))
+
+
+class PostalBatch(db.Model):
+    """One PDF of letters an administrator downloaded (the codes are printed
+    in it and only their hashes kept, so the PDF is made once)."""
+
+    __tablename__ = "postal_batch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    letter_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class PostalLetter(db.Model):
+    """A resident's request for a letter with a verification code. The
+    postal address is kept only until the letter is in a batch (sent); the
+    code only as a keyed hash, single use, until ``expires_at``."""
+
+    __tablename__ = "postal_letter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("postal_batch.id", ondelete="SET NULL"))
+    code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    user: Mapped[User] = relationship()

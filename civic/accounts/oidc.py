@@ -12,6 +12,7 @@ end-session endpoint when the person signed in through it.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
@@ -222,3 +223,24 @@ def linked_identities(user) -> list[dict]:
     """For the account page: each configured provider, linked or not."""
     links = {link.provider: link for link in services.oidc_identities(user)}
     return [{"provider": p, "link": links.get(p["name"])} for p in providers()]
+
+
+@bp.after_app_request
+def _allow_provider_forms(resp):
+    """The sign-in and logout forms post to Civic, which redirects to the
+    provider: browsers apply the page's ``form-action`` to that redirect, so
+    the providers' origins are added to it (the rest of the policy is the
+    core's). Runs before the core's header hook, which keeps a policy set."""
+    if resp.mimetype != "text/html" or "Content-Security-Policy" in resp.headers:
+        return resp
+    origins = []
+    for entry in providers():
+        parts = urlsplit(entry.get("issuer") or "")
+        if parts.scheme in ("https", "http") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    if origins:
+        from civic.core.security import CSP
+
+        resp.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(dict.fromkeys(origins)))
+    return resp

@@ -166,9 +166,13 @@ def settings():
                 return redirect(url_for("accounts.settings") + "#s-consents")
         posted = {"profile": profile, "email": email_form, "password": password_form}.get(action)
         status = form_status(posted) if posted is not None else 422
+    from civic.accounts import roll, verification
+
     return render_template("accounts/settings.html", profile=profile, email_form=email_form,
                            password_form=password_form, devices=services.open_sessions(current_user),
-                           consent_rows=[(c, consents.current(current_user, c.key)) for c in consents.specs()]), status
+                           consent_rows=[(c, consents.current(current_user, c.key)) for c in consents.specs()],
+                           elector=roll.elector_hash(current_user) is not None,
+                           verifications=verification.verifications(current_user)), status
 
 
 @bp.get("/my-data")
@@ -217,3 +221,60 @@ def verify():
 
 def load_user(user_id: str):
     return services.user_for_session(user_id)
+
+
+@bp.route("/spaces/<kind>/<int:object_id>/verification", methods=["GET", "POST"])
+@login_required
+def space_requirements(kind, object_id):
+    """What each action of a space asks of the person's verification, set
+    by whoever manages the space (linked from its manage page)."""
+    from civic.accounts import verification
+    from civic.core import content
+    from civic.core.permissions import require
+
+    space_kind, obj = content.load(kind, object_id, current_user)
+    require(verification.can_set_requirement(current_user, kind, obj))
+    actions = verification.actions_of(kind)
+    if not actions:
+        from civic.core.errors import NotFound
+
+        raise NotFound()
+    form = forms.RequirementForm(actions)
+    if form.validate_on_submit():
+        ok, _r = run_service(form, verification.set_requirement, current_user, kind, obj, form.action.data,
+                             min_level=form.min_level.data, method=form.method.data or None)
+        if ok:
+            flash(_("The verification requirement is saved."), "success")
+            return redirect(url_for("accounts.space_requirements", kind=kind, object_id=object_id))
+    return render_template("accounts/space_requirements.html", form=form, kind=space_kind, obj=obj,
+                           current=verification.verification_requirement(kind, obj),
+                           describe=verification.describe), form_status(form)
+
+
+@bp.route("/letter", methods=["GET", "POST"])
+@login_required
+def letter():
+    """Verification by post: ask for a letter, then type its code."""
+    from civic.accounts import postal, verification
+
+    ask = forms.LetterRequestForm(prefix="ask")
+    code = forms.LetterCodeForm(prefix="code")
+    action = request.form.get("action")
+    status = 200
+    if request.method == "POST":
+        if action == "ask" and ask.validate_on_submit():
+            ok, _r = run_service(ask, postal.request_letter, current_user, ask.address.data)
+            if ok:
+                flash(_("Your request is recorded: the town hall will post the letter. Your address is deleted "
+                        "once it is sent."), "success")
+                return redirect(url_for("accounts.letter"))
+        elif action == "code" and code.validate_on_submit():
+            ok, _r = run_service(code, postal.redeem_code, current_user, code.code.data)
+            if ok:
+                flash(_("Your identity is checked: the code of the letter is accepted."), "success")
+                return redirect(url_for("accounts.settings"))
+        posted = {"ask": ask, "code": code}.get(action)
+        status = form_status(posted) if posted is not None else 422
+    return render_template("accounts/letter.html", ask=ask, code=code, pending=postal.pending_request(current_user),
+                           sent=postal.open_letter(current_user),
+                           checked=verification.is_verified(current_user, level=verification.LEVEL_IDENTITY)), status

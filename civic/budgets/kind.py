@@ -176,7 +176,8 @@ def declare(app) -> None:
                    sa.select(BudgetEdition).where(BudgetEdition.published_at.is_not(None))),
                "search_related": lambda e: db.session.scalars(
                    sa.select(Project).where(Project.edition_id == e.id)).all(),
-               "followable": True, "events": {"phase_changed": "progress", "results_published": "progress"}}))
+               "followable": True, "events": {"phase_changed": "progress", "results_published": "progress"},
+               "verification_actions": lambda: ["vote"], "can_manage": permissions.can_manage_edition}))
     content.register_kind(content.ContentKind(
         name=PROJECT_KIND, model=Project, label=lambda: _("Budget project"),
         title=lambda p: p.title, url=lambda p: url_for("budgets.project", project_id=p.id),

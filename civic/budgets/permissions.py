@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from civic.accounts.verification import requirement_refusal
 from civic.core import phases
 from civic.core.permissions import (
     MODERATOR,
@@ -117,7 +118,8 @@ def can_cast_ballot(actor, envelope):
             return Refusal(_("Only verified residents can vote. You can verify that you live here from your account."))
         return Refusal(_("Only verified residents of %(district)s can vote in this envelope.",
                          district=envelope.district.name))
-    return True
+    refusal = requirement_refusal(actor, KIND, envelope.edition_id, "vote")
+    return True if refusal is None else refusal
 
 
 def can_enter_paper_ballot(actor, envelope) -> bool:

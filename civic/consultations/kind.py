@@ -210,7 +210,8 @@ def declare(app) -> None:
                "conversations": True,
                "admin_spaces": _admin_spaces, "attention": _attention, "create_links": _create_links, "search_document": _search_document,
                "search_documents": lambda: db.session.scalars(sa.select(Consultation).where(
-                   Consultation.status != Status.DRAFT, Consultation.hidden.is_(False)))}))
+                   Consultation.status != Status.DRAFT, Consultation.hidden.is_(False))),
+               "verification_actions": lambda: ["answer"], "can_manage": permissions.can_manage_consultation}))
     content.register_home_section(_home_section)
     content.register_counter_section(_counter_section)
     register_nav(lambda: _("Consultations"), "consultations.index", order=40)

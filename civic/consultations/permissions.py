@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from civic.accounts.verification import requirement_refusal
 from civic.core.permissions import (
     MODERATOR,
     OFFICIAL,
@@ -91,4 +92,6 @@ def can_answer_consultation(actor, c):
     refusal = contributor_refusal(actor)
     if refusal is None:
         refusal = residence_refusal(actor, c)
+    if refusal is None:
+        refusal = requirement_refusal(actor, "consultation", c.id, "answer")
     return True if refusal is None else refusal

@@ -71,7 +71,8 @@ def declare(app) -> None:
                "owed_answers": owed_answers, "followable": True,
                "admin_spaces": admin_spaces, "attention": attention, "create_links": create_links,
                "search_document": search_document, "search_documents": search_documents,
-               "events": {"answered": "answers", "threshold_reached": "progress"}}))
+               "events": {"answered": "answers", "threshold_reached": "progress"},
+               "verification_actions": lambda: ["sign"], "can_manage": permissions.can_moderate_petition}))
     content.register_home_section(home_section)
     content.register_counter_section(counter_section)
     register_nav(lambda: str(_l("Petitions")), "petitions.index", order=20)

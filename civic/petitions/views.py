@@ -221,7 +221,11 @@ def _sign_page(petition, sponsor_token=None):
             if ok:
                 return _no_store(render_template("petitions/check_mail.html", petition=SimpleNamespace(id=petition_id),
                                                  email=form.email.data.strip().lower()))
+    from civic.accounts.verification import requirement_refusal
+
+    requirement = requirement_refusal(current_user, "petition", petition_id, "sign")
     return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
+                                     requirement=requirement,
                                      sponsor_token=sponsor_token, paused=values["signing_paused"],
                                      topics=TOPICS), form_status(form))
 

@@ -154,7 +154,8 @@ def _register_kinds() -> None:
                    sa.select(Process).where(Process.published_at.is_not(None))),
                "search_related": lambda p: db.session.scalars(
                    sa.select(Proposal).where(Proposal.process_id == p.id)).all(),
-               "events": {"phase_changed": "progress", "results_published": "progress"}}))
+               "events": {"phase_changed": "progress", "results_published": "progress"},
+               "verification_actions": lambda: ["support"], "can_manage": permissions.can_manage_process}))
     content.register_kind(content.ContentKind(
         name="proposal", model=Proposal, label=lambda: _("Proposal"), title=lambda p: p.title,
         url=lambda p: _url("processes.proposal", proposal_id=p.id), can_view=permissions.can_view_proposal,

@@ -15,6 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from civic.accounts import verification
 from civic.accounts.models import (
     CensusBatch,
     CensusRecord,
@@ -205,10 +206,8 @@ def verify_with_census(user: User, last_name: str, first_name: str, birth_date: 
         if not claimed:
             raise ValidationError(_("These details have already been used to verify another account. "
                                     "If this is a mistake, please visit a town-hall counter."))
-        v = Verification(user_id=user.id, district_id=record.district_id, method=VerificationMethod.CENSUS,
-                         census_record_id=record.id)
-        db.session.add(v)
-        db.session.flush()
+        v = verification.record(user, VerificationMethod.CENSUS, district_id=record.district_id,
+                                census_record_id=record.id)
         audit.record(user, "verification.census", "user", user.id, district_id=record.district_id)
         return v
     raise ValidationError(_("We could not find these details in the list of residents. Check the spelling and "
@@ -224,10 +223,8 @@ def verify_in_person(mediator: User, user: User, district_id: int, note: str = "
         raise ValidationError(_("This account has been deleted."))
     if user.active_verification is not None:
         raise ValidationError(_("This account is already verified."))
-    v = Verification(user_id=user.id, district_id=district_id, method=VerificationMethod.IN_PERSON,
-                     verified_by_id=mediator.id)
-    db.session.add(v)
-    db.session.flush()
+    # A roll check already recorded (without district) gets the district.
+    v = verification.record(user, VerificationMethod.IN_PERSON, verified_by=mediator, district_id=district_id)
     audit.record(mediator, "verification.in_person", "user", user.id, reason=clean_text(note) or None,
                  district_id=district_id)
     return v

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from civic.accounts import roll
 from civic.accounts.electors import identity_hash, subject_hash
 from civic.accounts.models import OidcIdentity, User
 from civic.accounts.services.identity import open_device_session
@@ -74,6 +75,8 @@ def sign_in_with_oidc(provider: dict, claims: dict, current: User | None = None,
         db.session.add(link)
     link.last_login_at = utcnow()
     _record_identity_facts(provider, link, claims)
+    db.session.flush()
+    roll.sync_oidc_roll(user)
     user.last_login_at = utcnow()
     open_device_session(user)
     db.session.flush()
@@ -151,6 +154,7 @@ def unlink_oidc(user: User, identity_id: int) -> str:
     provider = link.provider
     db.session.delete(link)
     db.session.flush()
+    roll.sync_oidc_roll(user)
     audit.record(user, "account.oidc_unlinked", "user", user.id, provider=provider)
     return provider
 

@@ -271,7 +271,8 @@ def turnout(edition: BudgetEdition) -> list[dict]:
     counts = dict(db.session.execute(sa.select(Ballot.envelope_id, sa.func.count()).join(Envelope).where(
         Envelope.edition_id == edition.id).group_by(Ballot.envelope_id)).all())
     verified = dict(db.session.execute(sa.select(Verification.district_id, sa.func.count()).where(
-        Verification.revoked_at.is_(None)).group_by(Verification.district_id)).all())
+        Verification.revoked_at.is_(None), Verification.district_id.is_not(None))
+        .group_by(Verification.district_id)).all())
     rows = []
     for e in edition.envelopes:
         eligible = sum(verified.values()) if e.district_id is None else verified.get(e.district_id, 0)

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from civic.accounts.models import DistrictPostcode
 from civic.accounts.services import normalise_postcode
+from civic.accounts.verification import requirement_refusal
 from civic.core import audit, follows, security
 from civic.core.aftercommit import after_commit
 from civic.core.emails import canonical_email, is_valid_email, normalise_email
@@ -53,6 +54,13 @@ def _mark_dirty(sig: Signature) -> None:
 
 def _district_id_for(postcode: str) -> int | None:
     return db.session.scalar(sa.select(DistrictPostcode.district_id).where(DistrictPostcode.postcode == postcode))
+
+
+def _check_requirement(actor, petition_id: int) -> None:
+    """The verification the petition's moderators may ask of signers (none by default)."""
+    refusal = requirement_refusal(actor, "petition", petition_id, "sign")
+    if refusal is not None:
+        require(refusal)
 
 
 def _check_can_sign(petition: Petition | None, values: dict, sponsor_token: str | None) -> bool:
@@ -172,6 +180,7 @@ def sign_petition(actor, petition_id: int, *, name: str, email: str, postcode: s
     petition, district_id = found, found.district_id
     values = psettings.from_row(found, *_SIGN_SETTINGS)
     sponsor = _check_can_sign(petition, values, sponsor_token)
+    _check_requirement(actor, petition.id)
     canonical = canonical_email(email_n)
     domain = canonical.rpartition("@")[2]
     flagged = _over_limits(values, petition.id, ip, domain)
@@ -215,6 +224,7 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
     values = psettings.load()
     petition = db.session.get(Petition, petition_id)
     sponsor = _check_can_sign(petition, values, sponsor_token)
+    _check_requirement(actor, petition.id)
     canonical = canonical_email(actor.email)
     existing = db.session.scalar(sa.select(Signature).where(Signature.petition_id == petition.id,
                                                             Signature.canonical_email == canonical))

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from civic.accounts.models import User
+from civic.accounts.verification import requirement_refusal
 from civic.core import audit, follows, phases
 from civic.core.errors import CivicError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.permissions import is_contributor, is_user, require, require_login
@@ -44,6 +45,9 @@ def support_refusal(user, proposal: Proposal) -> CivicError | None:
         return InvalidTransition(_("Supports are not collected in this phase of the process."))
     if is_user(user) and not permissions.is_verified_for_process(user, process):
         return PermissionDenied(_("Only verified residents of the district can support proposals in this process."))
+    refusal = requirement_refusal(user, "process", process.id, "support")
+    if refusal is not None:
+        return PermissionDenied(refusal.message)
     return None
 
 

@@ -22,7 +22,10 @@ def verified_residents(district_id: int | None) -> int:
     Counted when the threshold is evaluated, so a percentage follows the
     verified population as it grows; a proposal queued earlier stays queued.
     """
-    stmt = sa.select(sa.func.count()).select_from(Verification).where(Verification.revoked_at.is_(None))
+    # Residence verifications (with a district): one per person; the other
+    # methods of the registry (roll, letter) do not name a district.
+    stmt = sa.select(sa.func.count()).select_from(Verification).where(Verification.revoked_at.is_(None),
+                                                                      Verification.district_id.is_not(None))
     if district_id is not None:
         stmt = stmt.where(Verification.district_id == district_id)
     return db.session.scalar(stmt)
