@@ -26,6 +26,7 @@ from civic.petitions import (
     cli,
     demo,
     jobs,
+    legal_views,  # noqa: F401  (adds the legal requests' routes at import time)
     opendata,
     permissions,
     series,
@@ -35,6 +36,7 @@ from civic.petitions import (
     views,
 )
 from civic.petitions.models import NewsKind, Petition, PetitionNews, PetitionState
+from civic.petitions.services import legal
 
 S = PetitionState
 
@@ -116,14 +118,18 @@ def comments_open(petition: Petition) -> bool:
 
 
 def owed_answers() -> list[dict]:
-    """Petitions over their response threshold owe an official response by a due date."""
+    """Petitions over their response threshold owe an official response by a
+    due date; legal requests owe the council's decision (with their dated
+    steps under ``steps``)."""
     rows = db.session.execute(
         sa.select(Petition, PetitionNews.published_at)
         .outerjoin(PetitionNews, sa.and_(PetitionNews.petition_id == Petition.id,
                                          PetitionNews.kind == NewsKind.RESPONSE))
-        .where(Petition.response_threshold_at.is_not(None), Petition.state.in_([S.OPEN, S.CLOSED]))
+        .where(Petition.response_threshold_at.is_not(None), Petition.state.in_([S.OPEN, S.CLOSED]),
+               Petition.legal_kind.is_(None))
         .order_by(Petition.response_due_at)).all()
-    return [{"kind": "petition", "id": p.id, "title": p.title,
+    # Requests to the council (L1112-16) owe the council's decision by its first session after receipt.
+    return legal.owed_answers() + [{"kind": "petition", "id": p.id, "title": p.title,
              "url": url_for("petitions.detail", petition_id=p.id), "district_id": p.district_id,
              "owed_since": p.response_threshold_at, "due_at": p.response_due_at, "answered_at": answered}
             for p, answered in rows]

@@ -21,6 +21,7 @@ from civic.petitions import forms, permissions, queries, search, services
 from civic.petitions import settings as psettings
 from civic.petitions.labels import DECISIONS, HISTORY_LABELS, TOPICS, reason_label, state_labels
 from civic.petitions.models import InvalidationRun, Petition, PetitionState
+from civic.petitions.services import legal
 from civic.petitions.settings import TALLY_SECONDS
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
@@ -134,6 +135,9 @@ def detail(petition_id):
         "now": utcnow(), "labels": state_labels(), "topics": TOPICS,
         "reason": reason_label(petition.reason_code), "decisions": DECISIONS, "history_labels": HISTORY_LABELS,
     }
+    if petition.legal_kind is not None:
+        ctx.update(legal_steps=legal.steps(petition), law_text=legal.LAW_TEXT, law_reference=legal.LAW_REFERENCE,
+                   legal_kinds=legal.kind_labels())
     if ctx["is_creator"] and petition.state in (S.SPONSORS, S.MODERATION):
         ctx["sponsor_url"] = services.sponsor_url(petition)
         ctx["sponsors"] = services.sponsor_count(petition)
@@ -141,12 +145,19 @@ def detail(petition_id):
     return _cacheable(resp, petition.updated_at)
 
 
+def _law() -> dict:
+    """The law's text and the authority, shown where a legal request is chosen or signed."""
+    name, kind = legal.authority()
+    return {"law_text": legal.LAW_TEXT, "law_reference": legal.LAW_REFERENCE, "legal_authority": name,
+            "legal_share": _("one tenth") if legal.divisor(kind) == 10 else _("one twentieth")}
+
+
 # --- creating -------------------------------------------------------------------------------
 
 def _fields(form) -> dict:
     return {"title": form.title.data, "background": form.background.data, "details": form.details.data or "",
             "topic": form.topic.data, "district_id": form.district_id.data,
-            "decision_maker": form.decision_maker.data}
+            "decision_maker": form.decision_maker.data, "legal_kind": form.legal_kind.data or None}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -166,7 +177,7 @@ def new():
                 similar = search.similar_open(f"{data['title']} {data['background']}")
                 return _no_store(render_template("petitions/preview.html", form=form, data=data, similar=similar,
                                                  topics=TOPICS))
-    return _no_store(render_template("petitions/form.html", form=form, petition=None), form_status(form))
+    return _no_store(render_template("petitions/form.html", form=form, petition=None, **_law()), form_status(form))
 
 
 @bp.route("/<int:petition_id>/edit", methods=["GET", "POST"])
@@ -175,12 +186,14 @@ def edit(petition_id):
     petition = _load(petition_id)
     require(permissions.can_edit_petition(current_user, petition) and petition.state == S.DRAFT)
     form = forms.PetitionForm(obj=petition if request.method == "GET" else None)
+    if request.method == "GET":
+        form.legal_kind.data = petition.legal_kind.value if petition.legal_kind else ""
     if form.validate_on_submit():
         ok, _p = run_service(form, services.update_draft, current_user, petition, **_fields(form))
         if ok:
             flash(_("Your draft is saved."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/form.html", form=form, petition=petition), form_status(form))
+    return _no_store(render_template("petitions/form.html", form=form, petition=petition, **_law()), form_status(form))
 
 
 @bp.post("/<int:petition_id>/submit")
@@ -201,6 +214,13 @@ def _sign_page(petition, sponsor_token=None):
     # turned a recorded signature into a 503 "nothing was recorded".
     petition_id = petition.id
     values = psettings.load()
+    if petition.legal_kind is not None:
+        # Checked before any form: a request to the council is signed by a
+        # verified elector (403 explains how), once per authority and quarter.
+        elector = legal.require_elector(current_user)
+        other = legal.signed_this_quarter(elector, petition.authority)
+        if other is not None and other.id != petition_id:
+            raise InvalidTransition(legal.quarter_refusal(other))
     one_click = permissions.can_sign_in_one_click(current_user)
     form = forms.OneClickForm() if one_click else forms.SignForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -223,7 +243,8 @@ def _sign_page(petition, sponsor_token=None):
                                                  email=form.email.data.strip().lower()))
     return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
                                      sponsor_token=sponsor_token, paused=values["signing_paused"],
-                                     topics=TOPICS), form_status(form))
+                                     topics=TOPICS, law_text=legal.LAW_TEXT, law_reference=legal.LAW_REFERENCE),
+                     form_status(form))
 
 
 @bp.route("/<int:petition_id>/sign", methods=["GET", "POST"])
@@ -349,9 +370,19 @@ def debate(petition_id):
 def paper(petition_id):
     petition = _load(petition_id)
     require(permissions.can_record_paper_signatures(current_user, petition))
-    form = forms.PaperForm()
+    legal_request = petition.legal_kind is not None
+    form = forms.LegalPaperForm() if legal_request else forms.PaperForm()
     if request.method == "GET" and request.args.get("batch"):
         form.batch.data = request.args["batch"]  # the next sheet of the same batch
+    if legal_request:
+        # Each entry is checked on the electoral roll in force and against the quarter rule.
+        return _tool_form(petition, form, "petitions/paper.html", legal.record_paper_legal,
+                          lambda f: {"family_name": f.family_name.data, "given_names": f.given_names.data,
+                                     "birthdate": f.birthdate.data, "postcode": f.postcode.data,
+                                     "signed_on": f.signed_on.data, "batch": f.batch.data},
+                          lambda: _("Paper signature recorded: the signer is on the electoral roll. You can enter "
+                                    "the next one."),
+                          lambda f: url_for("petitions.paper", petition_id=petition.id, batch=f.batch.data))
     return _tool_form(petition, form, "petitions/paper.html", services.record_paper_signature,
                       lambda f: {"name": f.name.data, "postcode": f.postcode.data, "signed_on": f.signed_on.data,
                                  "batch": f.batch.data},

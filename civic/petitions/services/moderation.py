@@ -23,6 +23,7 @@ from civic.petitions import permissions
 from civic.petitions import settings as psettings
 from civic.petitions.labels import HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, reason_label
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState, TrafficReport
+from civic.petitions.services import legal
 from civic.petitions.services.checks import check_text
 
 S = PetitionState
@@ -99,6 +100,8 @@ def approve_petition(actor, petition: Petition) -> None:
     now = utcnow()
     petition.opened_at, petition.closes_at = now, now + timedelta(days=values["open_days"])
     petition.response_threshold, petition.debate_threshold = values["response_threshold"], values["debate_threshold"]
+    if petition.legal_kind is not None:
+        legal.open_legal(petition)  # the threshold from the roll in force, or a refusal without a roll
     transition(petition, FLOW, S.OPEN, actor, "petition.approved", kind="petition", stamp="updated_at")
     petition.locked_by_id = petition.locked_until = None
     db.session.flush()

@@ -14,6 +14,7 @@ from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.petitions import settings as psettings
 from civic.petitions.models import Petition, PetitionState
+from civic.petitions.services import legal
 from civic.petitions.services.recipients import people_with_role
 
 S = PetitionState
@@ -29,7 +30,11 @@ def check_thresholds(petition: Petition, now: datetime | None = None) -> None:
     if petition.response_threshold and petition.response_threshold_at is None \
             and petition.signature_count >= petition.response_threshold:
         petition.response_threshold_at = now
-        petition.response_due_at = now + timedelta(days=psettings.load()["response_days"])
+        if petition.legal_kind is not None:
+            # A legal request goes to the mayor; its answer is due at the council's first session after receipt.
+            legal.transmit(petition, now)
+        else:
+            petition.response_due_at = now + timedelta(days=psettings.load()["response_days"])
         crossed.append("response")
     if petition.debate_threshold and petition.debate_threshold_at is None \
             and petition.signature_count >= petition.debate_threshold:
