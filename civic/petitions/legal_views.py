@@ -18,13 +18,13 @@ from civic.extensions import db
 from civic.petitions import forms, permissions
 from civic.petitions.models import CouncilSession
 from civic.petitions.services import legal
-from civic.petitions.views import _load, _no_store, bp
+from civic.petitions.views import bp, load_petition, no_store
 
 SHEET_ROWS = 15  # one page of the sheet holds about fifteen signatures
 
 
 def _legal(petition_id: int):
-    petition = _load(petition_id)
+    petition = load_petition(petition_id)
     if petition.legal_kind is None:
         raise NotFound()
     return petition
@@ -60,7 +60,7 @@ def legal_steps(petition_id):
         submitted = {"ack": ack, "informed": informed, "decision": decision}.get(step)
         status = form_status(submitted) if submitted is not None else 422
         status = 422 if status == 200 else status
-    return _no_store(render_template("petitions/legal_steps.html", petition=petition, ack=ack, informed=informed,
+    return no_store(render_template("petitions/legal_steps.html", petition=petition, ack=ack, informed=informed,
                                      decision=decision, steps=legal.steps(petition),
                                      due=legal.due_session(petition)), status)
 
@@ -113,7 +113,7 @@ def council_sessions():
         if ok:
             flash(_("Session added to the calendar."), "success")
             return redirect(url_for("petitions.council_sessions"))
-    return _no_store(render_template("petitions/council_sessions.html", form=form, sessions=legal.sessions(),
+    return no_store(render_template("petitions/council_sessions.html", form=form, sessions=legal.sessions(),
                                      edited=None), form_status(form))
 
 
@@ -131,5 +131,5 @@ def council_session_edit(session_id):
         if ok:
             flash(_("Session saved."), "success")
             return redirect(url_for("petitions.council_sessions"))
-    return _no_store(render_template("petitions/council_sessions.html", form=form, sessions=legal.sessions(),
+    return no_store(render_template("petitions/council_sessions.html", form=form, sessions=legal.sessions(),
                                      edited=session), form_status(form))

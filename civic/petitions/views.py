@@ -79,6 +79,10 @@ def _tool_form(petition, form, template: str, service, fields, done, next_url=No
     return _no_store(render_template(template, petition=petition, form=form), form_status(form))
 
 
+# The helpers the other page modules of petitions share (legal_views).
+load_petition, no_store = _load, _no_store
+
+
 def _filters() -> dict:
     args = request.args
     sort = args.get("sort", "newest")
@@ -376,13 +380,15 @@ def paper(petition_id):
         form.batch.data = request.args["batch"]  # the next sheet of the same batch
     if legal_request:
         # Each entry is checked on the electoral roll in force and against the quarter rule.
-        return _tool_form(petition, form, "petitions/paper.html", legal.record_paper_legal,
+        resp = _tool_form(petition, form, "petitions/paper.html", legal.record_paper_legal,
                           lambda f: {"family_name": f.family_name.data, "given_names": f.given_names.data,
                                      "birthdate": f.birthdate.data, "postcode": f.postcode.data,
                                      "signed_on": f.signed_on.data, "batch": f.batch.data},
                           lambda: _("Paper signature recorded: the signer is on the electoral roll. You can enter "
                                     "the next one."),
                           lambda f: url_for("petitions.paper", petition_id=petition.id, batch=f.batch.data))
+        legal.audit_paper_refusal(current_user, petition)
+        return resp
     return _tool_form(petition, form, "petitions/paper.html", services.record_paper_signature,
                       lambda f: {"name": f.name.data, "postcode": f.postcode.data, "signed_on": f.signed_on.data,
                                  "batch": f.batch.data},

@@ -7,6 +7,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+import civic.petitions.services.legal as legal
 from civic.accounts.models import District
 from civic.core import audit, content, security
 from civic.core.errors import InvalidTransition, RateLimited, ValidationError
@@ -19,7 +20,6 @@ from civic.extensions import db
 from civic.petitions import permissions
 from civic.petitions.labels import TOPICS
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState
-from civic.petitions.services import legal
 from civic.petitions.services.checks import check_text
 
 S = PetitionState

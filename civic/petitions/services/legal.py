@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -49,7 +49,7 @@ from civic.petitions.models import (
     SignatureSource,
     SignatureState,
 )
-from civic.petitions.services.checks import check_text
+from civic.petitions.services.checks import POSTCODE, check_text, district_id_for
 
 S = PetitionState
 
@@ -160,7 +160,10 @@ def claim_quarter(petition: Petition, identity_hash: str, sig: Signature | None,
     existing = db.session.scalar(sa.select(LegalSignatureQuarter).where(
         LegalSignatureQuarter.identity_hash == identity_hash, LegalSignatureQuarter.petition_id == petition.id))
     if existing is not None:
-        if sig is not None and existing.signature_id is None:
+        if sig is not None and existing.signature_id not in (None, sig.id):
+            # One elector, one voice: another account, or another paper sheet, of the same person.
+            raise InvalidTransition(_("This elector has already signed this request."))
+        if sig is not None:
             existing.signature_id = sig.id
         return
     other = signed_this_quarter(identity_hash, petition.authority, now)
@@ -194,13 +197,28 @@ def sign_legal(actor, petition: Petition) -> str:
     return identity
 
 
+def _note_refusal(petition: Petition, reason: str, batch: str) -> None:
+    # The refusal rolls the transaction back; the view audits it afterwards (audit_paper_refusal).
+    g.legal_paper_refusal = {"petition_id": petition.id, "reason": reason, "batch": batch}
+
+
+def audit_paper_refusal(actor, petition: Petition) -> None:
+    """Audit the paper entry of ``petition`` refused in this request, if
+    any (after its rollback)."""
+    require(permissions.can_record_paper_signatures(actor, petition))
+    refusal = g.pop("legal_paper_refusal", None)
+    if refusal is not None and refusal["petition_id"] == petition.id:
+        audit.record(actor, "petition.paper_signature_refused", "petition", refusal["petition_id"],
+                     reason=refusal["reason"], batch=refusal["batch"])
+        db.session.commit()
+
+
 def record_paper_legal(actor, petition: Petition, *, family_name: str, given_names: str, birthdate: date | None,
                        postcode: str, signed_on: date | None, batch: str) -> Signature:
     """A mediator enters a signature from a paper sheet of a legal request:
     the typed identity must be on the roll in force and pass the quarter
     rule; audited, refused rows say why."""
     from civic.accounts.services import normalise_postcode
-    from civic.petitions.services.signing import _POSTCODE, _district_id_for
 
     require(permissions.can_record_paper_signatures(actor, petition))
     if petition.state != S.OPEN:
@@ -212,7 +230,7 @@ def record_paper_legal(actor, petition: Petition, *, family_name: str, given_nam
     check_text(errors, "given_names", given, 100, _("Enter the signer's given names as written on the sheet."))
     if birthdate is None or birthdate > today():
         errors["birthdate"] = _("Enter the birth date written on the sheet.")
-    if not _POSTCODE.match(postcode_n):
+    if not POSTCODE.match(postcode_n):
         errors["postcode"] = _("Enter the postcode written on the sheet.")
     if signed_on is None or signed_on > today() or (petition.opened_at and signed_on < local_day(petition.opened_at)):
         errors["signed_on"] = _("Enter the date written on the sheet, while the petition was open.")
@@ -222,13 +240,12 @@ def record_paper_legal(actor, petition: Petition, *, family_name: str, given_nam
         raise ValidationError(fields=errors)
     identity = electors.identity_hash(family, given, birthdate)
     if roll.on_roll(identity) is None:
-        audit.record(actor, "petition.paper_signature_refused", "petition", petition.id, reason="not_on_roll",
-                     batch=batch)
+        _note_refusal(petition, "not_on_roll", batch)
         raise ValidationError(fields={"family_name": _(
             "Not found on the electoral roll in force: check the birth name, the given names and the birth "
             "date against the sheet. Only registered electors may sign a request to the council.")})
     sig = Signature(petition_id=petition.id, state=SignatureState.VALIDATED, source=SignatureSource.PAPER,
-                    name=f"{given} {family}"[:100], postcode=postcode_n, district_id=_district_id_for(postcode_n),
+                    name=f"{given} {family}"[:100], postcode=postcode_n, district_id=district_id_for(postcode_n),
                     paper_date=signed_on, paper_batch=batch, recorded_by_id=actor.id, validated_at=utcnow(),
                     dirty=True, locale="fr")
     db.session.add(sig)
@@ -236,8 +253,7 @@ def record_paper_legal(actor, petition: Petition, *, family_name: str, given_nam
     try:
         claim_quarter(petition, identity, sig)
     except InvalidTransition as err:
-        audit.record(actor, "petition.paper_signature_refused", "petition", petition.id, reason="quarter",
-                     batch=batch)
+        _note_refusal(petition, "quarter", batch)
         raise ValidationError(fields={"family_name": err.message}) from None
     audit.record(actor, "petition.paper_signature", "petition", petition.id, signature_id=sig.id, batch=batch,
                  roll_checked=True)
@@ -263,10 +279,12 @@ def due_session(petition: Petition) -> CouncilSession | None:
 
 
 def session_moment(session: CouncilSession) -> datetime:
-    """A session's day as the end of that local day (naive UTC), the due moment of the answer."""
+    """The due moment of the answer: the last second of the session's local
+    day (naive UTC), so that it shows as that day and a decision taken at
+    the session is on time."""
     from civic.core.time import end_of_day
 
-    return end_of_day(session.held_on)
+    return end_of_day(session.held_on) - timedelta(seconds=1)
 
 
 def transmit(petition: Petition, now: datetime | None = None) -> None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
+import civic.petitions.services.legal as legal
 from civic.accounts.models import User
 from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.outbox import queue_mail
@@ -23,7 +24,6 @@ from civic.petitions import permissions
 from civic.petitions import settings as psettings
 from civic.petitions.labels import HIDE_REASONS, REJECT_REASONS, REMOVE_REASONS, reason_label
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureState, TrafficReport
-from civic.petitions.services import legal
 from civic.petitions.services.checks import check_text
 
 S = PetitionState

@@ -9,7 +9,6 @@ tally (:mod:`civic.petitions.tally`) counts. Confirmation mails are queued by
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date
 
@@ -18,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 
+import civic.petitions.services.legal as legal
 from civic.accounts.models import DistrictPostcode
 from civic.accounts.services import normalise_postcode
 from civic.core import audit, security
@@ -36,13 +36,13 @@ from civic.extensions import db
 from civic.petitions import jobs, permissions
 from civic.petitions import settings as psettings
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureSource, SignatureState
-from civic.petitions.services import legal
+from civic.petitions.services.checks import POSTCODE as _POSTCODE
 from civic.petitions.services.checks import check_text
+from civic.petitions.services.checks import district_id_for as _district_id_for
 from civic.petitions.services.confirmations import MAIL_TRIGGER_KEY, MAX_CONFIRMATION_MAILS, signature_from_token
 from civic.petitions.services.recipients import people_with_role
 
 S = PetitionState
-_POSTCODE = re.compile(r"^[0-9A-Z\-]{2,12}$")
 
 
 def _mark_dirty(sig: Signature) -> None:
@@ -50,10 +50,6 @@ def _mark_dirty(sig: Signature) -> None:
     # have cleared it since, and this change must be folded in again.
     sig.dirty = True
     flag_modified(sig, "dirty")
-
-
-def _district_id_for(postcode: str) -> int | None:
-    return db.session.scalar(sa.select(DistrictPostcode.district_id).where(DistrictPostcode.postcode == postcode))
 
 
 def _check_can_sign(petition: Petition | None, values: dict, sponsor_token: str | None) -> bool:

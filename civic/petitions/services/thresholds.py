@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
+import civic.petitions.services.legal as legal
 from civic.core import audit
 from civic.core.outbox import queue_mail
 from civic.core.permissions import OFFICIAL
@@ -14,7 +15,6 @@ from civic.core.time import utcnow
 from civic.core.urls import absolute_url
 from civic.petitions import settings as psettings
 from civic.petitions.models import Petition, PetitionState
-from civic.petitions.services import legal
 from civic.petitions.services.recipients import people_with_role
 
 S = PetitionState
