@@ -129,7 +129,7 @@ def test_an_elector_signs_and_the_page_says_the_quarter_rule_upfront(client, log
     p = _legal(pf)
     login(_elector(factory))
     page = client.get(f"/petitions/{p.id}/sign").get_data(as_text=True)
-    assert "Each quarter, an elector may sign only one request to le conseil municipal de Toulouse" in page
+    assert "Each quarter, an elector may sign only one request to the same authority (here: le conseil municipal de Toulouse)" in page
     assert "un vingtième des électeurs inscrits" in page
     assert client.post(f"/petitions/{p.id}/sign", data={}).status_code == 302
     tally()
