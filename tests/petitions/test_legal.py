@@ -357,3 +357,18 @@ def test_the_signers_list_is_for_the_mayors_office_only_and_audited(client, logi
     assert "'=HYPERLINK" in body and ",online" in body and ",paper" in body and "@" not in body
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "petition.signers_downloaded"))
     assert entry.actor_id == official.id
+
+
+def test_retention_erases_the_quarter_rows_with_the_signers(factory, pf):
+    from civic.petitions.jobs import anonymise_expired_signers
+
+    _roll(factory, [ANNE], filler=20)
+    old = _legal(pf, state="closed", closed_at=utcnow() - timedelta(days=400))
+    current = _legal(pf)
+    for p, quarter in ((old, "2025-Q2"), (current, legal.quarter_key())):
+        db.session.add(LegalSignatureQuarter(identity_hash=f"{p.id:064x}", authority=TOULOUSE, quarter=quarter,
+                                             petition_id=p.id))
+    db.session.commit()
+    anonymise_expired_signers()
+    db.session.commit()
+    assert db.session.scalars(sa.select(LegalSignatureQuarter.petition_id)).all() == [current.id]
