@@ -372,3 +372,54 @@ def test_retention_erases_the_quarter_rows_with_the_signers(factory, pf):
     anonymise_expired_signers()
     db.session.commit()
     assert db.session.scalars(sa.select(LegalSignatureQuarter.petition_id)).all() == [current.id]
+
+
+def test_two_concurrent_signatures_of_one_elector_one_passes_on_postgresql(app, factory, pf, monkeypatch):
+    """Two accounts of one elector sign two requests to the same authority at
+    the same moment: both pass the check, the unique constraint lets one
+    insert through, the other is told which request was signed."""
+    import threading
+
+    from civic.accounts.models import User
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent transactions are PostgreSQL's (SQLite serialises writers)")
+    _roll(factory, [ANNE], filler=20)
+    first, second = _legal(pf, title="Première demande"), _legal(pf, title="Seconde demande")
+    one, two = _elector(factory), _elector(factory, identity=("Dupont Martin", "Anne-Marie", date(1980, 5, 17)))
+    pairs = [(one.id, first.id), (two.id, second.id)]
+    real, both_checked, seen = legal.signed_this_quarter, threading.Barrier(2, timeout=20), threading.local()
+
+    def race(*a, **kw):
+        found = real(*a, **kw)
+        if not getattr(seen, "done", False):  # the first check of each thread: wait for the other's
+            seen.done = True
+            both_checked.wait()
+        return found
+
+    monkeypatch.setattr(legal, "signed_this_quarter", race)
+    results = {}
+
+    def sign(user_id, petition_id):
+        with app.app_context():
+            try:
+                services.sign_as_user(db.session.get(User, user_id), petition_id)
+                db.session.commit()
+                results[petition_id] = "signed"
+            except InvalidTransition as err:
+                db.session.rollback()
+                results[petition_id] = err.message
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sign, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results) == sorted([first.id, second.id])
+    assert sorted(v == "signed" for v in results.values()) == [False, True]
+    [refusal] = [v for v in results.values() if v != "signed"]
+    assert "This quarter you already signed «" in refusal
+    db.session.expire_all()
+    assert count_rows(LegalSignatureQuarter) == 1 and count_rows(Signature) == 1
