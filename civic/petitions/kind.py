@@ -154,6 +154,11 @@ def privacy_notice() -> dict:
            "signing, and mail the official response to those who asked for it"),
          _("Until some months after the petition closes (set by the administrators, six months by default); "
            "then erased. Counts by district are kept.")),
+        (_("Requests to the council (art. L1112-16): the keyed hash of the signer's identity on the electoral "
+           "roll, the authority and the quarter (never the names or birth dates)"),
+         _("Apply the law's rule of one request per elector, authority and quarter, whichever account or paper "
+           "sheet the elector signs with"),
+         _("Until the quarter is over and the signers of the request are anonymised")),
         (_("Paper signatures recorded by a mediator: name, postcode, date"),
          _("Count signatures collected on paper"),
          _("Same as online signatures")),

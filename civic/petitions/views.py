@@ -441,7 +441,9 @@ def moderate(petition_id):
                                      locked_by_me=locked_by_me, holder=holder, topics=TOPICS,
                                      similar=search.similar_open(f"{petition.title} {petition.background}",
                                                                           exclude_id=petition.id),
-                                     button=forms.ButtonForm()), form_status(form))
+                                     button=forms.ButtonForm(),
+                                     roll_imported=petition.legal_kind is None or legal.roll_imported()),
+                     form_status(form))
 
 
 def _decide(petition, form) -> None:

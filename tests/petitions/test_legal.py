@@ -102,6 +102,7 @@ def test_without_a_roll_a_legal_request_cannot_open(client, login, factory, pf):
     moderator = factory.user(roles=["moderator"])
     p = _legal(pf, state="moderation", threshold=None)
     login(moderator)
+    assert "No electoral roll is imported yet" in client.get(f"/petitions/moderation/{p.id}").get_data(as_text=True)
     resp = client.post(f"/petitions/moderation/{p.id}", data={"decision": "approve"})
     assert resp.status_code == 409
     assert "no electoral roll is imported" in resp.get_data(as_text=True)

@@ -108,6 +108,12 @@ def make_legal(petition: Petition, kind: str | None) -> None:
     petition.decision_maker = name[:120]
 
 
+def roll_imported() -> bool:
+    """Whether a roll with electors is in force (a legal request can open)."""
+    current = roll.roll_in_force()
+    return bool(current and current.elector_count)
+
+
 def open_legal(petition: Petition) -> None:
     """At opening: the threshold from the roll in force, frozen with its id
     and count. Without a roll a legal request cannot open."""
