@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.core.errors import Gone, InvalidTransition, NotFound, ValidationError
+from civic.core.errors import Gone, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.export import chunked, csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service
 from civic.core.permissions import require
@@ -221,7 +221,11 @@ def _sign_page(petition, sponsor_token=None):
     if petition.legal_kind is not None:
         # Checked before any form: a request to the council is signed by a
         # verified elector (403 explains how), once per authority and quarter.
-        elector = legal.require_elector(current_user)
+        try:
+            elector = legal.require_elector(current_user)
+        except PermissionDenied as err:
+            return _no_store(render_template("petitions/legal_refused.html", petition=petition,
+                                             message=err.message), 403)
         other = legal.signed_this_quarter(elector, petition.authority)
         if other is not None and other.id != petition_id:
             raise InvalidTransition(legal.quarter_refusal(other))

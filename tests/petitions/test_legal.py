@@ -122,6 +122,10 @@ def test_only_verified_electors_sign_others_are_told_how(client, login, factory,
     page = resp.get_data(as_text=True)
     assert resp.status_code == 403
     assert "Sign in with FranceConnect" in page and "mediator" in page
+    assert f"/petitions/{p.id}/paper-sheet.pdf" in page
+    client.post("/account/logout")
+    page = client.get(f"/petitions/{p.id}/sign").get_data(as_text=True)
+    assert f"/account/login?next=/petitions/{p.id}/sign" in page and "Online: sign in with FranceConnect" in page
     assert count_rows(Signature) == 0
 
 
@@ -146,7 +150,7 @@ def test_one_elector_through_two_accounts_signs_one_request_per_authority_and_qu
     first, second = _legal(pf, title="Gratuité des transports"), _legal(pf, title="Un parc à Bagatelle")
     login(_elector(factory))
     assert client.post(f"/petitions/{first.id}/sign", data={}).status_code == 302
-    client.post("/logout")
+    client.post("/account/logout")
     # The same person, with another account (another mailbox), same vouched identity.
     login(_elector(factory, identity=("Dupont Martin", "Anne-Marie", date(1980, 5, 17))))
     resp = client.get(f"/petitions/{second.id}/sign")
@@ -326,7 +330,7 @@ def test_only_the_mayors_office_records_steps(client, login, factory, pf):
 def test_admins_keep_the_council_calendar(client, login, factory):
     login(factory.user(roles=["official"]))
     assert client.get("/petitions/council-sessions").status_code == 403
-    client.post("/logout")
+    client.post("/account/logout")
     login(factory.user(roles=["admin"]))
     resp = client.post("/petitions/council-sessions", data={"held_on": "2027-03-12", "title": "Conseil du 12 mars"})
     assert resp.status_code == 302
@@ -348,7 +352,7 @@ def test_the_signers_list_is_for_the_mayors_office_only_and_audited(client, logi
     assert "=HYPERLINK" not in client.get(f"/petitions/{p.id}").get_data(as_text=True)
     login(factory.user(roles=["moderator"]))
     assert client.get(f"/petitions/{p.id}/signers.csv").status_code == 403
-    client.post("/logout")
+    client.post("/account/logout")
     official = factory.user(roles=["official"])
     login(official)
     resp = client.get(f"/petitions/{p.id}/signers.csv")
