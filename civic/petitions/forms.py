@@ -38,6 +38,14 @@ class PetitionForm(FlaskForm):
     district_id = SelectField(_l("Where?"), coerce=coerce_optional_int, validate_choice=False, validators=[Optional()])
     decision_maker = StringField(_l("Who can decide?"), validators=[Optional(), Length(max=120)],
                                  description=_l("For example the deputy mayor for sport, or the district council."))
+    legal_kind = RadioField(_l("Type of petition"), default="", validators=[Optional()],
+                            choices=select_choices([
+                                ("", _l("Petition to the city (an official response past the threshold)")),
+                                ("I", _l("Request to the council (art. L1112-16), kind I: organise a consultation "
+                                         "on a matter the council decides")),
+                                ("II", _l("Request to the council (art. L1112-16), kind II: put a matter within its "
+                                          "competence on its agenda, to ask it to decide in a given direction"))]),
+                            description=_l("Only electors registered in the commune sign a request to the council."))
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
@@ -124,3 +132,45 @@ class InvalidationForm(FlaskForm):
     since = DateField(_l("Signed from"), validators=[Optional()])
     until = DateField(_l("Signed until"), validators=[Optional()])
     reason = TextAreaField(_l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=1000)])
+
+
+class LegalPaperForm(FlaskForm):
+    """A paper signature of a request to the council: the identity is checked on the electoral roll."""
+    family_name = StringField(_l("Birth name"), validators=[DataRequired(_l("Enter the signer's birth name as "
+                                                                            "written on the sheet.")),
+                                                            Length(max=100)])
+    given_names = StringField(_l("Given names"), validators=[DataRequired(_l("Enter the signer's given names as "
+                                                                             "written on the sheet.")),
+                                                             Length(max=100)])
+    birthdate = DateField(_l("Birth date"), validators=[DataRequired(_l("Enter the birth date written on the sheet."))])
+    postcode = StringField(_l("Postcode"), validators=[DataRequired(_l("Enter the postcode written on the sheet."))])
+    signed_on = DateField(_l("Date of signature"), validators=[DataRequired(_l("Enter the date written on the sheet, "
+                                                                               "while the petition was open."))])
+    batch = StringField(_l("Batch reference"), validators=[DataRequired(_l("Enter the reference of the batch of "
+                                                                           "sheets (at most 60 characters).")),
+                                                           Length(max=60)])
+
+
+class AcknowledgeForm(FlaskForm):
+    received_on = DateField(_l("Date of receipt"), validators=[DataRequired(_l("Enter the date of receipt."))])
+
+
+class InformedForm(FlaskForm):
+    session_id = SelectField(_l("Session at which the council was informed"), coerce=coerce_optional_int,
+                             validate_choice=False, validators=[Optional()])
+
+
+class DecisionForm(FlaskForm):
+    decided_on = DateField(_l("Date of the deliberation"),
+                           validators=[DataRequired(_l("Enter the date of the council's deliberation, after receipt."))])
+    number = StringField(_l("Deliberation number"), validators=[Optional(), Length(max=40)])
+    text = TextAreaField(_l("The council's decision"), validators=[Optional()],
+                         description=_l("You can use Markdown: **bold**, lists, links."))
+    url = StringField(_l("Link to the deliberation"), validators=[Optional(), Length(max=500)])
+
+
+class CouncilSessionForm(FlaskForm):
+    held_on = DateField(_l("Date of the session"), validators=[DataRequired(_l("Enter the date of the session."))])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the session a title.")), Length(max=160)])
+    authority = StringField(_l("Assembly"), validators=[Optional(), Length(max=160)],
+                            description=_l("Empty: the authority legal requests are addressed to."))

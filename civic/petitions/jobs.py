@@ -283,5 +283,15 @@ def anonymise_expired_signers(batch: int = 5000) -> int:
         else:
             enqueue(anonymise_expired_signers)
             break
+    # The quarter rule's rows of legal requests (an elector's identity hash)
+    # go with the signers, once their quarter is over: the rule no longer
+    # needs them, and the counts survive on the signature rows.
+    from civic.petitions.models import LegalSignatureQuarter
+    from civic.petitions.services.legal import quarter_key
+
+    db.session.execute(sa.delete(LegalSignatureQuarter).where(
+        LegalSignatureQuarter.quarter < quarter_key(),
+        LegalSignatureQuarter.petition_id.in_(sa.select(Petition.id).where(Petition.signers_anonymised_at.is_not(None)))),
+        execution_options={"synchronize_session": False})
     db.session.flush()
     return done

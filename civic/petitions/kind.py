@@ -29,6 +29,7 @@ from civic.petitions import (
     demo,
     jobs,
     labels,
+    legal_views,  # noqa: F401  (adds the legal requests' routes at import time)
     opendata,
     permissions,
     series,
@@ -38,6 +39,7 @@ from civic.petitions import (
     views,
 )
 from civic.petitions.models import PUBLIC_STATES, NewsKind, Petition, PetitionNews, PetitionState
+from civic.petitions.services import legal
 
 S = PetitionState
 
@@ -136,14 +138,18 @@ def comments_open(petition: Petition) -> bool:
 
 
 def owed_answers() -> list[dict]:
-    """Petitions over their response threshold owe an official response by a due date."""
+    """Petitions over their response threshold owe an official response by a
+    due date; legal requests owe the council's decision (with their dated
+    steps under ``steps``)."""
     rows = db.session.execute(
         sa.select(Petition, PetitionNews.published_at)
         .outerjoin(PetitionNews, sa.and_(PetitionNews.petition_id == Petition.id,
                                          PetitionNews.kind == NewsKind.RESPONSE))
-        .where(Petition.response_threshold_at.is_not(None), Petition.state.in_([S.OPEN, S.CLOSED]))
+        .where(Petition.response_threshold_at.is_not(None), Petition.state.in_([S.OPEN, S.CLOSED]),
+               Petition.legal_kind.is_(None))
         .order_by(Petition.response_due_at)).all()
-    return [{"kind": "petition", "id": p.id, "title": p.title,
+    # Requests to the council (L1112-16) owe the council's decision by its first session after receipt.
+    return legal.owed_answers() + [{"kind": "petition", "id": p.id, "title": p.title,
              "url": url_for("petitions.detail", petition_id=p.id), "district_id": p.district_id,
              "owed_since": p.response_threshold_at, "due_at": p.response_due_at, "answered_at": answered}
             for p, answered in rows]
@@ -214,6 +220,11 @@ def privacy_notice() -> dict:
            "signing, and mail the official response to those who asked for it"),
          _("Until some months after the petition closes (set by the administrators, six months by default); "
            "then erased. Counts by district are kept.")),
+        (_("Requests to the council (art. L1112-16): the keyed hash of the signer's identity on the electoral "
+           "roll, the authority and the quarter (never the names or birth dates)"),
+         _("Apply the law's rule of one request per elector, authority and quarter, whichever account or paper "
+           "sheet the elector signs with"),
+         _("Until the quarter is over and the signers of the request are anonymised")),
         (_("Paper signatures recorded by a mediator: name, postcode, date"),
          _("Count signatures collected on paper"),
          _("Same as online signatures")),

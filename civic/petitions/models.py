@@ -69,6 +69,17 @@ class SignatureSource(enum.StrEnum):
     PAPER = "paper"
 
 
+class LegalKind(enum.StrEnum):
+    """The two requests of CGCT art. L1112-16."""
+    CONSULTATION = "I"     # put the organisation of a consultation on the council's agenda
+    DELIBERATION = "II"    # put a matter on the agenda, to ask the council to decide in a given direction
+
+
+class AuthorityType(enum.StrEnum):
+    COMMUNE = "commune"    # one tenth of the registered electors
+    OTHER = "other"        # EPCI, département, région: one twentieth
+
+
 class Petition(db.Model):
     __tablename__ = "petition"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,7 +127,30 @@ class Petition(db.Model):
 
     signers_anonymised_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
+    # A request to the council under CGCT L1112-16 (NULL: an ordinary petition).
+    # Its threshold is a share of the roll in force when it opens, frozen
+    # with the roll's id and count; its steps are dated as the law orders them.
+    legal_kind: Mapped[LegalKind | None] = mapped_column(enum_column(LegalKind, length=4))
+    authority: Mapped[str | None] = mapped_column(sa.String(160))
+    authority_type: Mapped[AuthorityType | None] = mapped_column(enum_column(AuthorityType, length=10))
+    threshold_from_roll: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    roll_id: Mapped[int | None] = mapped_column(sa.ForeignKey("electoral_roll.id", ondelete="SET NULL"))
+    roll_elector_count: Mapped[int | None] = mapped_column(sa.Integer)
+    legal_transmitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    legal_acknowledged_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    legal_acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    legal_informed_session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("council_session.id", ondelete="SET NULL"))
+    legal_informed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    legal_decided_on: Mapped[date | None] = mapped_column(sa.Date)
+    legal_decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    legal_deliberation_number: Mapped[str | None] = mapped_column(sa.String(40))
+    legal_decision_html: Mapped[str | None] = mapped_column(sa.Text)
+    legal_deliberation_url: Mapped[str | None] = mapped_column(sa.String(500))
+    legal_decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
     district = relationship("District")
+    informed_session = relationship("CouncilSession")
     creator = relationship("User", foreign_keys=[creator_id])
 
     __table_args__ = (
@@ -124,7 +158,13 @@ class Petition(db.Model):
                            name="counts"),
         sa.CheckConstraint("state <> 'open' OR (opened_at IS NOT NULL AND closes_at IS NOT NULL)",
                            name="open_dates"),
+        sa.CheckConstraint("legal_kind IS NULL OR (authority IS NOT NULL AND authority_type IS NOT NULL)",
+                           name="legal_authority"),
     )
+
+    @property
+    def is_legal(self) -> bool:
+        return self.legal_kind is not None
 
     @property
     def is_public(self) -> bool:
@@ -331,4 +371,44 @@ class PetitionDaily(db.Model):
     __table_args__ = (
         sa.Index("ix_petition_daily_petition_day", "petition_id", "day"),
         sa.CheckConstraint("signatures > 0", name="positive"),
+    )
+
+
+class CouncilSession(db.Model):
+    """A session of the council (or of another authority's assembly) in the
+    calendar the administrators keep: a legal request is due at the first
+    session after its receipt (CGCT L1112-16)."""
+
+    __tablename__ = "council_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    title: Mapped[str] = mapped_column(sa.String(160))
+    authority: Mapped[str] = mapped_column(sa.String(160))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class LegalSignatureQuarter(db.Model):
+    """One elector's signature of a legal request to an authority in a
+    quarter (CGCT L1112-16: each quarter, an elector signs only one request
+    to the same authority). The unique constraint is the rule: two
+    concurrent signatures cannot both be inserted. The key is the elector's
+    identity hash on the roll, not the account, so two accounts of one
+    person count once."""
+
+    __tablename__ = "legal_signature_quarter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_hash: Mapped[str] = mapped_column(sa.String(64))
+    authority: Mapped[str] = mapped_column(sa.String(160))
+    quarter: Mapped[str] = mapped_column(sa.String(7))   # "2026-Q4", in the city's time zone
+    petition_id: Mapped[int] = mapped_column(sa.ForeignKey("petition.id", ondelete="CASCADE"), index=True)
+    signature_id: Mapped[int | None] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.ForeignKey("petition_signature.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    petition = relationship("Petition")
+
+    __table_args__ = (
+        sa.UniqueConstraint("identity_hash", "authority", "quarter"),
+        # One elector, one voice on a request, whatever the account or the quarter.
+        sa.UniqueConstraint("identity_hash", "petition_id"),
     )

@@ -17,6 +17,7 @@ from civic.core.permissions import (
     districts_of,
     has_any_role,
     has_role,
+    is_admin,
     is_contributor,
     is_mediator_for,
     is_moderator_for,
@@ -110,3 +111,23 @@ def can_moderate_petition(actor, petition: Petition):
 def can_invalidate_signatures(actor):
     """City-wide moderators: an invalidation run may reach every petition."""
     return _logged_in(actor, has_role(actor, MODERATOR))
+
+
+# --- legal requests to the council (CGCT L1112-16) -----------------------------------
+
+def can_handle_legal_request(actor, petition: Petition):
+    """The mayor's office (city-wide officials) acknowledges receipt of a
+    legal request, records the session at which the council was informed
+    and the council's decision."""
+    return _logged_in(actor, petition.legal_kind is not None and is_official_for(actor, None))
+
+
+def can_download_signers(actor, petition: Petition):
+    """The list of a legal request's signers is never public: the mayor's
+    office downloads it to verify the signatures (audited)."""
+    return _logged_in(actor, petition.legal_kind is not None and is_official_for(actor, None))
+
+
+def can_manage_council_sessions(actor):
+    """Administrators keep the calendar of the council's sessions."""
+    return _logged_in(actor, is_admin(actor))

@@ -43,6 +43,13 @@ def _networks_setting(raw: str) -> str:
     return ", ".join(str(net) for net in _networks(raw, strict=True))
 
 
+def _authority_type(raw: str) -> str:
+    value = (raw or "").strip().lower()
+    if value not in ("commune", "other"):
+        raise ValueError(_("Enter commune or other."))
+    return value
+
+
 def _frozen():
     # The rules a petition was published under are the ones its signers joined.
     return _l("Applies to petitions opened from now on: petitions already open keep the value they were "
@@ -85,6 +92,14 @@ SPECS = [
     SettingSpec("petitions.report_volume", 50, int,
                 lambda: _l("Petitions: hourly volume from one IP or domain that is reported to moderators"),
                 minimum=1),
+    SettingSpec("petitions.legal_authority", "", str,
+                lambda: _l("Legal petitions (L1112-16): the authority addressed"),
+                help=lambda: _l("For example « le conseil municipal de Toulouse ». Empty: the municipal council "
+                                "of the site's city.")),
+    SettingSpec("petitions.legal_authority_type", "commune", str,
+                lambda: _l("Legal petitions (L1112-16): kind of authority (commune, or other)"),
+                help=lambda: _l("commune: one tenth of the registered electors must sign; other (EPCI, "
+                                "département, région): one twentieth."), validate=_authority_type),
     SettingSpec("petitions.update_hours", 72, int,
                 lambda: _l("Petitions: hours between two updates a creator may send to signers"),
                 minimum=1, maximum=720),

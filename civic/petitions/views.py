@@ -9,7 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from civic.core.errors import Gone, InvalidTransition, NotFound, ValidationError
+from civic.core.errors import Gone, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from civic.core.export import chunked, csv_response, iso, page_arg
 from civic.core.forms import form_status, run_service
 from civic.core.permissions import require
@@ -21,6 +21,7 @@ from civic.petitions import forms, permissions, queries, search, services
 from civic.petitions import settings as psettings
 from civic.petitions.labels import DECISIONS, HISTORY_LABELS, TOPICS, reason_label, state_labels
 from civic.petitions.models import InvalidationRun, Petition, PetitionState
+from civic.petitions.services import legal
 from civic.petitions.settings import TALLY_SECONDS
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
@@ -76,6 +77,10 @@ def _tool_form(petition, form, template: str, service, fields, done, next_url=No
             flash(done(), "success")
             return redirect(next_url(form) if next_url else url_for("petitions.detail", petition_id=petition.id))
     return _no_store(render_template(template, petition=petition, form=form), form_status(form))
+
+
+# The helpers the other page modules of petitions share (legal_views).
+load_petition, no_store = _load, _no_store
 
 
 def _filters() -> dict:
@@ -134,6 +139,9 @@ def detail(petition_id):
         "now": utcnow(), "labels": state_labels(), "topics": TOPICS,
         "reason": reason_label(petition.reason_code), "decisions": DECISIONS, "history_labels": HISTORY_LABELS,
     }
+    if petition.legal_kind is not None:
+        ctx.update(legal_steps=legal.steps(petition), law_text=legal.LAW_TEXT, law_reference=legal.LAW_REFERENCE,
+                   legal_kinds=legal.kind_labels())
     if ctx["is_creator"] and petition.state in (S.SPONSORS, S.MODERATION):
         ctx["sponsor_url"] = services.sponsor_url(petition)
         ctx["sponsors"] = services.sponsor_count(petition)
@@ -141,12 +149,19 @@ def detail(petition_id):
     return _cacheable(resp, petition.updated_at)
 
 
+def _law() -> dict:
+    """The law's text and the authority, shown where a legal request is chosen or signed."""
+    name, kind = legal.authority()
+    return {"law_text": legal.LAW_TEXT, "law_reference": legal.LAW_REFERENCE, "legal_authority": name,
+            "legal_share": _("one tenth") if legal.divisor(kind) == 10 else _("one twentieth")}
+
+
 # --- creating -------------------------------------------------------------------------------
 
 def _fields(form) -> dict:
     return {"title": form.title.data, "background": form.background.data, "details": form.details.data or "",
             "topic": form.topic.data, "district_id": form.district_id.data,
-            "decision_maker": form.decision_maker.data}
+            "decision_maker": form.decision_maker.data, "legal_kind": form.legal_kind.data or None}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -166,7 +181,7 @@ def new():
                 similar = search.similar_open(f"{data['title']} {data['background']}")
                 return _no_store(render_template("petitions/preview.html", form=form, data=data, similar=similar,
                                                  topics=TOPICS))
-    return _no_store(render_template("petitions/form.html", form=form, petition=None), form_status(form))
+    return _no_store(render_template("petitions/form.html", form=form, petition=None, **_law()), form_status(form))
 
 
 @bp.route("/<int:petition_id>/edit", methods=["GET", "POST"])
@@ -175,12 +190,14 @@ def edit(petition_id):
     petition = _load(petition_id)
     require(permissions.can_edit_petition(current_user, petition) and petition.state == S.DRAFT)
     form = forms.PetitionForm(obj=petition if request.method == "GET" else None)
+    if request.method == "GET":
+        form.legal_kind.data = petition.legal_kind.value if petition.legal_kind else ""
     if form.validate_on_submit():
         ok, _p = run_service(form, services.update_draft, current_user, petition, **_fields(form))
         if ok:
             flash(_("Your draft is saved."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id))
-    return _no_store(render_template("petitions/form.html", form=form, petition=petition), form_status(form))
+    return _no_store(render_template("petitions/form.html", form=form, petition=petition, **_law()), form_status(form))
 
 
 @bp.post("/<int:petition_id>/submit")
@@ -201,6 +218,17 @@ def _sign_page(petition, sponsor_token=None):
     # turned a recorded signature into a 503 "nothing was recorded".
     petition_id = petition.id
     values = psettings.load()
+    if petition.legal_kind is not None:
+        # Checked before any form: a request to the council is signed by a
+        # verified elector (403 explains how), once per authority and quarter.
+        try:
+            elector = legal.require_elector(current_user)
+        except PermissionDenied as err:
+            return _no_store(render_template("petitions/legal_refused.html", petition=petition,
+                                             message=err.message), 403)
+        other = legal.signed_this_quarter(elector, petition.authority)
+        if other is not None and other.id != petition_id:
+            raise InvalidTransition(legal.quarter_refusal(other))
     one_click = permissions.can_sign_in_one_click(current_user)
     form = forms.OneClickForm() if one_click else forms.SignForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -227,7 +255,8 @@ def _sign_page(petition, sponsor_token=None):
     return _no_store(render_template("petitions/sign.html", petition=petition, form=form, one_click=one_click,
                                      requirement=requirement,
                                      sponsor_token=sponsor_token, paused=values["signing_paused"],
-                                     topics=TOPICS), form_status(form))
+                                     topics=TOPICS, law_text=legal.LAW_TEXT, law_reference=legal.LAW_REFERENCE),
+                     form_status(form))
 
 
 @bp.route("/<int:petition_id>/sign", methods=["GET", "POST"])
@@ -353,9 +382,21 @@ def debate(petition_id):
 def paper(petition_id):
     petition = _load(petition_id)
     require(permissions.can_record_paper_signatures(current_user, petition))
-    form = forms.PaperForm()
+    legal_request = petition.legal_kind is not None
+    form = forms.LegalPaperForm() if legal_request else forms.PaperForm()
     if request.method == "GET" and request.args.get("batch"):
         form.batch.data = request.args["batch"]  # the next sheet of the same batch
+    if legal_request:
+        # Each entry is checked on the electoral roll in force and against the quarter rule.
+        resp = _tool_form(petition, form, "petitions/paper.html", legal.record_paper_legal,
+                          lambda f: {"family_name": f.family_name.data, "given_names": f.given_names.data,
+                                     "birthdate": f.birthdate.data, "postcode": f.postcode.data,
+                                     "signed_on": f.signed_on.data, "batch": f.batch.data},
+                          lambda: _("Paper signature recorded: the signer is on the electoral roll. You can enter "
+                                    "the next one."),
+                          lambda f: url_for("petitions.paper", petition_id=petition.id, batch=f.batch.data))
+        legal.audit_paper_refusal(current_user, petition)
+        return resp
     return _tool_form(petition, form, "petitions/paper.html", services.record_paper_signature,
                       lambda f: {"name": f.name.data, "postcode": f.postcode.data, "signed_on": f.signed_on.data,
                                  "batch": f.batch.data},
@@ -408,7 +449,9 @@ def moderate(petition_id):
                                      locked_by_me=locked_by_me, holder=holder, topics=TOPICS,
                                      similar=search.similar_open(f"{petition.title} {petition.background}",
                                                                           exclude_id=petition.id),
-                                     button=forms.ButtonForm()), form_status(form))
+                                     button=forms.ButtonForm(),
+                                     roll_imported=petition.legal_kind is None or legal.roll_imported()),
+                     form_status(form))
 
 
 def _decide(petition, form) -> None:

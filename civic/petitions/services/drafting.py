@@ -7,6 +7,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+import civic.petitions.services.legal as legal
 from civic.accounts.models import District
 from civic.core import audit, content, security
 from civic.core.errors import InvalidTransition, RateLimited, ValidationError
@@ -43,21 +44,30 @@ def _clean_fields(title, background, details, topic, district_id, decision_maker
             "district_id": district_id, "decision_maker": maker or None}
 
 
-def validate_petition(actor, **fields) -> dict:
+def validate_petition(actor, legal_kind=None, **fields) -> dict:
     """Check a petition's text without saving it (the preview step)."""
     require(permissions.can_create_petition(actor))
-    return _clean_fields(**fields)
+    data = _clean_fields(**fields)
+    probe = Petition()
+    legal.make_legal(probe, legal_kind)
+    if probe.legal_kind is not None:
+        data.update(legal_kind=probe.legal_kind.value, decision_maker=probe.decision_maker)
+    return data
 
 
 def create_petition(actor, *, title, background, details="", topic="other", district_id=None,
-                    decision_maker=None) -> Petition:
-    """Create a draft petition; its creator submits it to sponsors when ready."""
+                    decision_maker=None, legal_kind=None) -> Petition:
+    """Create a draft petition; its creator submits it to sponsors when ready.
+    ``legal_kind`` "I" or "II" makes it a request to the council under CGCT
+    L1112-16 (:mod:`civic.petitions.services.legal`)."""
     require(permissions.can_create_petition(actor))
     data = _clean_fields(title, background, details, topic, district_id, decision_maker)
+    legal.make_legal(Petition(), legal_kind)  # refuse an unknown kind before the rate limit counts
     allowed, retry = security.hit(f"petition-create:{actor.id}", 5, 86400)
     if not allowed:
         raise RateLimited(_("You have started many petitions today. Please come back tomorrow."), retry_after=retry)
     petition = Petition(**data, creator_id=actor.id, state=S.DRAFT, sponsor_token=secrets.token_urlsafe(18))
+    legal.make_legal(petition, legal_kind)
     db.session.add(petition)
     db.session.flush()
     audit.record(actor, "petition.created", "petition", petition.id)
@@ -65,13 +75,14 @@ def create_petition(actor, *, title, background, details="", topic="other", dist
     return petition
 
 
-def update_draft(actor, petition: Petition, **fields) -> Petition:
+def update_draft(actor, petition: Petition, legal_kind=None, **fields) -> Petition:
     """Edit a petition while it is still a draft."""
     require(permissions.can_edit_petition(actor, petition))
     if petition.state != S.DRAFT:
         raise InvalidTransition(_("Only a draft can be changed: sponsors have seen this text."))
     for key, value in _clean_fields(**fields).items():
         setattr(petition, key, value)
+    legal.make_legal(petition, legal_kind)
     petition.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "petition.edited", "petition", petition.id)

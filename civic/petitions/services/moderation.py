@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
+import civic.petitions.services.legal as legal
 from civic.accounts.models import User
 from civic.core.errors import InvalidTransition, ValidationError
 from civic.core.outbox import queue_mail
@@ -99,6 +100,8 @@ def approve_petition(actor, petition: Petition) -> None:
     now = utcnow()
     petition.opened_at, petition.closes_at = now, now + timedelta(days=values["open_days"])
     petition.response_threshold, petition.debate_threshold = values["response_threshold"], values["debate_threshold"]
+    if petition.legal_kind is not None:
+        legal.open_legal(petition)  # the threshold from the roll in force, or a refusal without a roll
     transition(petition, FLOW, S.OPEN, actor, "petition.approved", kind="petition", stamp="updated_at")
     petition.locked_by_id = petition.locked_until = None
     db.session.flush()

@@ -9,7 +9,6 @@ tally (:mod:`civic.petitions.tally`) counts. Confirmation mails are queued by
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date
 
@@ -18,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 
+import civic.petitions.services.legal as legal
 from civic.accounts.models import DistrictPostcode
 from civic.accounts.services import normalise_postcode
 from civic.accounts.verification import requirement_refusal
@@ -37,12 +37,13 @@ from civic.extensions import db
 from civic.petitions import jobs, permissions
 from civic.petitions import settings as psettings
 from civic.petitions.models import FLOW, Petition, PetitionState, Signature, SignatureSource, SignatureState
+from civic.petitions.services.checks import POSTCODE as _POSTCODE
 from civic.petitions.services.checks import check_text
+from civic.petitions.services.checks import district_id_for as _district_id_for
 from civic.petitions.services.confirmations import MAIL_TRIGGER_KEY, MAX_CONFIRMATION_MAILS, signature_from_token
 from civic.petitions.services.recipients import people_with_role
 
 S = PetitionState
-_POSTCODE = re.compile(r"^[0-9A-Z\-]{2,12}$")
 
 
 def _mark_dirty(sig: Signature) -> None:
@@ -50,10 +51,6 @@ def _mark_dirty(sig: Signature) -> None:
     # have cleared it since, and this change must be folded in again.
     sig.dirty = True
     flag_modified(sig, "dirty")
-
-
-def _district_id_for(postcode: str) -> int | None:
-    return db.session.scalar(sa.select(DistrictPostcode.district_id).where(DistrictPostcode.postcode == postcode))
 
 
 def _check_requirement(actor, petition_id: int) -> None:
@@ -139,7 +136,7 @@ def _sign_lookup() -> sa.Select:
     if not _SIGN_LOOKUP:
         t = Petition.__table__
         _SIGN_LOOKUP.append(sa.select(
-            t.c.id, t.c.state, t.c.sponsor_token,
+            t.c.id, t.c.state, t.c.sponsor_token, t.c.legal_kind,
             sa.select(DistrictPostcode.district_id).where(DistrictPostcode.postcode == sa.bindparam("postcode"))
             .scalar_subquery().label("district_id"), *psettings.subqueries(*_SIGN_SETTINGS))
             .where(t.c.id == sa.bindparam("pid")))
@@ -178,6 +175,10 @@ def sign_petition(actor, petition_id: int, *, name: str, email: str, postcode: s
     if found is None:
         raise NotFound()
     petition, district_id = found, found.district_id
+    if found.legal_kind is not None:
+        # A request to the council (L1112-16): only a verified elector signs, with their account.
+        legal.require_elector(actor)
+        raise InvalidTransition(_("Sign this request to the council from your account."))
     values = psettings.from_row(found, *_SIGN_SETTINGS)
     sponsor = _check_can_sign(petition, values, sponsor_token)
     _check_requirement(actor, petition.id)
@@ -225,6 +226,9 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
     petition = db.session.get(Petition, petition_id)
     sponsor = _check_can_sign(petition, values, sponsor_token)
     _check_requirement(actor, petition.id)
+    # A request to the council (L1112-16): the signer must be an elector on
+    # the roll in force, and signs one request per authority and quarter.
+    elector = legal.require_elector(actor) if petition.legal_kind is not None else None
     canonical = canonical_email(actor.email)
     existing = db.session.scalar(sa.select(Signature).where(Signature.petition_id == petition.id,
                                                             Signature.canonical_email == canonical))
@@ -232,6 +236,8 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
         if existing.state == SignatureState.INVALIDATED:
             raise InvalidTransition(_("Your signature on this petition was cancelled by the moderators."))
         if existing.state != SignatureState.VALIDATED:
+            if elector is not None:
+                legal.claim_quarter(petition, elector, existing)
             existing.state, existing.validated_at, existing.withdrawn_at = SignatureState.VALIDATED, utcnow(), None
             existing.user_id, existing.notify = actor.id, bool(notify)
             existing.nonce = existing.nonce or secrets.token_hex(6)
@@ -247,6 +253,8 @@ def sign_as_user(actor, petition_id: int, *, notify: bool = False, ip: str = "0.
                     validated_at=utcnow(), flagged=_over_limits(values, petition.id, ip, domain), dirty=True)
     db.session.add(sig)
     db.session.flush()
+    if elector is not None:
+        legal.claim_quarter(petition, elector, sig)
     _after_validation(sig)
     if notify:
         follows.auto_follow(actor, "petition", petition.id)

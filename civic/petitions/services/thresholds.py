@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
+import civic.petitions.services.legal as legal
 from civic.core import audit, events
 from civic.core.outbox import queue_mail
 from civic.core.permissions import OFFICIAL
@@ -29,7 +30,11 @@ def check_thresholds(petition: Petition, now: datetime | None = None) -> None:
     if petition.response_threshold and petition.response_threshold_at is None \
             and petition.signature_count >= petition.response_threshold:
         petition.response_threshold_at = now
-        petition.response_due_at = now + timedelta(days=psettings.load()["response_days"])
+        if petition.legal_kind is not None:
+            # A legal request goes to the mayor; its answer is due at the council's first session after receipt.
+            legal.transmit(petition, now)
+        else:
+            petition.response_due_at = now + timedelta(days=psettings.load()["response_days"])
         crossed.append("response")
     if petition.debate_threshold and petition.debate_threshold_at is None \
             and petition.signature_count >= petition.debate_threshold:
