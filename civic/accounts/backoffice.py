@@ -7,10 +7,10 @@ its hooks."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from civic.accounts.models import District
@@ -96,14 +96,22 @@ def last_months(now: datetime | None = None, n: int = MONTHS) -> list[str]:
     return out[::-1]
 
 
+def _month_names(month: str) -> tuple[str, str]:
+    """"2026-12" as the reader's "Dec 2026" (tables, bar titles) and "Dec" (the axis)."""
+    day = date(int(month[:4]), int(month[5:7]), 1)
+    return format_date(day, "MMM y"), format_date(day, "MMM")
+
+
 def _bars(pairs: list[tuple[str, int]]) -> list[dict]:
-    """Bar geometry (in viewBox units) for ``(label, value)`` pairs."""
+    """Bar geometry (in viewBox units) for ``(month, value)`` pairs."""
     top = max([v for _k, v in pairs] + [1])
     width = CHART_WIDTH / max(len(pairs), 1)
     bars = []
-    for i, (label, value) in enumerate(pairs):
+    for i, (month, value) in enumerate(pairs):
         height = round(BAR_AREA * value / top, 1)
-        bars.append({"label": label, "value": value, "x": round(i * width + width * 0.15, 1),
+        label, short = _month_names(month)
+        bars.append({"label": label, "short": short, "month": month, "value": value,
+                     "x": round(i * width + width * 0.15, 1),
                      "width": round(width * 0.7, 1), "y": round(10 + BAR_AREA - height, 1), "height": height,
                      "cx": round(i * width + width / 2, 1)})
     return bars

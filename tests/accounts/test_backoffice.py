@@ -259,7 +259,7 @@ def test_the_charts_and_the_tables_show_the_same_numbers(client):
         drawn = [g.find("title").get_text() for g in svg.find_all("g")]
         listed = [f"{tr.th.get_text()}: {tr.td.get_text()}" for tr in table.tbody.find_all("tr")]
         assert drawn == listed
-    months = {tr.th.get_text(): tr.td.get_text() for tr in figure.find("table").tbody.find_all("tr")}
+    months = {tr.th.time["datetime"]: tr.td.get_text() for tr in figure.find("table").tbody.find_all("tr")}
     assert len(months) == 12 and months[utcnow().strftime("%Y-%m")] == "3"
     districts = {tr.th.get_text(): tr.td.get_text() for tr in figure.find_all("table")[1].tbody.find_all("tr")}
     assert districts == {"Capitole": "3"}
