@@ -16,6 +16,7 @@ from tests import factories
 from tests.assemblies import factories as assemblies
 from tests.budgets import factories as budgets
 from tests.consultations import factories as consultations
+from tests.conversations import factories as conversations
 from tests.deliberation import factories as deliberation
 from tests.helpers import capture_statements, login
 from tests.petitions import factories as petitions
@@ -132,6 +133,7 @@ def _every_kind(admin, district):
     assemblies.assembly(admin, state="draft", title="Assemblée en préparation")
     deliberation.debate(admin, title="Débat de la ville")
     petitions.petition(state="moderation", title="Pétition à modérer", district=district)
+    conversations.conversation(admin, question="Que faire de la place ?")
     return draft, published
 
 
@@ -170,10 +172,10 @@ def test_an_admin_sees_every_kind_of_space_drafts_included_with_a_preview(client
     rows = _spaces(soup)
     titles = {row[1].split(" Draft")[0] for row in rows}
     assert {"Démarche en préparation", "Plan vélo 2027", "Budget brouillon", "Consultation brouillon",
-            "Assemblée en préparation", "Débat de la ville", "Pétition à modérer"} <= titles
+            "Assemblée en préparation", "Débat de la ville", "Pétition à modérer", "Que faire de la place ?"} <= titles
     kinds = {row[0] for row in rows}
     assert {"Participatory process", "Participatory budget", "Consultation", "Citizens' assembly", "Debate",
-            "Petition"} <= kinds
+            "Petition", "Conversation"} <= kinds
     preview = soup.find("a", string="Preview of “Démarche en préparation”")
     assert preview["href"].endswith(f"/processes/{draft.id}")
     assert client.get(preview["href"]).status_code == 200
