@@ -299,3 +299,27 @@ def test_a_figure_outside_the_last_twelve_months_is_left_out(client):
     login(client, admin)
     figure = _page(client).find(id="fig-petition_signatures").find_parent("section")
     assert "(0 in all)" in figure.h3.get_text(" ", strip=True)
+
+
+def test_bad_filters_are_answered_clearly(client):
+    login(client, factories.user(roles=["admin"]))
+    processes.process(title="Plan vélo 2027")
+    assert client.get("/admin/?page=0").status_code == 422
+    assert client.get("/admin/?page=abc").status_code == 422
+    resp = client.get("/admin/?kind=nothing&state=%3Cscript%3E")
+    assert resp.status_code == 200 and "No space matches." in resp.get_data(as_text=True)
+    assert "<script>" not in resp.get_data(as_text=True)
+
+
+def test_the_spaces_are_paginated(client):
+    admin = factories.user(roles=["admin"])
+    officials = [factories.user(roles=["official"]) for _i in range(2)]  # a daily limit of debates per person
+    for i in range(32):
+        deliberation.debate(officials[i % 2], title=f"Débat {i:02d}")
+    login(client, admin)
+    first = _spaces(_page(client, "/admin/?kind=debate"))
+    second = _spaces(_page(client, "/admin/?kind=debate&page=2"))
+    assert len(first) == 30 and len(second) == 2
+    assert not {row[1] for row in first} & {row[1] for row in second}
+    following = _page(client, "/admin/?kind=debate").find("a", rel="next")["href"]
+    assert "page=2" in following and "kind=debate" in following
