@@ -323,3 +323,14 @@ def test_the_spaces_are_paginated(client):
     assert not {row[1] for row in first} & {row[1] for row in second}
     following = _page(client, "/admin/?kind=debate").find("a", rel="next")["href"]
     assert "page=2" in following and "kind=debate" in following
+
+
+def test_the_new_accounts_are_counted_by_month_and_district(client):
+    district = factories.district(name="Capitole")
+    for _i in range(2):
+        factories.user(district_id=district.id)
+    login(client, factories.user(roles=["admin"]))
+    figure = _page(client).find(id="fig-new_accounts").find_parent("section")
+    districts = {tr.th.get_text(): tr.td.get_text() for tr in figure.find_all("table")[1].tbody.find_all("tr")}
+    assert districts["Capitole"] == "2"
+    assert figure.find("svg", role="img")["aria-label"] == "New accounts by month"
