@@ -7,13 +7,13 @@ its hooks."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from civic.accounts.models import District
+from civic.accounts.models import District, User
 from civic.core import content, datasets
 from civic.core.time import local_day, utcnow
 from civic.extensions import db
@@ -96,14 +96,22 @@ def last_months(now: datetime | None = None, n: int = MONTHS) -> list[str]:
     return out[::-1]
 
 
+def _month_names(month: str) -> tuple[str, str]:
+    """"2026-12" as the reader's "Dec 2026" (tables, bar titles) and "Dec" (the axis)."""
+    day = date(int(month[:4]), int(month[5:7]), 1)
+    return format_date(day, "MMM y"), format_date(day, "MMM")
+
+
 def _bars(pairs: list[tuple[str, int]]) -> list[dict]:
-    """Bar geometry (in viewBox units) for ``(label, value)`` pairs."""
+    """Bar geometry (in viewBox units) for ``(month, value)`` pairs."""
     top = max([v for _k, v in pairs] + [1])
     width = CHART_WIDTH / max(len(pairs), 1)
     bars = []
-    for i, (label, value) in enumerate(pairs):
+    for i, (month, value) in enumerate(pairs):
         height = round(BAR_AREA * value / top, 1)
-        bars.append({"label": label, "value": value, "x": round(i * width + width * 0.15, 1),
+        label, short = _month_names(month)
+        bars.append({"label": label, "short": short, "month": month, "value": value,
+                     "x": round(i * width + width * 0.15, 1),
                      "width": round(width * 0.7, 1), "y": round(10 + BAR_AREA - height, 1), "height": height,
                      "cx": round(i * width + width / 2, 1)})
     return bars
@@ -119,15 +127,25 @@ def _rows(pairs: list[tuple[str, int]]) -> dict:
     return {"bars": bars, "height": max(len(pairs), 1) * ROW_HEIGHT + 4}
 
 
+def _new_accounts():
+    """People who joined (accounts created, not deleted) by month and by their
+    district: the participants' side of the figures, which no open dataset
+    publishes (the activities count contributions, not people)."""
+    month = datasets.month_of(User.created_at)
+    return db.session.execute(sa.select(month, User.district_id, sa.func.count()).where(User.deleted_at.is_(None))
+                              .group_by(month, User.district_id)).all()
+
+
 def figures(now: datetime | None = None) -> list[dict]:
-    """Each kind of participation over the last 12 months, by month and by
-    district: ``{"name", "label", "total", "months": bars, "districts": bars}``
-    (one query per registered activity)."""
+    """New accounts and each kind of participation over the last 12 months,
+    by month and by district: ``{"name", "label", "total", "months": bars,
+    "districts": rows}`` (one query each)."""
     months = last_months(now)
     names = district_names()
     fr = str(get_locale() or "en").startswith("fr")
     out = []
-    for activity in datasets.activities():
+    joined = datasets.Activity("new_accounts", "New accounts", "Nouveaux comptes", "", "", _new_accounts)
+    for activity in [joined, *datasets.activities()]:
         by_month = dict.fromkeys(months, 0)
         by_district: dict[int | None, int] = {}
         for month, district_id, n in activity.counts():

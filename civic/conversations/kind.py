@@ -13,6 +13,7 @@ from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
+from flask_babel import pgettext
 
 from civic.accounts import privacy
 from civic.conversations import (  # noqa: F401  (demo registers at import)
@@ -28,6 +29,7 @@ from civic.conversations import (  # noqa: F401  (demo registers at import)
 from civic.conversations.models import Conversation, Statement
 from civic.core import content
 from civic.core.jobs import register_periodic
+from civic.core.permissions import OFFICIAL, staff_scope
 from civic.core.urls import absolute_url
 from civic.extensions import db
 
@@ -40,6 +42,19 @@ def _host_district(conversation: Conversation):
     return conversation.district_id
 
 
+def admin_spaces(actor) -> list[dict]:
+    """Conversations the actor closes, reopens and seeds (officials of their
+    district), open or closed: one query. They live on a debate or a
+    consultation, whose own rows the back office lists too."""
+    rows = db.session.scalars(sa.select(Conversation).where(
+        staff_scope(actor, Conversation.district_id, OFFICIAL)).order_by(Conversation.id.desc())).all()
+    return [{"kind": "conversation", "id": c.id, "title": c.question,
+             "url": _url("conversations.conversation", conversation_id=c.id),
+             "state": pgettext("conversation state", "Open") if c.is_open else pgettext("conversation state", "Closed"),
+             "phase": None, "is_draft": False, "district_id": c.district_id, "preview_url": None}
+            for c in rows if permissions.can_close_conversation(actor, c)]
+
+
 CONVERSATION = content.ContentKind(
     name="conversation", model=Conversation, label=lambda: _l("Conversation"), title=lambda c: c.question,
     url=lambda c: _url("conversations.conversation", conversation_id=c.id),
@@ -47,7 +62,8 @@ CONVERSATION = content.ContentKind(
     district_id=_host_district,
     hooks={"followable": True, "excerpt": lambda c: c.question, "context": lambda c: None,
            "search_document": lambda c: conversation_document(c),
-           "search_documents": lambda: db.session.scalars(sa.select(Conversation))},
+           "search_documents": lambda: db.session.scalars(sa.select(Conversation)),
+           "admin_spaces": admin_spaces},
 )
 
 

@@ -16,6 +16,7 @@ from tests import factories
 from tests.assemblies import factories as assemblies
 from tests.budgets import factories as budgets
 from tests.consultations import factories as consultations
+from tests.conversations import factories as conversations
 from tests.deliberation import factories as deliberation
 from tests.helpers import capture_statements, login
 from tests.petitions import factories as petitions
@@ -132,6 +133,7 @@ def _every_kind(admin, district):
     assemblies.assembly(admin, state="draft", title="Assemblée en préparation")
     deliberation.debate(admin, title="Débat de la ville")
     petitions.petition(state="moderation", title="Pétition à modérer", district=district)
+    conversations.conversation(admin, question="Que faire de la place ?")
     return draft, published
 
 
@@ -170,10 +172,10 @@ def test_an_admin_sees_every_kind_of_space_drafts_included_with_a_preview(client
     rows = _spaces(soup)
     titles = {row[1].split(" Draft")[0] for row in rows}
     assert {"Démarche en préparation", "Plan vélo 2027", "Budget brouillon", "Consultation brouillon",
-            "Assemblée en préparation", "Débat de la ville", "Pétition à modérer"} <= titles
+            "Assemblée en préparation", "Débat de la ville", "Pétition à modérer", "Que faire de la place ?"} <= titles
     kinds = {row[0] for row in rows}
     assert {"Participatory process", "Participatory budget", "Consultation", "Citizens' assembly", "Debate",
-            "Petition"} <= kinds
+            "Petition", "Conversation"} <= kinds
     preview = soup.find("a", string="Preview of “Démarche en préparation”")
     assert preview["href"].endswith(f"/processes/{draft.id}")
     assert client.get(preview["href"]).status_code == 200
@@ -256,10 +258,12 @@ def test_the_charts_and_the_tables_show_the_same_numbers(client):
     figure = soup.find(id="fig-petition_signatures").find_parent("section")
     for svg, table in zip(figure.find_all("svg"), figure.find_all("table"), strict=True):
         assert svg["role"] == "img" and svg["aria-label"] == svg.find("title").get_text()
-        drawn = [g.find("title").get_text() for g in svg.find_all("g")]
+        # By month each bar has its title; by district each row writes its name and number.
+        drawn = [g.find("title").get_text() if g.find("title") else
+                 ": ".join(t.get_text() for t in g.find_all("text")) for g in svg.find_all("g")]
         listed = [f"{tr.th.get_text()}: {tr.td.get_text()}" for tr in table.tbody.find_all("tr")]
         assert drawn == listed
-    months = {tr.th.get_text(): tr.td.get_text() for tr in figure.find("table").tbody.find_all("tr")}
+    months = {tr.th.time["datetime"]: tr.td.get_text() for tr in figure.find("table").tbody.find_all("tr")}
     assert len(months) == 12 and months[utcnow().strftime("%Y-%m")] == "3"
     districts = {tr.th.get_text(): tr.td.get_text() for tr in figure.find_all("table")[1].tbody.find_all("tr")}
     assert districts == {"Capitole": "3"}
@@ -297,3 +301,38 @@ def test_a_figure_outside_the_last_twelve_months_is_left_out(client):
     login(client, admin)
     figure = _page(client).find(id="fig-petition_signatures").find_parent("section")
     assert "(0 in all)" in figure.h3.get_text(" ", strip=True)
+
+
+def test_bad_filters_are_answered_clearly(client):
+    login(client, factories.user(roles=["admin"]))
+    processes.process(title="Plan vélo 2027")
+    assert client.get("/admin/?page=0").status_code == 422
+    assert client.get("/admin/?page=abc").status_code == 422
+    resp = client.get("/admin/?kind=nothing&state=%3Cscript%3E")
+    assert resp.status_code == 200 and "No space matches." in resp.get_data(as_text=True)
+    assert "<script>" not in resp.get_data(as_text=True)
+
+
+def test_the_spaces_are_paginated(client):
+    admin = factories.user(roles=["admin"])
+    officials = [factories.user(roles=["official"]) for _i in range(2)]  # a daily limit of debates per person
+    for i in range(32):
+        deliberation.debate(officials[i % 2], title=f"Débat {i:02d}")
+    login(client, admin)
+    first = _spaces(_page(client, "/admin/?kind=debate"))
+    second = _spaces(_page(client, "/admin/?kind=debate&page=2"))
+    assert len(first) == 30 and len(second) == 2
+    assert not {row[1] for row in first} & {row[1] for row in second}
+    following = _page(client, "/admin/?kind=debate").find("a", rel="next")["href"]
+    assert "page=2" in following and "kind=debate" in following
+
+
+def test_the_new_accounts_are_counted_by_month_and_district(client):
+    district = factories.district(name="Capitole")
+    for _i in range(2):
+        factories.user(district_id=district.id)
+    login(client, factories.user(roles=["admin"]))
+    figure = _page(client).find(id="fig-new_accounts").find_parent("section")
+    districts = {tr.th.get_text(): tr.td.get_text() for tr in figure.find_all("table")[1].tbody.find_all("tr")}
+    assert districts["Capitole"] == "2"
+    assert figure.find("svg", role="img")["aria-label"] == "New accounts by month"
