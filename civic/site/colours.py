@@ -6,6 +6,8 @@ import re
 
 HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 WHITE = "#ffffff"
+# The light backgrounds the accent colour is written on (civic.css: --bg, --soft of the header and flashes).
+BACKGROUNDS = ("#ffffff", "#f3f5f8")
 AA_NORMAL = 4.5
 
 
@@ -41,3 +43,9 @@ def darker(hex_colour: str, factor: float = 0.75) -> str:
     """The hover shade: each channel scaled down (darker keeps the contrast)."""
     h = normalise(hex_colour)
     return "#" + "".join(f"{int(int(h[i:i + 2], 16) * factor):02x}" for i in (1, 3, 5))
+
+
+def worst_contrast(accent: str) -> float:
+    """The lowest ratio of the accent against white text on it and the light
+    backgrounds it colours links on: the one WCAG AA must hold for."""
+    return min(contrast(accent, WHITE), *(contrast(accent, bg) for bg in BACKGROUNDS))

@@ -119,8 +119,9 @@ def update_identity(actor, *, site_name: str, territory_name: str, logo_alt: str
     """Change the site's name, territory, logo, accent colour and footer links.
 
     ``footer_links`` is a list of ``(label, url)``; empty rows are ignored.
-    The accent colour is refused below WCAG AA (4.5:1) against white: buttons
-    put white text on it and links put it on the white page."""
+    The accent colour is refused below WCAG AA (4.5:1) against white and the
+    header's light grey: buttons put white text on it, links put it on the
+    page."""
     require(permissions.can_manage_site(actor))
     errors = {}
     name = sanitize.clean_text(site_name)[:NAME_MAX + 1]
@@ -140,12 +141,12 @@ def update_identity(actor, *, site_name: str, territory_name: str, logo_alt: str
         if colour is None:
             errors["accent"] = _("Enter a colour as # and six hexadecimal digits, for example #8a1538.")
         else:
-            ratio = colours.contrast(colour, colours.WHITE)
+            ratio = colours.worst_contrast(colour)
             if ratio < colours.AA_NORMAL:
                 errors["accent"] = _(
-                    "This colour has a contrast ratio of %(ratio)s:1 with white (white text on it, and "
-                    "the white page behind links): WCAG AA needs at least 4.5:1. Choose a darker colour.",
-                    ratio=format_decimal(ratio, format="0.00"))
+                    "This colour has a contrast ratio of %(ratio)s:1 with white text on it or with the "
+                    "page's light backgrounds behind links: WCAG AA needs at least 4.5:1. Choose a darker "
+                    "colour.", ratio=format_decimal(ratio, format="0.00"))
     links = []
     for i, (label, url) in enumerate(list(footer_links)[:FOOTER_LINKS_MAX]):
         label, url = sanitize.clean_text(label), sanitize.clean_text(url)

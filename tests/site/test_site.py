@@ -128,19 +128,22 @@ def test_an_accent_colour_with_poor_contrast_is_refused_next_to_the_field(client
     resp = client.post("/admin/identity", data=identity_form(accent="#ffcc00"))
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
-    ratio = f"{colours.contrast('#ffcc00', '#ffffff'):.2f}"
+    ratio = f"{colours.worst_contrast('#ffcc00'):.2f}"
     error = re.search(r'<p class="field-error" id="accent-error">(.*?)</p>', html, re.S).group(1)
     assert f"{ratio}:1" in error and "4.5:1" in error
     assert re.search(r'<input[^>]*aria-describedby="accent-hint accent-error"[^>]*>', html)
     assert 'value="#ffcc00"' in html and 'value="Toulouse participe"' in html
     assert count_rows(SiteIdentity) == 0
     assert client.post("/admin/identity", data=identity_form(accent="blue")).status_code == 422
+    assert client.post("/admin/identity", data=identity_form(accent="#757575")).status_code == 422
 
 
 def test_contrast_follows_wcag():
     assert round(colours.contrast("#000000", "#ffffff"), 1) == 21.0
     assert round(colours.contrast("#767676", "#ffffff"), 2) == 4.54
     assert colours.contrast("#777777", "#ffffff") < 4.5
+    # Enough on white, not on the header's light grey, where the accent colours links too.
+    assert colours.contrast("#757575", "#ffffff") > 4.5 > colours.worst_contrast("#757575")
     assert colours.normalise("#ABC") == "#aabbcc" and colours.normalise("red") is None
 
 
@@ -164,6 +167,17 @@ def test_a_good_colour_appears_in_the_site_stylesheet(client, admin):
     (b'<!DOCTYPE svg [<!ENTITY x "boom">]><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">&x;</svg>',
      "doctype"),
     (b'<html><body>not svg</body></html>', "not_svg"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><style>rect{fill:url(https://e.example)}</style></svg>',
+     "element"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><a href="javascript:alert(1)"><rect/></a></svg>',
+     "element"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><image href="https://e.example/p.png"/></svg>',
+     "element"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><g ONCLICK="x()"/></svg>', "handler"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><set attributeName="href" to="x"/></svg>',
+     "element"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect fill="javascript:x"/></svg>', "script"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>', "no_size"),
 ])
 def test_dangerous_svgs_are_refused(svg, reason):
     with pytest.raises(UnsafeSvg) as err:
