@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from civic.core import phases, pictures
-from civic.core.errors import NotFound, PermissionDenied
+from civic.core.errors import InvalidTransition, NotFound, PermissionDenied
 from civic.core.export import page_arg
 from civic.core.forms import form_status, run_service, select_choices
 from civic.core.inputs import as_id
@@ -174,6 +174,8 @@ def project_picture(project_id):
     """Replace, remove or re-describe a project's picture."""
     project = _project(project_id)
     require(permissions.can_change_project_image(current_user, project))
+    if project.edition.rules_frozen:
+        raise InvalidTransition(_("Voting has opened: the list of projects cannot change."))
     current = pictures.for_owner(services.PROJECT_KIND, project.id)
     form = forms.PictureForm()
     if request.method == "GET":

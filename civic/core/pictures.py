@@ -245,7 +245,7 @@ class PictureFields:
     """Mixed into a domain's FlaskForm (with ``enctype="multipart/form-data"``
     on its ``<form>``); :func:`from_form` reads it."""
 
-    image = FileField(_l("Image"), description=_l("JPEG, PNG or WebP, up to 8 MB. Optional."))
+    image = FileField(_l("Image"), description=_l("JPEG, PNG or WebP, up to 8 MB."))
     image_alt = StringField(_l("Describe the image in a few words"), validators=[Optional(), Length(max=200)],
                             description=_l("Required with an image: read aloud to people who cannot see it."))
     image_token = HiddenField()

@@ -137,3 +137,11 @@ def test_uploads_are_limited_per_person_and_hour(client, login, budget, monkeypa
                          content_type="multipart/form-data")
     assert second.status_code == 429 and "many images" in _html(second)
     assert 'value="Un kiosque"' in _html(second)
+
+
+def test_the_picture_cannot_change_once_voting_has_opened(client, login, budget):
+    b = budget.make("approval")  # voting
+    login(budget.official)
+    resp = client.get(f"/budgets/projects/{b.projects[0].id}/picture")
+    assert resp.status_code == 409
+    assert "Add an image" not in _html(client.get(f"/budgets/projects/{b.projects[0].id}"))
