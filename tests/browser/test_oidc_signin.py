@@ -110,3 +110,34 @@ def test_a_resident_asks_for_a_letter_and_an_admin_sees_it_waiting(site, make_us
     log_in(site, make_user(name="Anne Admin", roles=("admin",)))
     site.visit("/admin/letters")
     expect(page.get_by_label("Léa Martin, 12 rue des Lilas, 31000 Toulouse", exact=False).first).to_be_checked()
+
+
+def test_a_mediator_checks_a_person_on_the_roll_at_the_counter(site, make_user):
+    from tests.browser.conftest import log_in
+
+    page, live = site.page, site.live
+    given = "Lucie" if site.js else "Lucienne"  # one elector, one account: a new one per run
+
+    def roll_with_lucie():
+        from civic.accounts import roll
+        from civic.accounts.electors import identity_hash
+        from civic.extensions import db
+        from tests import factories
+
+        roll.replace_roll(factories.user(roles=["admin"]), [(identity_hash("BERNARD", given, "1990-03-02"), "4")],
+                          filename="liste.csv")
+        db.session.commit()
+
+    live.query(roll_with_lucie)
+    person = make_user(name="Lucie B.")
+    log_in(site, make_user(name="Amina Médiatrice", roles=("mediator",)))
+    site.visit("/counter/")
+    page.get_by_label("Email address").fill(person)
+    site.navigate(lambda: page.get_by_label("Email address").press("Enter"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lucie B.")
+    page.get_by_label("Birth name").fill("Bernard")
+    page.get_by_label("Given names, all of them").fill(given)
+    page.get_by_label("Date of birth").fill("1990-03-02")
+    page.get_by_label("I have seen an identity document with these details").check()
+    site.navigate(lambda: page.get_by_role("button", name="Check the roll").click())
+    expect(page.get_by_text("Verified elector: on the electoral roll in force.")).to_be_visible()
