@@ -280,8 +280,10 @@ def load_legal_requests(ctx):
     """Requests to the council (CGCT L1112-16): a demo electoral roll, the
     council's session calendar, a kind II request past its threshold,
     transmitted and acknowledged, and a kind I request collecting signatures."""
+    import sqlalchemy as sa
+
     from civic.accounts import electors, roll
-    from civic.accounts.models import OidcIdentity
+    from civic.accounts.models import OidcIdentity, RollEntry
     from civic.core import audit
     from civic.core.settings import store_setting
     from civic.core.time import local_day, utcnow
@@ -314,16 +316,25 @@ def load_legal_requests(ctx):
                                    f"{rng.randrange(1940, 2007)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}")
             for _ in range(DEMO_ROLL_SIZE)]
     fake = list(dict.fromkeys(fake))
-    if roll.roll_in_force() is None:
-        mine = [electors.identity_hash(*i) for i in DEMO_ELECTORS.values()]
-        roll.replace_roll(admin, [(h, f"{rng.randrange(1, 40):03d}") for h in mine + fake],
-                          filename="liste-electorale-toulouse-demo.csv")
+    # The commune's list as re-imported for this demo: the electors of a roll
+    # already imported (the verification demo's) stay on it, with the
+    # requests' signers and the rest of the commune added.
+    mine = [electors.identity_hash(*i) for i in DEMO_ELECTORS.values()]
+    earlier = roll.roll_in_force()
+    kept = [] if earlier is None else [(e.identity_hash, e.polling_station) for e in db.session.scalars(
+        sa.select(RollEntry).where(RollEntry.roll_id == earlier.id))]
+    known = {h for h, _s in kept}
+    roll.replace_roll(admin, kept + [(h, f"{rng.randrange(1, 40):03d}") for h in dict.fromkeys(mine + fake)
+                                     if h not in known],
+                      filename="liste-electorale-toulouse-demo.csv")
     current = roll.roll_in_force()
-    family, given, born = DEMO_ELECTORS[lea.email]
-    db.session.add(OidcIdentity(user_id=lea.id, provider="franceconnect",
-                                subject_hash=electors.subject_hash("franceconnect", "demo-lea-martin"),
-                                identity_hash=electors.identity_hash(family, given, born),
-                                identity_verified_at=now - timedelta(days=30), identity_acr="eidas1"))
+    if db.session.scalar(sa.select(OidcIdentity.id).where(OidcIdentity.user_id == lea.id,
+                                                          OidcIdentity.provider == "franceconnect")) is None:
+        family, given, born = DEMO_ELECTORS[lea.email]
+        db.session.add(OidcIdentity(user_id=lea.id, provider="franceconnect",
+                                    subject_hash=electors.subject_hash("franceconnect", "demo-lea-martin"),
+                                    identity_hash=electors.identity_hash(family, given, born),
+                                    identity_verified_at=now - timedelta(days=30), identity_acr="eidas1"))
 
     today = local_day(now)
     sessions = [CouncilSession(held_on=today + timedelta(days=d), title=t, authority=authority)
