@@ -35,11 +35,11 @@ PAGE_SIZE = 50
 @admin_bp.before_request
 @login_required
 def _staff_only():
-    # The back office's front page is every staff member's; the pages behind
-    # it (people, roles, districts, census, settings, audit) are the admins'.
+    # The back office's front page and its figures are every staff member's; the
+    # pages behind it (people, roles, districts, census, settings, audit) are the admins'.
     require_login(current_user)
     require(can_open_back_office(current_user))
-    if request.endpoint != "admin.index":
+    if request.endpoint not in ("admin.index", "admin.figures"):
         require(can_manage_accounts(current_user))
 
 
@@ -56,8 +56,15 @@ def index():
     kind, state = (request.args.get("kind") or "").strip(), (request.args.get("state") or "").strip()
     return render_template("admin/index.html", counts=counts, attention=backoffice.attention_rows(current_user),
                            spaces=backoffice.spaces(current_user, kind, state, page_arg()), kind=kind, state=state,
-                           create_links=content.create_links(current_user), figures=backoffice.figures(),
-                           chart=backoffice)
+                           create_links=content.create_links(current_user))
+
+
+@admin_bp.get("/figures")
+def figures():
+    """Participation of the last twelve months, by month and by district: a
+    page of its own, since seven charts and their tables would take the
+    front page past its weight budget on a real city's data."""
+    return render_template("admin/figures.html", figures=backoffice.figures(), chart=backoffice)
 
 
 @admin_bp.get("/users")

@@ -254,7 +254,7 @@ def test_the_charts_and_the_tables_show_the_same_numbers(client):
     petition = petitions.petition(state="open", district=district)
     petitions.signatures(petition, 3, district=district, counted=True, validated_at=utcnow())
     login(client, admin)
-    soup = _page(client)
+    soup = _page(client, "/admin/figures")
     figure = soup.find(id="fig-petition_signatures").find_parent("section")
     for svg, table in zip(figure.find_all("svg"), figure.find_all("table"), strict=True):
         assert svg["role"] == "img" and svg["aria-label"] == svg.find("title").get_text()
@@ -299,8 +299,8 @@ def test_a_figure_outside_the_last_twelve_months_is_left_out(client):
     petition = petitions.petition(state="open")
     petitions.signatures(petition, 2, counted=True, validated_at=utcnow() - timedelta(days=400))
     login(client, admin)
-    figure = _page(client).find(id="fig-petition_signatures").find_parent("section")
-    assert "(0 in all)" in figure.h3.get_text(" ", strip=True)
+    figure = _page(client, "/admin/figures").find(id="fig-petition_signatures").find_parent("section")
+    assert "(0 in all)" in figure.h2.get_text(" ", strip=True)
 
 
 def test_bad_filters_are_answered_clearly(client):

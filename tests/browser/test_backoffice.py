@@ -5,6 +5,8 @@ draft's preview; the page (charts included) passes axe and the weight checks."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -68,5 +70,7 @@ def test_an_official_runs_the_city_from_the_back_office(site, make_user):
     # The create links are there, the figures are drawn and tabulated.
     site.visit("/admin/")
     expect(page.get_by_role("region", name="Create").get_by_role("link", name="New consultation")).to_be_visible()
+    site.enter(page.get_by_role("link", name=re.compile("Participation over the last twelve months")), limit=120)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Figures")
     expect(page.get_by_role("img", name="Petition signatures by month")).to_be_visible()
     expect(page.get_by_role("table", name="Petition signatures by month").get_by_role("row")).to_have_count(13)
