@@ -332,7 +332,7 @@ def test_the_new_accounts_are_counted_by_month_and_district(client):
     for _i in range(2):
         factories.user(district_id=district.id)
     login(client, factories.user(roles=["admin"]))
-    figure = _page(client).find(id="fig-new_accounts").find_parent("section")
+    figure = _page(client, "/admin/figures").find(id="fig-new_accounts").find_parent("section")
     districts = {tr.th.get_text(): tr.td.get_text() for tr in figure.find_all("table")[1].tbody.find_all("tr")}
     assert districts["Capitole"] == "2"
     assert figure.find("svg", role="img")["aria-label"] == "New accounts by month"
