@@ -241,7 +241,8 @@ class Verification(db.Model):
         enum_column(VerificationMethod))
     # Default from the method, so rows made directly (demo, scripts) get the
     # registry's level: only the census list is level 1.
-    level: Mapped[int] = mapped_column(sa.Integer, default=_level_default)
+    # The server default (the lower level) is for the previous release's inserts during an upgrade.
+    level: Mapped[int] = mapped_column(sa.Integer, default=_level_default, server_default="1")
     verified_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     census_record_id: Mapped[int | None] = mapped_column(sa.ForeignKey("census_record.id", ondelete="SET NULL"))
     identity_hash: Mapped[str | None] = mapped_column(sa.String(64))

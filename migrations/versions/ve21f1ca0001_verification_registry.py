@@ -32,7 +32,9 @@ def upgrade():
         batch_op.create_check_constraint(op.f('ck_verification_verificationmethod'), NEW_METHODS)
     op.execute("UPDATE verification SET level = CASE WHEN method = 'in_person' THEN 2 ELSE 1 END")
     with op.batch_alter_table('verification', schema=None) as batch_op:
-        batch_op.alter_column('level', existing_type=sa.Integer(), nullable=False)
+        # The server default keeps the previous release's inserts working while it
+        # still runs (it sets no level): 1, the lower level, until the new code runs.
+        batch_op.alter_column('level', existing_type=sa.Integer(), nullable=False, server_default='1')
         batch_op.create_check_constraint(op.f('ck_verification_level'), 'level IN (1, 2)')
         batch_op.create_index('uq_verification_active', ['user_id'], unique=True,
                               sqlite_where=sa.text('revoked_at IS NULL AND district_id IS NOT NULL'),
