@@ -411,6 +411,16 @@ class Site:
         if outside:
             pytest.fail(f"{url}: requests leave the site: {outside}", pytrace=False)
         total, rows, errors = 0, [], []
+        # The page's weight and requests count from its own document on: what loaded
+        # before it is the previous page's (lazy images that a Tab scrolled into view
+        # after that page was checked), not this page's. Server errors count from all.
+        starts = [i for i, r in enumerate(reqs) if r.is_navigation_request() and r.frame == self.page.main_frame]
+        first = starts[-1] if starts else 0
+        for r in reqs[:first]:
+            response = r.response()
+            if response is not None and response.status >= 500:
+                errors.append(f"{r.method} {r.url} -> {response.status}")
+        reqs = reqs[first:]
         for r in reqs:
             if r.url.startswith("data:"):
                 continue
